@@ -1,0 +1,38 @@
+// One place for each fact the whole app agrees on.
+
+export const APP_NAME = 'kindtray';
+
+/** KinD's container labels: which cluster a node belongs to, and its role. */
+export const KIND_CLUSTER_LABEL = 'io.x-k8s.kind.cluster';
+export const KIND_ROLE_LABEL = 'io.x-k8s.kind.role';
+/** The API server's port inside a KinD control-plane container. */
+export const KIND_API_CONTAINER_PORT = 6443;
+/** KinD names its kubeconfig context, cluster and user `kind-NAME`. */
+export const KIND_CONTEXT_PREFIX = 'kind-';
+export const kindContextName = (cluster: string): string => `${KIND_CONTEXT_PREFIX}${cluster}`;
+
+/** Label put on every Pod and Service Kindtray creates. */
+export const TASK_LABEL = 'kindtray.dev/task';
+
+export const DEFAULT_PORT = 46590;
+
+/** Deadlines and intervals, in milliseconds. Settings may override the intervals. */
+export const DEADLINES = {
+  /** A Docker ping or list. */
+  docker: 1_500,
+  /** One Kubernetes probe of one context, authentication included. */
+  kubeProbe: 2_000,
+  /** A task validation, whatever the cluster does. */
+  validation: 2_500,
+} as const;
+
+export const INTERVALS = {
+  /** Docker ping when the event stream is up (a backstop; events carry the news). */
+  dockerPingIdle: 15_000,
+  /** Docker ping while the engine is down or the event stream is broken. */
+  dockerPingDown: 500,
+  /** Kubernetes probe of a healthy context. */
+  kubeProbe: 10_000,
+  /** Longest wait between probes of a dead context (backoff ceiling). */
+  kubeProbeMaxBackoff: 30_000,
+} as const;

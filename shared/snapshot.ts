@@ -1,0 +1,128 @@
+// The health model: what the monitor observes, in the words and values of the
+// design's contract. Every view (tray, dashboard, `kindtray status`) is a pure
+// function of a HealthSnapshot; none computes health on its own.
+
+export const DOCKER_STATES = ['running', 'stopped', 'no-permission', 'unresponsive', 'not-installed'] as const;
+export type DockerState = (typeof DOCKER_STATES)[number];
+
+export const CLUSTER_STATES = ['running', 'stopped', 'degraded', 'unreachable', 'unknown'] as const;
+export type ClusterState = (typeof CLUSTER_STATES)[number];
+
+export const CONTEXT_STATES = ['ok', 'stale-endpoint', 'dangling', 'unreachable', 'auth-failed', 'unknown'] as const;
+export type ContextState = (typeof CONTEXT_STATES)[number];
+
+export const SERVER_STATES = ['healthy', 'slow', 'hung', 'down', 'restarting', 'port-conflict'] as const;
+export type ServerState = (typeof SERVER_STATES)[number];
+
+export const OVERALL_STATES = ['ok', 'warn', 'error', 'busy'] as const;
+export type OverallState = (typeof OVERALL_STATES)[number];
+
+export type Severity = 'error' | 'warn' | 'info';
+
+export interface DockerHealth {
+  state: DockerState;
+  /** Where the engine was looked for, e.g. `unix:///var/run/docker.sock`. */
+  endpoint: string;
+  /** How the endpoint was chosen: `DOCKER_HOST`, `docker context "colima"`, `default socket`, ... */
+  endpointSource?: string;
+  version?: string;
+  apiVersion?: string;
+  /** Why the state is not `running`, in words a person reads. */
+  cause?: string;
+}
+
+export interface NodeHealth {
+  /** The node container's name, e.g. `dev-control-plane`. */
+  name: string;
+  role: 'control-plane' | 'worker' | string;
+  /** The container's state as Docker reports it: running, exited, paused, ... */
+  state: string;
+  /** Kubernetes' Ready condition for this node, when the API answered. */
+  ready?: boolean;
+  cpus?: number;
+  memoryBytes?: number;
+}
+
+export interface PortMapping {
+  /** Port inside the node container (a NodePort for kind extraPortMappings). */
+  containerPort: number;
+  hostPort: number;
+  hostIp: string;
+  protocol: 'tcp' | 'udp' | 'sctp';
+}
+
+export interface ClusterHealth {
+  name: string;
+  state: ClusterState;
+  /** The kubeconfig context KinD writes for this cluster: `kind-NAME`. */
+  context: string;
+  /** `https://127.0.0.1:PORT`, from the control-plane container's published 6443. */
+  apiEndpoint?: string;
+  kubernetesVersion?: string;
+  nodes: NodeHealth[];
+  /** Published ports other than the API's: kind `extraPortMappings`. */
+  portMappings: PortMapping[];
+  cause?: string;
+}
+
+export interface ContextHealth {
+  name: string;
+  current: boolean;
+  state: ContextState;
+  cluster?: string;
+  user?: string;
+  server?: string;
+  /** The kubeconfig file that defines this context. */
+  file?: string;
+  /** For kind-* contexts whose endpoint is stale: the port the container publishes now. */
+  expectedServer?: string;
+  /** When the last probe of this context finished (ISO time). */
+  probedAt?: string;
+  latencyMs?: number;
+  cause?: string;
+}
+
+export interface ServerHealth {
+  state: ServerState;
+  port?: number;
+  pid?: number;
+  latencyMs?: number;
+  restarts?: number;
+  uptimeMs?: number;
+  cause?: string;
+}
+
+export interface Fix {
+  /** `start-docker`, `start-cluster:NAME`, `repair-context:NAME`, `use-context:NAME`, `restart-server`, ... */
+  id: string;
+  label: string;
+}
+
+export interface Problem {
+  /** Stable across snapshots, so views can keep their place: `docker-stopped`, `cluster-stopped:dev`, ... */
+  id: string;
+  severity: Severity;
+  title: string;
+  detail: string;
+  fix?: Fix;
+  /** The id of the problem this one follows from (the root cause), when there is one. */
+  causedBy?: string;
+}
+
+export interface KubeconfigHealth {
+  /** Files read, in merge order, with whether each could be read. */
+  files: { path: string; state: 'ok' | 'missing' | 'malformed' | 'unreadable'; cause?: string }[];
+  currentContext?: string;
+}
+
+export interface HealthSnapshot {
+  overall: OverallState;
+  /** When the newest observation in this snapshot was made (ISO time). */
+  checkedAt: string;
+  docker: DockerHealth;
+  clusters: ClusterHealth[];
+  contexts: ContextHealth[];
+  kubeconfig?: KubeconfigHealth;
+  server: ServerHealth;
+  problems: Problem[];
+}

@@ -1,0 +1,29 @@
+// Test projects: `unit` is pure and fast; `integration` drives a real dockerd
+// (started once per run by e2e/testbed/global-setup.ts) and the Kubernetes stand-in.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['shared/**/*.test.ts', 'electron/**/*.test.ts', 'bench/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', 'node_modules/**'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['electron/**/*.int.test.ts', 'e2e/**/*.int.test.ts'],
+          globalSetup: ['e2e/testbed/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // Files share one dockerd; each makes its own uniquely named clusters.
+          fileParallelism: true,
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
