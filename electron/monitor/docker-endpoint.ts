@@ -102,7 +102,8 @@ export function knownSockets(e: Pick<EndpointEnv, 'env' | 'home' | 'platform'>):
   ];
 }
 
-export function resolveDockerEndpoint(e: EndpointEnv = defaultEndpointEnv()): DockerEndpoint {
+export function resolveDockerEndpoint(overrides: Partial<EndpointEnv> = {}): DockerEndpoint {
+  const e = { ...defaultEndpointEnv(), ...overrides };
   const fromEnv = e.env.DOCKER_HOST;
   if (fromEnv) {
     const tls = e.env.DOCKER_TLS_VERIFY && e.env.DOCKER_CERT_PATH ? e.env.DOCKER_CERT_PATH : undefined;

@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The `kindtray` command. Plain JavaScript so that it can say clearly when the
+// Node.js running it is too old, before any TypeScript is loaded.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  process.stderr.write(
+    `kindtray needs Node.js 24 or newer; this is ${process.version}.\n` +
+      'In a clone of the repository, `npm ci` installs Node 24 for the project: run `npx kindtray ...` or `npm start`.\n',
+  );
+  process.exit(2);
+}
+const { main } = await import('./main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,25 @@
+// `kindtray status`: the snapshot, at a glance or as JSON. Works before any
+// server exists: it then looks once by itself, as `docker info` does.
+
+import { renderStatus, statusExitCode } from '../../shared/status-text.ts';
+import type { HealthSnapshot } from '../../shared/snapshot.ts';
+import { Monitor } from '../monitor/index.ts';
+import type { CommandContext } from './context.ts';
+
+/** One full look at Docker, KinD and kubeconfig, every part under its deadline. */
+export async function lookOnce(env: NodeJS.ProcessEnv): Promise<{ snapshot: HealthSnapshot; ageMs: number }> {
+  const monitor = new Monitor({ env, watch: false });
+  try {
+    await monitor.start();
+    return monitor.current();
+  } finally {
+    monitor.stop();
+  }
+}
+
+export async function statusCommand(ctx: CommandContext): Promise<number> {
+  const { snapshot, ageMs } = await lookOnce(ctx.env);
+  if (ctx.json) ctx.out(JSON.stringify({ ...snapshot, ageMs }, null, 2));
+  else ctx.out(renderStatus(snapshot, { color: ctx.color, snapshotAgeMs: ageMs }));
+  return statusExitCode(snapshot);
+}

@@ -1,0 +1,115 @@
+// Turns what the monitor has observed (Docker, KinD containers, kubeconfig,
+// Kubernetes probes, the server) into one HealthSnapshot. Pure: every input is
+// plain data, so each state of the design's table is tested without Docker.
+
+import { withProblems } from '../../shared/problems.ts';
+import type { ClusterHealth, ContextHealth, HealthSnapshot, KubeconfigHealth, NodeHealth, ServerHealth } from '../../shared/snapshot.ts';
+import type { DockerObservation } from './docker.ts';
+import type { KindClusterView } from './kind.ts';
+import type { KubeProbeResult } from './kube-probe.ts';
+
+export interface Observations {
+  docker: DockerObservation;
+  clusters: KindClusterView[];
+  /** Contexts as the kubeconfig analysis sees them, without network. */
+  contexts: ContextHealth[];
+  kubeconfig?: KubeconfigHealth;
+  /** The latest finished probe per context name. */
+  probes: ReadonlyMap<string, KubeProbeResult>;
+  server: ServerHealth;
+  busy?: boolean;
+  now: number;
+}
+
+function mergeNodes(nodes: NodeHealth[], probe: KubeProbeResult | undefined): NodeHealth[] {
+  if (!probe?.nodes) return nodes;
+  return nodes.map((n) => {
+    const k = probe.nodes?.find((p) => p.name === n.name);
+    if (!k) return n;
+    return {
+      ...n,
+      ready: k.ready,
+      ...(k.cpus !== undefined ? { cpus: k.cpus } : {}),
+      ...(k.memoryBytes !== undefined ? { memoryBytes: k.memoryBytes } : {}),
+    };
+  });
+}
+
+function clusterHealth(c: KindClusterView, o: Observations, contextState: ContextHealth | undefined): ClusterHealth {
+  const probe = o.probes.get(c.context);
+  const base = {
+    name: c.name,
+    context: c.context,
+    ...(c.apiEndpoint ? { apiEndpoint: c.apiEndpoint } : {}),
+    portMappings: c.portMappings,
+  };
+  if (o.docker.health.state !== 'running') {
+    return { ...base, state: 'unknown', nodes: c.nodes, cause: 'Docker is not running' };
+  }
+  if (!c.controlPlaneRunning) {
+    const stopped = c.nodes.filter((n) => n.role === 'control-plane' && n.state !== 'running').map((n) => n.name);
+    return { ...base, state: 'stopped', nodes: c.nodes, cause: `node container ${stopped.join(', ') || 'control-plane'} is not running` };
+  }
+  const nodes = mergeNodes(c.nodes, probe);
+  const version = probe?.version ? { kubernetesVersion: probe.version } : {};
+  // A probe made against an older API port says nothing about the cluster as it is now.
+  const fresh = probe && (!probe.server || !c.apiEndpoint || sameEndpoint(probe.server, c.apiEndpoint));
+  if (fresh && probe.state === 'unreachable') {
+    return { ...base, ...version, state: 'unreachable', nodes, cause: probe.cause ?? 'the API does not answer' };
+  }
+  const down = c.nodes.filter((n) => n.state !== 'running').map((n) => n.name);
+  const notReady = nodes.filter((n) => n.ready === false).map((n) => n.name);
+  if (down.length > 0 || (fresh && notReady.length > 0)) {
+    const why = [down.length ? `not running: ${down.join(', ')}` : '', notReady.length ? `not Ready: ${notReady.join(', ')}` : '']
+      .filter(Boolean)
+      .join('; ');
+    return { ...base, ...version, state: 'degraded', nodes, cause: `nodes ${why}` };
+  }
+  void contextState;
+  return { ...base, ...version, state: 'running', nodes };
+}
+
+function sameEndpoint(a: string, b: string): boolean {
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    const local = (h: string) => (h === 'localhost' || h === '[::1]' || h === '0.0.0.0' ? '127.0.0.1' : h);
+    return local(x.hostname) === local(y.hostname) && x.port === y.port;
+  } catch {
+    return a === b;
+  }
+}
+
+function contextHealth(ctx: ContextHealth, o: Observations, kind: KindClusterView | undefined): ContextHealth {
+  // What the file says wrong (dangling, stale port) stands whatever the network does.
+  if (ctx.state === 'dangling' || ctx.state === 'stale-endpoint') return ctx;
+  if (kind && o.docker.health.state !== 'running') return { ...ctx, state: 'unreachable', cause: 'Docker is not running' };
+  if (kind && !kind.controlPlaneRunning) return { ...ctx, state: 'unreachable', cause: `cluster ${kind.name} is stopped` };
+  const probe = o.probes.get(ctx.name);
+  if (!probe) return ctx;
+  const stamp = {
+    probedAt: new Date(probe.finishedAt).toISOString(),
+    ...(probe.latencyMs !== undefined ? { latencyMs: probe.latencyMs } : {}),
+  };
+  if (probe.state === 'ok') return { ...ctx, ...stamp, state: 'ok' };
+  return { ...ctx, ...stamp, state: probe.state, ...(probe.cause ? { cause: probe.cause } : {}) };
+}
+
+export function assembleSnapshot(o: Observations): HealthSnapshot {
+  const kindByContext = new Map(o.clusters.map((c) => [c.context, c]));
+  const contexts = o.contexts.map((ctx) => contextHealth(ctx, o, kindByContext.get(ctx.name)));
+  const ctxByName = new Map(contexts.map((c) => [c.name, c]));
+  const clusters = o.clusters.map((c) => clusterHealth(c, o, ctxByName.get(c.context)));
+  const newest = Math.max(o.docker.observedAt, ...[...o.probes.values()].map((p) => p.finishedAt));
+  return withProblems(
+    {
+      checkedAt: new Date(Math.min(newest, o.now)).toISOString(),
+      docker: o.docker.health,
+      clusters,
+      contexts,
+      ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
+      server: o.server,
+    },
+    o.busy ? { busy: true } : {},
+  );
+}

@@ -1,0 +1,4 @@
+// The monitor room's door: what other rooms may use.
+export { Monitor, type MonitorOptions, type SnapshotListener } from './monitor.ts';
+export { resolveDockerEndpoint, type DockerEndpoint } from './docker-endpoint.ts';
+export { KubeProber } from './kube-probe.ts';

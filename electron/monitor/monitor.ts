@@ -1,0 +1,233 @@
+// The monitor: keeps one HealthSnapshot fresh and tells subscribers when it
+// changes. Docker news arrives by events (DockerWatcher), kubeconfig news by
+// file watches, and Kubernetes health by probes in a child process, each under
+// its deadline, single-flight per context, with backoff for dead ones. Reading
+// the snapshot never waits on any of them.
+
+import { homedir } from 'node:os';
+import { INTERVALS } from '../../shared/constants.ts';
+import type { HealthSnapshot, ServerHealth } from '../../shared/snapshot.ts';
+import { assembleSnapshot, type Observations } from './assemble.ts';
+import { DockerWatcher, type DockerObservation } from './docker.ts';
+import { resolveDockerEndpoint, type DockerEndpoint } from './docker-endpoint.ts';
+import { kindClusters, type KindClusterView } from './kind.ts';
+import { analyseKubeconfig, loadKubeconfig, watchKubeconfig, type KubeconfigModel } from './kubeconfig.ts';
+import { KubeProber, type KubeProbeResult } from './kube-probe.ts';
+
+export interface MonitorOptions {
+  env?: NodeJS.ProcessEnv;
+  home?: string;
+  endpoint?: DockerEndpoint;
+  /** Injected so Electron can run probes in a utilityProcess; default forks a Node child. */
+  prober?: KubeProber;
+  probeIntervalMs?: number;
+  probeMaxBackoffMs?: number;
+  probeDeadlineMs?: number;
+  /** Follow changes (events, file watches, probe timers). Off for a one-shot `kindtray status`. */
+  watch?: boolean;
+}
+
+export type SnapshotListener = (snapshot: HealthSnapshot) => void;
+
+/** What changed, for listeners: the snapshot without its timestamps and timings. */
+function shapeOf(s: HealthSnapshot): string {
+  return JSON.stringify(s, (key, value: unknown) => (key === 'checkedAt' || key === 'probedAt' || key === 'latencyMs' ? undefined : value));
+}
+
+export class Monitor {
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly home: string;
+  private readonly watch: boolean;
+  private readonly intervalMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly docker: DockerWatcher;
+  private readonly prober: KubeProber;
+  private readonly ownsProber: boolean;
+  private readonly listeners = new Set<SnapshotListener>();
+  private readonly probes = new Map<string, KubeProbeResult>();
+  private readonly probeTimers = new Map<string, NodeJS.Timeout>();
+  private readonly failures = new Map<string, number>();
+  private readonly stopController = new AbortController();
+  private dockerObs: DockerObservation;
+  private clusters: KindClusterView[] = [];
+  private kube: KubeconfigModel;
+  private server: ServerHealth = { state: 'down' };
+  private busy = false;
+  private snap: HealthSnapshot;
+  private shape = '';
+  private watchedFiles = '';
+
+  constructor(opts: MonitorOptions = {}) {
+    this.env = opts.env ?? process.env;
+    this.home = opts.home ?? homedir();
+    this.watch = opts.watch ?? true;
+    this.intervalMs = opts.probeIntervalMs ?? INTERVALS.kubeProbe;
+    this.maxBackoffMs = opts.probeMaxBackoffMs ?? INTERVALS.kubeProbeMaxBackoff;
+    const endpoint = opts.endpoint ?? resolveDockerEndpoint({ env: this.env, home: this.home });
+    this.docker = new DockerWatcher({ endpoint, onChange: (o) => this.onDocker(o) });
+    this.ownsProber = !opts.prober;
+    this.prober = opts.prober ?? new KubeProber(opts.probeDeadlineMs !== undefined ? { deadlineMs: opts.probeDeadlineMs } : {});
+    this.dockerObs = { health: { state: 'stopped', endpoint: endpoint.url, endpointSource: endpoint.source, cause: 'not checked yet' }, containers: [], observedAt: Date.now() };
+    this.kube = loadKubeconfig(this.env, this.home);
+    this.snap = this.assemble();
+  }
+
+  /** First full look: Docker, kubeconfig, and a first probe of each context worth probing. */
+  async start(): Promise<HealthSnapshot> {
+    const first = await this.docker.refresh();
+    this.onDocker(first);
+    if (this.watch) {
+      await this.docker.start();
+      this.watchKubeconfigFiles();
+    }
+    await Promise.all(this.contextsToProbe().map((c) => this.probe(c)));
+    return this.snap;
+  }
+
+  stop(): void {
+    this.stopController.abort();
+    this.docker.stop();
+    for (const t of this.probeTimers.values()) clearTimeout(t);
+    this.probeTimers.clear();
+    if (this.ownsProber) this.prober.dispose();
+  }
+
+  /** The latest snapshot and how old its newest observation is. Never waits. */
+  current(): { snapshot: HealthSnapshot; ageMs: number } {
+    return { snapshot: this.snap, ageMs: Math.max(0, Date.now() - Date.parse(this.snap.checkedAt)) };
+  }
+
+  subscribe(listener: SnapshotListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Looks again at everything now (Docker and every probed context); resolves with the new snapshot. */
+  async refresh(): Promise<HealthSnapshot> {
+    this.onDocker(await this.docker.refresh());
+    this.reloadKubeconfig();
+    await Promise.all(this.contextsToProbe().map((c) => this.probe(c, true)));
+    return this.snap;
+  }
+
+  /** Probes one context now (single flight), e.g. before validating a launch onto it. */
+  async refreshContext(context: string): Promise<HealthSnapshot> {
+    await this.probe(context, true);
+    return this.snap;
+  }
+
+  setServer(server: ServerHealth): void {
+    this.server = server;
+    this.publish();
+  }
+
+  setBusy(busy: boolean): void {
+    this.busy = busy;
+    this.publish();
+  }
+
+  get dockerEndpoint(): DockerEndpoint {
+    return this.docker.endpoint;
+  }
+
+  private onDocker(o: DockerObservation): void {
+    const before = new Map(this.clusters.map((c) => [c.context, c.apiEndpoint]));
+    this.dockerObs = o;
+    this.clusters = o.health.state === 'running' ? kindClusters(o.containers) : this.clusters.map((c) => ({ ...c }));
+    this.publish();
+    // A cluster that came up, or whose API moved, is probed at once rather than at its next turn.
+    for (const c of this.clusters) {
+      if (c.apiEndpoint && before.get(c.context) !== c.apiEndpoint) void this.probe(c.context, true);
+    }
+  }
+
+  private reloadKubeconfig(): void {
+    this.kube = loadKubeconfig(this.env, this.home);
+    this.publish();
+    if (this.watch) this.watchKubeconfigFiles();
+  }
+
+  private watchKubeconfigFiles(): void {
+    const files = this.kube.files.map((f) => f.path);
+    const key = files.join('\n');
+    if (key === this.watchedFiles) return;
+    this.watchedFiles = key;
+    watchKubeconfig(
+      files,
+      () => {
+        this.reloadKubeconfig();
+        for (const c of this.contextsToProbe()) void this.probe(c, true);
+      },
+      this.stopController.signal,
+    );
+  }
+
+  /** Kind contexts whose cluster runs, plus the current context: the ones a user is about to use. */
+  private contextsToProbe(): string[] {
+    const running = new Set(this.clusters.filter((c) => c.controlPlaneRunning).map((c) => c.context));
+    const out = new Set<string>();
+    for (const ctx of this.snap.contexts) {
+      if (ctx.state === 'dangling' || ctx.state === 'stale-endpoint') continue;
+      if (running.has(ctx.name) && this.dockerObs.health.state === 'running') out.add(ctx.name);
+      else if (ctx.current && !this.clusters.some((c) => c.context === ctx.name)) out.add(ctx.name);
+    }
+    return [...out];
+  }
+
+  private async probe(context: string, force = false): Promise<void> {
+    if (this.stopController.signal.aborted) return;
+    clearTimeout(this.probeTimers.get(context));
+    const result = await this.prober.probe(context, { kubeconfigPaths: this.kubeconfigPaths(), force });
+    if (this.stopController.signal.aborted) return;
+    this.probes.set(context, result);
+    const failures = result.state === 'ok' ? 0 : (this.failures.get(context) ?? 0) + 1;
+    this.failures.set(context, failures);
+    this.publish();
+    if (!this.watch) return;
+    const delay = failures === 0 ? this.intervalMs : Math.min(this.maxBackoffMs, 1_000 * 2 ** (failures - 1));
+    const timer = setTimeout(() => {
+      this.probeTimers.delete(context);
+      if (this.contextsToProbe().includes(context)) void this.probe(context);
+    }, delay);
+    timer.unref();
+    this.probeTimers.set(context, timer);
+  }
+
+  private kubeconfigPaths(): string[] {
+    return this.kube.files.filter((f) => f.state === 'ok').map((f) => f.path);
+  }
+
+  private assemble(): HealthSnapshot {
+    const running = this.dockerObs.health.state === 'running';
+    const analysis = analyseKubeconfig(
+      this.kube,
+      this.clusters.map((c) => ({ name: c.name, running: running && c.controlPlaneRunning, ...(c.apiHostPort !== undefined ? { apiHostPort: c.apiHostPort } : {}) })),
+    );
+    const o: Observations = {
+      docker: this.dockerObs,
+      clusters: this.clusters,
+      contexts: analysis.contexts,
+      kubeconfig: analysis.kubeconfig,
+      probes: this.probes,
+      server: this.server,
+      busy: this.busy,
+      now: Date.now(),
+    };
+    return assembleSnapshot(o);
+  }
+
+  private publish(): void {
+    this.snap = this.assemble();
+    const shape = shapeOf(this.snap);
+    if (shape === this.shape) return;
+    this.shape = shape;
+    for (const l of this.listeners) {
+      try {
+        l(this.snap);
+      } catch {
+        // A broken view must not stop the monitor or the other views.
+      }
+    }
+  }
+}
+
