@@ -1,0 +1,152 @@
+// The tray as plain data: icon, tooltip and menu, a pure function of the
+// snapshot. electron/app/tray.ts only turns this into Electron objects and sends
+// clicks back (a fix item runs its fixId; an action item names what to do).
+
+import { headline, isInProgress, isRoot, problemIds, serverNotRunning } from './problems.ts';
+import { CLUSTER_WORDS, DOCKER_WORDS, allGoodSummary, nodesReady } from './view-words.ts';
+import type { ClusterHealth, DockerHealth, HealthSnapshot, OverallState, Problem, ServerHealth } from './snapshot.ts';
+
+/** Windows cuts tray tooltips at 127 characters; the other platforms show at least that. */
+export const TOOLTIP_MAX = 127;
+
+export type TrayAction = 'launch-task' | 'open-dashboard' | 'toggle-start-at-login' | 'quit';
+
+export interface TrayMenuItem {
+  kind: 'status' | 'fix' | 'action' | 'separator' | 'checkbox';
+  label: string;
+  /** For `fix` items: the fix to run (`start-docker`, `start-cluster:dev`, ...). */
+  fixId?: string;
+  /** For `action` and `checkbox` items. */
+  action?: TrayAction;
+  checked?: boolean;
+  /** Absent means enabled. Status lines are never clickable; a running fix is disabled. */
+  enabled?: boolean;
+  /** For `status` items: how the line's subject is doing, for a coloured dot. */
+  state?: OverallState;
+}
+
+export interface TrayView {
+  icon: OverallState;
+  tooltip: string;
+  menu: TrayMenuItem[];
+}
+
+export interface TrayOptions {
+  /** Whether the app starts at login (the checkbox's state). */
+  startAtLogin?: boolean;
+  /** Cluster lines shown before "N more clusters…". */
+  maxClusters?: number;
+  /** Fix items shown before "N more fixes…". */
+  maxFixes?: number;
+}
+
+const DEFAULT_MAX_CLUSTERS = 5;
+const DEFAULT_MAX_FIXES = 4;
+
+const SEPARATOR: TrayMenuItem = { kind: 'separator', label: '' };
+
+/** One line, at most `max` characters; a cut line ends with "…". */
+export function fitLine(text: string, max = TOOLTIP_MAX): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length <= max ? line : `${line.slice(0, max - 1).trimEnd()}…`;
+}
+
+const CLUSTER_DOT: Record<ClusterHealth['state'], OverallState> = {
+  running: 'ok',
+  degraded: 'warn',
+  unknown: 'warn',
+  stopped: 'error',
+  unreachable: 'error',
+};
+
+const SERVER_DOT: Record<ServerHealth['state'], OverallState> = {
+  healthy: 'ok',
+  slow: 'warn',
+  'port-conflict': 'warn',
+  restarting: 'busy',
+  hung: 'error',
+  down: 'error',
+};
+
+function dockerLine(d: DockerHealth): TrayMenuItem {
+  const version = d.state === 'running' && d.version ? ` ${d.version}` : '';
+  return { kind: 'status', label: `Docker${version}: ${DOCKER_WORDS[d.state]}`, enabled: false, state: d.state === 'running' ? 'ok' : 'error' };
+}
+
+function clusterLine(c: ClusterHealth): TrayMenuItem {
+  const nodes = c.state === 'running' || c.state === 'degraded' ? `, ${nodesReady(c)} nodes ready` : '';
+  return { kind: 'status', label: `${c.name}: ${CLUSTER_WORDS[c.state]}${nodes}`, enabled: false, state: CLUSTER_DOT[c.state] };
+}
+
+function serverLine(s: ServerHealth): TrayMenuItem {
+  const notRunning = serverNotRunning(s);
+  const words: Record<ServerHealth['state'], string> = {
+    healthy: s.port !== undefined ? `healthy on port ${s.port}` : 'healthy',
+    slow: s.latencyMs !== undefined ? `slow (${Math.round(s.latencyMs)} ms)` : 'slow',
+    hung: 'not answering',
+    down: notRunning ? 'not running' : 'down',
+    restarting: 'restarting…',
+    'port-conflict': s.port !== undefined ? `port ${s.port} taken` : 'port taken',
+  };
+  return { kind: 'status', label: `Server: ${words[s.state]}`, enabled: false, state: notRunning ? 'warn' : SERVER_DOT[s.state] };
+}
+
+/** Clusters in trouble first, so a capped list still shows them. */
+function clusterLines(clusters: readonly ClusterHealth[], max: number): TrayMenuItem[] {
+  const ordered = [...clusters.filter((c) => c.state !== 'running'), ...clusters.filter((c) => c.state === 'running')];
+  const shown = ordered.length > max ? ordered.slice(0, max - 1) : ordered;
+  const lines = shown.map(clusterLine);
+  const more = ordered.length - shown.length;
+  if (more > 0) lines.push({ kind: 'action', label: `${more} more clusters…`, action: 'open-dashboard' });
+  return lines;
+}
+
+/** The fixes that apply now: roots' first (problems come sorted), each once. */
+function fixItems(problems: readonly Problem[], max: number): TrayMenuItem[] {
+  const running = new Set(problems.filter(isInProgress).map((p) => p.id));
+  const seen = new Set<string>();
+  const items: TrayMenuItem[] = [];
+  for (const p of problems) {
+    if (!p.fix || seen.has(p.fix.id)) continue;
+    seen.add(p.fix.id);
+    const isRunning = running.has(problemIds.fixRunning(p.fix.id));
+    items.push({
+      kind: 'fix',
+      label: isRunning ? `${p.fix.label} (running…)` : p.fix.label,
+      fixId: p.fix.id,
+      ...(isRunning ? { enabled: false } : {}),
+    });
+  }
+  if (items.length <= max) return items;
+  const shown = items.slice(0, max - 1);
+  return [...shown, { kind: 'action', label: `${items.length - shown.length} more fixes…`, action: 'open-dashboard' }];
+}
+
+/** One line: the root problem first, or the all-good summary. */
+export function trayTooltip(s: HealthSnapshot): string {
+  const roots = s.problems.filter((p) => isRoot(p) && p.severity !== 'info');
+  const busy = s.problems.find(isInProgress);
+  const lead = roots[0];
+  if (busy) return fitLine(`Kindtray: ${busy.title}${lead ? ` — ${headline(lead, s.problems)}` : ''}`);
+  if (!lead) return fitLine(`Kindtray: all good — ${allGoodSummary(s)}`);
+  // Keep "(+N more)" visible even when the headline is long.
+  const more = roots.length > 1 ? ` (+${roots.length - 1} more)` : '';
+  return `${fitLine(`Kindtray: ${headline(lead, s.problems)}`, TOOLTIP_MAX - more.length)}${more}`;
+}
+
+export function trayView(s: HealthSnapshot, opts: TrayOptions = {}): TrayView {
+  const fixes = fixItems(s.problems, Math.max(1, opts.maxFixes ?? DEFAULT_MAX_FIXES));
+  const menu: TrayMenuItem[] = [
+    dockerLine(s.docker),
+    ...clusterLines(s.clusters, Math.max(1, opts.maxClusters ?? DEFAULT_MAX_CLUSTERS)),
+    serverLine(s.server),
+    SEPARATOR,
+    ...(fixes.length > 0 ? [...fixes, SEPARATOR] : []),
+    { kind: 'action', label: 'Launch task…', action: 'launch-task' },
+    { kind: 'action', label: 'Open dashboard', action: 'open-dashboard' },
+    { kind: 'checkbox', label: 'Start at login', action: 'toggle-start-at-login', checked: opts.startAtLogin ?? false },
+    SEPARATOR,
+    { kind: 'action', label: 'Quit', action: 'quit' },
+  ];
+  return { icon: s.overall, tooltip: trayTooltip(s), menu };
+}
