@@ -1,0 +1,88 @@
+// The HTTP contract, typed once for the worker, the supervisor, the CLI and
+// the dashboard: what each route answers and what the event stream carries.
+
+import type { HealthSnapshot, ServerHealth } from './snapshot.ts';
+import type { ValidationIssue } from './task/issues.ts';
+
+export const TASK_STATES = ['waiting', 'pending', 'launching', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+export const FINAL_TASK_STATES: readonly TaskState[] = ['succeeded', 'failed', 'cancelled'];
+export const isFinalTaskState = (s: TaskState): boolean => FINAL_TASK_STATES.includes(s);
+
+/** How a task's port is reached from the host. */
+export interface TaskEndpoint {
+  /** The port the task listens on (the Service's targetPort). */
+  port: number;
+  nodePort?: number;
+  /** `http://127.0.0.1:8080` when a published port reaches the NodePort; absent otherwise. */
+  url?: string;
+  reachable: boolean;
+  /** In words: "published by dev-control-plane as 127.0.0.1:8080", or "kubectl port-forward svc/NAME 8080". */
+  how: string;
+}
+
+export interface TaskRecord {
+  id: string;
+  name: string;
+  state: TaskState;
+  /** Why it is in this state: the failure, the cancel, or what a waiting task waits for. */
+  reason?: string;
+  context: string;
+  cluster?: string;
+  namespace: string;
+  podName?: string;
+  serviceName?: string;
+  exitCode?: number;
+  endpoints: TaskEndpoint[];
+  /** The task as submitted (YAML or JSON text). */
+  source: string;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface TaskEvent {
+  taskId: string;
+  at: string;
+  state: TaskState;
+  message: string;
+}
+
+export interface ValidateResponse {
+  ok: boolean;
+  errors: ValidationIssue[];
+  warnings: ValidationIssue[];
+  /** Where it would run, and how each port would be reached. */
+  target?: { context: string; cluster?: string };
+  endpoints?: TaskEndpoint[];
+  /** Age of the health snapshot the cluster checks read. */
+  snapshotAgeMs?: number;
+}
+
+export interface LaunchRequestOptions {
+  /** Keep the task as `waiting` when its target is down, and launch it once healthy. */
+  whenReady?: boolean;
+}
+
+export interface HealthResponse {
+  status: 'ok' | 'degraded';
+  pid: number;
+  uptimeMs: number;
+  version: string;
+  port: number;
+  worker: ServerHealth & { pid?: number };
+}
+
+/** Errors from every route: a message, and when it is about input, the field. */
+export interface ApiError {
+  error: string;
+  field?: string;
+  errors?: ValidationIssue[];
+  fix?: { id: string; label: string };
+}
+
+export type ServerEvent =
+  | { type: 'snapshot'; snapshot: HealthSnapshot }
+  | { type: 'task'; task: TaskRecord }
+  | { type: 'fix'; fixId: string; state: 'running' | 'done' | 'failed'; message?: string };
