@@ -422,3 +422,11 @@ describe('launch while something is down (rootCauseFor)', () => {
     expect(rootCauseFor(out, 'kind-dev')?.fix?.id).toBe('repair-context:kind-dev');
   });
 });
+
+describe('busy without a named fix', () => {
+  it('busy: true → overall busy, one "A fix is running…" line', () => {
+    const s = withProblems(healthyInput(), { busy: true });
+    expect(s.overall).toBe('busy');
+    expect(ids(s.problems)).toEqual(['fixes:running']);
+  });
+});

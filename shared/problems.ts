@@ -11,6 +11,7 @@
 //   kubeconfig:PATH:STATE      kubeconfig:/home/me/.kube/extra:malformed
 //   server:STATE               server:hung, server:port-conflict, ...
 //   fix:FIX_ID:running         a fix in progress (makes the overall state busy)
+//   fixes:running              some fix in progress, when the caller cannot say which
 //
 // A problem that follows from another (a cluster whose Docker is down, the
 // kind-NAME context of a stopped cluster) has `causedBy` set to the root's id,
@@ -36,8 +37,13 @@ import type {
 export type SnapshotInput = Omit<HealthSnapshot, 'problems' | 'overall'>;
 
 export interface DeriveOptions {
-  /** Ids of the fixes running now (`start-docker`, `start-cluster:dev`, ...). Each becomes a `fix:ID:running` problem and makes the overall state busy. */
-  busy?: readonly string[];
+  /**
+   * Something is in progress: the ids of the fixes running now (`start-docker`,
+   * `start-cluster:dev`, ...), each shown as a `fix:ID:running` problem, or just
+   * `true` when the caller does not know which (shown as `fixes:running`).
+   * Either makes the overall state busy.
+   */
+  busy?: boolean | readonly string[];
 }
 
 // ---------------------------------------------------------------------------
@@ -105,11 +111,16 @@ export const problemIds = {
   kubeconfig: (path: string, state: string) => `kubeconfig:${path}:${state}`,
   server: (state: ServerHealth['state']) => `server:${state}`,
   fixRunning: (fixId: string) => `fix:${fixId}:running`,
+  someFixRunning: 'fixes:running',
 } as const;
 
 /** True for problems that say something is in progress (a fix running, the server restarting). */
 export function isInProgress(p: Problem): boolean {
-  return p.id === problemIds.server('restarting') || (p.id.startsWith('fix:') && p.id.endsWith(':running'));
+  return (
+    p.id === problemIds.server('restarting') ||
+    p.id === problemIds.someFixRunning ||
+    (p.id.startsWith('fix:') && p.id.endsWith(':running'))
+  );
 }
 
 export const isRoot = (p: Problem): boolean => p.causedBy === undefined;
@@ -222,10 +233,9 @@ function clusterProblem(c: ClusterHealth, dockerDown: boolean, switchTo: string 
         severity: 'error',
         title: `Cluster ${c.name} is stopped`,
         detail: join(
-          c.cause,
           stoppedNodes.length > 0
             ? `its node containers are not running: ${list(stoppedNodes.map((n) => `${n.name} ${n.state}`))}`
-            : 'its node containers are not running',
+            : (c.cause ?? 'its node containers are not running'),
         ),
         fix: FIXES.startCluster(c.name),
       };
@@ -238,7 +248,8 @@ function clusterProblem(c: ClusterHealth, dockerDown: boolean, switchTo: string 
         detail: join(
           notReady.length > 0 && `${notReady.length} of ${plural(c.nodes.length, 'node')} not Ready: ${list(notReady.map((n) => n.name))}`,
           stoppedNodes.length > 0 && `node containers not running: ${list(stoppedNodes.map((n) => `${n.name} ${n.state}`))}`,
-          c.cause,
+          // The monitor's cause repeats these facts; it speaks only when they are missing.
+          notReady.length === 0 && stoppedNodes.length === 0 && c.cause,
           stoppedNodes.length === 0 && `see why with: kubectl --context ${c.context} describe nodes`,
         ),
         // Starting the cluster starts its stopped node containers; a node that is
@@ -508,7 +519,10 @@ export function deriveProblems(s: SnapshotInput, opts: DeriveOptions = {}): Prob
   const server = serverProblem(s.server);
   if (server) problems.push(server);
 
-  for (const fixId of opts.busy ?? []) {
+  if (opts.busy === true) {
+    problems.push({ id: problemIds.someFixRunning, severity: 'info', title: 'A fix is running…', detail: 'Kindtray is working on it.' });
+  }
+  for (const fixId of Array.isArray(opts.busy) ? opts.busy : []) {
     const label = problems.find((p) => p.fix?.id === fixId)?.fix?.label ?? fixId;
     problems.push({ id: problemIds.fixRunning(fixId), severity: 'info', title: `${label}: running…`, detail: `Fix ${fixId} is in progress.` });
   }
@@ -532,7 +546,8 @@ export function deriveProblems(s: SnapshotInput, opts: DeriveOptions = {}): Prob
  * else error if any root is an error, warn if any root warns, else ok.
  */
 export function overallOf(problems: readonly Problem[], s: Pick<SnapshotInput, 'server'>, opts: DeriveOptions = {}): OverallState {
-  if (s.server.state === 'restarting' || (opts.busy?.length ?? 0) > 0 || problems.some(isInProgress)) return 'busy';
+  const busy = opts.busy === true || (Array.isArray(opts.busy) && opts.busy.length > 0);
+  if (busy || s.server.state === 'restarting' || problems.some(isInProgress)) return 'busy';
   const roots = problems.filter(isRoot);
   if (roots.some((p) => p.severity === 'error')) return 'error';
   if (roots.some((p) => p.severity === 'warn')) return 'warn';

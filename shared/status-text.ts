@@ -75,8 +75,13 @@ export function renderStatus(s: HealthSnapshot, opts: StatusTextOptions): string
     for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.text.length)));
     return rows.map((row, r) => {
       const cells = row
-        .map((c, i) => (i === row.length - 1 ? paint(c.style, c.text) : paint(c.style, c.text) + ' '.repeat((widths[i] ?? 0) - c.text.length)))
-        .join('  ')
+        .map((c, i) => {
+          if ((widths[i] ?? 0) === 0) return ''; // a column empty in every row takes no room
+          const cell = i === row.length - 1 ? paint(c.style, c.text) : paint(c.style, c.text) + ' '.repeat((widths[i] ?? 0) - c.text.length);
+          // The mark sits one space from its subject; other columns two apart.
+          return i === 0 ? cell : i === 1 ? ` ${cell}` : `  ${cell}`;
+        })
+        .join('')
         .trimEnd();
       return `${(r === 0 ? label : '').padEnd(10)}${cells}`;
     });
@@ -111,7 +116,7 @@ export function renderStatus(s: HealthSnapshot, opts: StatusTextOptions): string
             mark(CLUSTER_MARK[c.state]),
             { text: c.name, style: 'bold' },
             { text: CLUSTER_WORDS[c.state] },
-            { text: `${nodesReady(c)} nodes ready` },
+            { text: c.nodes.length > 0 ? `${nodesReady(c)} nodes ready` : '' },
             { text: c.apiEndpoint ?? '', style: 'dim' },
             { text: ports.length > 0 ? `ports ${ports.join(', ')}` : '' },
           ];
@@ -127,8 +132,7 @@ export function renderStatus(s: HealthSnapshot, opts: StatusTextOptions): string
         'Contexts',
         s.contexts.map((c) => [
           mark(CONTEXT_MARK[c.state]),
-          { text: c.current ? '*' : ' ', style: 'bold' },
-          { text: c.name, ...(c.current ? { style: 'bold' as const } : {}) },
+          { text: `${c.current ? '*' : ' '} ${c.name}`, ...(c.current ? { style: 'bold' as const } : {}) },
           { text: CONTEXT_WORDS[c.state] },
           { text: c.server ?? '', style: 'dim' },
         ]),

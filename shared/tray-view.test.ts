@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { withProblems, type SnapshotInput } from './problems.ts';
+import { dockerStoppedInput, healthyInput, kindCluster, kubeContext } from './snapshot-fixtures.ts';
+import { TOOLTIP_MAX, trayView, type TrayMenuItem } from './tray-view.ts';
+
+const labels = (items: TrayMenuItem[]) => items.map((i) => (i.kind === 'separator' ? '---' : i.label));
+const fixes = (items: TrayMenuItem[]) => items.filter((i) => i.kind === 'fix');
+
+describe('tray view', () => {
+  it('all healthy → ok icon, all-good tooltip, no fixes in the menu', () => {
+    const v = trayView(withProblems(healthyInput()), { startAtLogin: true });
+    expect(v.icon).toBe('ok');
+    expect(v.tooltip).toBe('Kindtray: all good — Docker 27.3.1, 2 clusters running');
+    expect(fixes(v.menu)).toEqual([]);
+    expect(labels(v.menu)).toEqual([
+      'Docker 27.3.1: running',
+      'dev: running, 1/1 nodes ready',
+      'test: running, 2/2 nodes ready',
+      'Server: healthy on port 46590',
+      '---',
+      'Launch task…',
+      'Open dashboard',
+      'Start at login',
+      '---',
+      'Quit',
+    ]);
+    expect(v.menu.find((i) => i.kind === 'checkbox')).toMatchObject({ checked: true, action: 'toggle-start-at-login' });
+    expect(v.menu.filter((i) => i.kind === 'status').every((i) => i.enabled === false && i.state === 'ok')).toBe(true);
+  });
+
+  it('Docker stopped → error icon, tooltip leads with the root, menu offers Start Docker first and only', () => {
+    const v = trayView(withProblems(dockerStoppedInput()));
+    expect(v.icon).toBe('error');
+    expect(v.tooltip).toBe('Kindtray: Docker is not running: 2 clusters and 2 contexts affected');
+    expect(v.menu[0]).toMatchObject({ kind: 'status', label: 'Docker: not running', state: 'error' });
+    expect(fixes(v.menu)).toEqual([{ kind: 'fix', label: 'Start Docker', fixId: 'start-docker' }]);
+    expect(labels(v.menu)).toContain('dev: state unknown');
+  });
+
+  it('Start Docker running → busy icon, the item is disabled and says so', () => {
+    const v = trayView(withProblems(dockerStoppedInput(), { busy: ['start-docker'] }));
+    expect(v.icon).toBe('busy');
+    expect(v.tooltip).toBe('Kindtray: Start Docker: running… — Docker is not running: 2 clusters and 2 contexts affected');
+    expect(fixes(v.menu)).toEqual([{ kind: 'fix', label: 'Start Docker (running…)', fixId: 'start-docker', enabled: false }]);
+  });
+
+  it('stale kind port → warn icon, Repair context in the menu', () => {
+    const s = healthyInput();
+    const v = trayView(withProblems({ ...s, contexts: [s.contexts[0]!, kubeContext('kind-test', { state: 'stale-endpoint' })] }));
+    expect(v.icon).toBe('warn');
+    expect(v.tooltip).toBe('Kindtray: Context kind-test points at an old port');
+    expect(fixes(v.menu)).toEqual([{ kind: 'fix', label: 'Repair context kind-test', fixId: 'repair-context:kind-test' }]);
+  });
+
+  it('fixes come roots first and once each, and several roots show "+N more" in the tooltip', () => {
+    const s = healthyInput();
+    const v = trayView(
+      withProblems({
+        ...s,
+        clusters: [kindCluster('dev', { state: 'stopped' }), kindCluster('test', { state: 'unreachable' })],
+        contexts: [kubeContext('kind-dev', { current: true, state: 'unreachable' }), kubeContext('kind-test', { state: 'unreachable' })],
+        server: { state: 'hung', port: 46590, pid: 1 },
+      }),
+    );
+    expect(v.tooltip).toBe('Kindtray: Cluster dev is stopped: 1 context affected (+2 more)');
+    expect(fixes(v.menu).map((i) => i.fixId)).toEqual(['start-cluster:dev', 'restart-cluster:test', 'restart-server']);
+  });
+
+  it('tooltip fits 127 chars, one line, with 20 clusters and long names', () => {
+    const many = Array.from({ length: 20 }, (_, i) => `cluster-with-a-rather-long-name-${i}`);
+    const input: SnapshotInput = {
+      ...healthyInput(),
+      clusters: many.map((n, i) => kindCluster(n, {}, 42000 + i)),
+      contexts: many.map((n) => kubeContext(`kind-${n}`)),
+      kubeconfig: { files: [] },
+    };
+    const ok = trayView(withProblems(input));
+    expect(ok.tooltip).toBe('Kindtray: all good — Docker 27.3.1, 20 clusters running');
+    const down = trayView(withProblems({ ...input, clusters: input.clusters.map((c) => ({ ...c, state: 'stopped' as const })) }));
+    expect(down.tooltip.length).toBeLessThanOrEqual(TOOLTIP_MAX);
+    expect(down.tooltip).not.toContain('\n');
+    expect(down.tooltip).toMatch(/^Kindtray: Cluster cluster-with-a-rather-long-name-0 is stopped.*\(\+19 more\)$/);
+    const longCause = trayView(
+      withProblems({ ...input, docker: { state: 'no-permission', endpoint: `unix:///${'very/'.repeat(40)}docker.sock` } }),
+    );
+    expect(longCause.tooltip.length).toBeLessThanOrEqual(TOOLTIP_MAX);
+  });
+
+  it('many clusters → the menu stays short: troubled ones first, then "N more clusters…"; fixes capped too', () => {
+    const names = Array.from({ length: 20 }, (_, i) => `c${i}`);
+    const input: SnapshotInput = {
+      ...healthyInput(),
+      clusters: names.map((n, i) => kindCluster(n, i >= 15 ? { state: 'stopped' } : {})),
+      contexts: [],
+      kubeconfig: { files: [] },
+    };
+    const v = trayView(withProblems(input));
+    const status = v.menu.slice(0, v.menu.findIndex((i) => i.kind === 'separator'));
+    expect(labels(status)).toEqual([
+      'Docker 27.3.1: running',
+      'c15: stopped',
+      'c16: stopped',
+      'c17: stopped',
+      'c18: stopped',
+      '16 more clusters…',
+      'Server: healthy on port 46590',
+    ]);
+    expect(status[5]).toMatchObject({ kind: 'action', action: 'open-dashboard' });
+    expect(labels(v.menu.filter((i) => i.kind === 'fix' || i.label.endsWith('more fixes…')))).toEqual([
+      'Start cluster c15',
+      'Start cluster c16',
+      'Start cluster c17',
+      '2 more fixes…',
+    ]);
+    expect(v.menu.length).toBeLessThanOrEqual(20);
+  });
+
+  it('no clusters → all good says so, no fixes', () => {
+    const v = trayView(withProblems({ ...healthyInput(), clusters: [], contexts: [], kubeconfig: { files: [] } }));
+    expect(v.icon).toBe('ok');
+    expect(v.tooltip).toBe('Kindtray: all good — Docker 27.3.1, no KinD clusters');
+    expect(fixes(v.menu)).toEqual([]);
+  });
+
+  it('server restarting → busy icon and the server line says so', () => {
+    const v = trayView(withProblems({ ...healthyInput(), server: { state: 'restarting', port: 46590 } }));
+    expect(v.icon).toBe('busy');
+    expect(v.tooltip).toBe('Kindtray: Server is restarting');
+    expect(v.menu.find((i) => i.label.startsWith('Server:'))).toMatchObject({ label: 'Server: restarting…', state: 'busy' });
+  });
+});
