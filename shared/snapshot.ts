@@ -99,7 +99,7 @@ export interface Fix {
 }
 
 export interface Problem {
-  /** Stable across snapshots, so views can keep their place: `docker-stopped`, `cluster-stopped:dev`, ... */
+  /** Stable across snapshots, so views can keep their place: `docker:stopped`, `cluster:dev:stopped`, ... (scheme in problems.ts) */
   id: string;
   severity: Severity;
   title: string;
