@@ -1,0 +1,28 @@
+// Task YAML: parsing and validation of the SkyPilot-compatible subset Kindtray
+// launches (design.md, "Task YAML"). Pure, common code: runs in the API worker,
+// the CLI and the browser dashboard alike.
+
+export { parseTask, TASK_LIMITS } from './parse.ts';
+export type { ParseTaskOptions, ParseTaskResult } from './parse.ts';
+export { checkAgainstSnapshot } from './cluster-check.ts';
+export type { ClusterCheckOptions, ClusterCheckResult, PortPlan, TaskTarget } from './cluster-check.ts';
+export { validateTask } from './validate.ts';
+export type { ValidateTaskOptions, ValidateTaskResult } from './validate.ts';
+export { RESOURCE_FIELDS, TASK_FIELDS } from './schema.ts';
+export type { ResourceAmount, TaskResources, TaskSpec } from './schema.ts';
+export { checkTaskName, isValidTaskName, parseImage, parseInfra, suggestTaskName, TASK_NAME_MAX_LENGTH } from './fields.ts';
+export {
+  describePorts,
+  expandRanges,
+  formatPorts,
+  MAX_PORT,
+  MAX_TASK_PORTS,
+  mergeRanges,
+  MIN_PORT,
+  NODE_PORT_MAX,
+  NODE_PORT_MIN,
+  parsePorts,
+  toRanges,
+} from './ports.ts';
+export type { ParsedPorts, ParsePortsOptions, PortRange } from './ports.ts';
+export type { IssueFix, SourcePosition, SourcePositions, ValidationIssue } from './issues.ts';
