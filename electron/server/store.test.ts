@@ -24,7 +24,7 @@ export function sampleTask(over: Partial<NewTask> = {}): NewTask {
     cluster: 'dev',
     source: 'name: web\nrun: echo hi\n',
     spec,
-    portPlan: [{ port: 8080, nodePort: 30080, url: 'http://127.0.0.1:8080', reachable: true, how: 'published by dev-control-plane as 127.0.0.1:8080' }],
+    portPlan: [{ port: 8080, nodePort: 30080, url: 'http://127.0.0.1:8080', reachable: 'yes', how: 'published by dev-control-plane as 127.0.0.1:8080' }],
     ...over,
   };
 }
@@ -96,8 +96,8 @@ describe('create, get, list', () => {
   it('knows which NodePorts tasks that are not final hold', () => {
     const store = open();
     const a = store.create(sampleTask());
-    store.create(sampleTask({ portPlan: [{ port: 9000, nodePort: 30900 }], waitingFor: 'cluster' }));
-    store.create(sampleTask({ context: 'kind-other', portPlan: [{ port: 9000, nodePort: 31000 }] }));
+    store.create(sampleTask({ portPlan: [{ port: 9000, nodePort: 30900, reachable: 'yes', how: 'x' }], waitingFor: 'cluster' }));
+    store.create(sampleTask({ context: 'kind-other', portPlan: [{ port: 9000, nodePort: 31000, reachable: 'no', how: 'x' }] }));
     expect([...store.usedNodePorts()].sort()).toEqual([30080, 30900, 31000]);
     expect([...store.usedNodePorts('kind-dev')].sort()).toEqual([30080, 30900]);
     store.transition(a.id, 'cancelled');

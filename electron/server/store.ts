@@ -10,27 +10,14 @@ import { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue } from 'node:sqlite';
 import { TASK_STATES, isFinalTaskState } from '../../shared/api.ts';
 import type { TaskEndpoint, TaskEvent, TaskRecord, TaskState } from '../../shared/api.ts';
-import type { TaskSpec } from '../../shared/task/schema.ts';
-
-/**
- * How one task port is served, as validation planned it (cluster-check's
- * PortPlan is a superset of this): the NodePort to ask for, and the endpoint
- * the user will be given.
- */
-export interface TaskPortPlan {
-  port: number;
-  nodePort?: number;
-  url?: string;
-  reachable?: boolean;
-  how?: string;
-}
+import type { PortPlan, TaskSpec } from '../../shared/task/index.ts';
 
 /** A task as the store keeps it: the API record, plus what the launcher needs. */
 export interface StoredTask extends TaskRecord {
   /** The normalized task, as parseTask gave it. */
   spec: TaskSpec;
   /** The port plan made by validation against the target cluster. */
-  portPlan: TaskPortPlan[];
+  portPlan: PortPlan[];
 }
 
 export interface NewTask {
@@ -42,7 +29,7 @@ export interface NewTask {
   /** The task as submitted (YAML or JSON text). */
   source: string;
   spec: TaskSpec;
-  portPlan?: TaskPortPlan[];
+  portPlan?: PortPlan[];
   /** Default: derived from the port plan. */
   endpoints?: TaskEndpoint[];
   /** When set, the task is kept as `waiting`, and this says what for ("cluster kind-dev to be running"). */
@@ -109,9 +96,9 @@ export function toTaskRecord(task: StoredTask): TaskRecord {
   return record;
 }
 
-export function endpointsFromPlan(plan: readonly TaskPortPlan[]): TaskEndpoint[] {
+export function endpointsFromPlan(plan: readonly PortPlan[]): TaskEndpoint[] {
   return plan.map((p) => {
-    const e: TaskEndpoint = { port: p.port, reachable: p.reachable ?? p.url !== undefined, how: p.how ?? (p.url ? `open ${p.url}` : `kubectl port-forward to port ${p.port}`) };
+    const e: TaskEndpoint = { port: p.port, reachable: p.reachable === 'yes', how: p.how };
     if (p.nodePort !== undefined) e.nodePort = p.nodePort;
     if (p.url !== undefined) e.url = p.url;
     return e;
@@ -200,7 +187,7 @@ function rowToTask(row: TaskRow): StoredTask {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     spec: JSON.parse(row.spec) as TaskSpec,
-    portPlan: JSON.parse(row.port_plan) as TaskPortPlan[],
+    portPlan: JSON.parse(row.port_plan) as PortPlan[],
   };
   if (row.reason !== null) task.reason = row.reason;
   else if (state !== row.state) task.reason = `stored in an unknown state "${row.state}"`;
@@ -421,7 +408,7 @@ export class TaskStore {
     const used = new Set<number>();
     for (const r of rows) {
       if (context !== undefined && r.context !== context) continue;
-      for (const p of JSON.parse(r.port_plan) as TaskPortPlan[]) if (p.nodePort !== undefined) used.add(p.nodePort);
+      for (const p of JSON.parse(r.port_plan) as PortPlan[]) if (p.nodePort !== undefined) used.add(p.nodePort);
     }
     return used;
   }
