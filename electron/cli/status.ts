@@ -4,6 +4,7 @@
 import { renderStatus, statusExitCode } from '../../shared/status-text.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 import { Monitor } from '../monitor/index.ts';
+import { apiRequest, serverInfo } from './client.ts';
 import type { CommandContext } from './context.ts';
 
 /** One full look at Docker, KinD and kubeconfig, every part under its deadline. */
@@ -17,8 +18,21 @@ export async function lookOnce(env: NodeJS.ProcessEnv): Promise<{ snapshot: Heal
   }
 }
 
+/** The running server's snapshot when one answers quickly; otherwise one look of our own. */
+async function snapshotForStatus(env: NodeJS.ProcessEnv): Promise<{ snapshot: HealthSnapshot; ageMs: number }> {
+  const info = serverInfo(env);
+  if (info) {
+    const answer = await apiRequest<HealthSnapshot & { ageMs: number }>(info, '/api/status', { deadlineMs: 1_500 }).catch(() => undefined);
+    if (answer?.status === 200) {
+      const { ageMs, ...snapshot } = answer.body;
+      return { snapshot, ageMs };
+    }
+  }
+  return lookOnce(env);
+}
+
 export async function statusCommand(ctx: CommandContext): Promise<number> {
-  const { snapshot, ageMs } = await lookOnce(ctx.env);
+  const { snapshot, ageMs } = await snapshotForStatus(ctx.env);
   if (ctx.json) ctx.out(JSON.stringify({ ...snapshot, ageMs }, null, 2));
   else ctx.out(renderStatus(snapshot, { color: ctx.color, snapshotAgeMs: ageMs }));
   return statusExitCode(snapshot);

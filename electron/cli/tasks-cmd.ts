@@ -1,0 +1,157 @@
+// Task commands: validate, launch, tasks, logs, cancel; and `fix ID`. Each
+// talks to the server (started in the background when none runs) and prints
+// for a person, or JSON with --json.
+
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import type { TaskRecord, ValidateResponse } from '../../shared/api.ts';
+import type { ValidationIssue } from '../../shared/task/issues.ts';
+import { apiRequest, ensureServer } from './client.ts';
+import { EXIT, UsageError, type CommandContext } from './context.ts';
+
+function readTaskFile(file: string | undefined): string {
+  if (!file) throw new UsageError('name the task file');
+  try {
+    return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function formatIssue(file: string, i: ValidationIssue): string {
+  const at = i.line !== undefined ? `${file}:${i.line}${i.column !== undefined ? `:${i.column}` : ''}` : file;
+  return `  ${at}: ${i.path || '(document)'}: ${i.message}${i.fix ? `\n      fix: kindtray fix ${i.fix.id}   (${i.fix.label})` : ''}`;
+}
+
+function printEndpoints(ctx: CommandContext, endpoints: TaskRecord['endpoints'] | undefined): void {
+  for (const e of endpoints ?? []) ctx.out(`  port ${e.port}: ${e.url ?? 'not published'} — ${e.how}`);
+}
+
+const query = (params: Record<string, string | undefined>): string => {
+  const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
+  return q.size ? `?${q}` : '';
+};
+
+export async function validateCommand(ctx: CommandContext, [file]: string[], values: Record<string, unknown>): Promise<number> {
+  const text = readTaskFile(file);
+  const info = await ensureServer(ctx.env, ctx.err);
+  const answer = await apiRequest<ValidateResponse>(info, `/api/validate${query({ infra: values.infra as string | undefined })}`, { method: 'POST', body: text });
+  if (answer.status !== 200 && answer.status !== 422) {
+    ctx.err(`kindtray validate: the server answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    return EXIT.notOk;
+  }
+  const v = answer.body;
+  if (ctx.json) ctx.out(JSON.stringify(v, null, 2));
+  else {
+    ctx.out(v.ok ? `${file}: valid${v.target ? `, runs on ${v.target.context}` : ''}` : `${file}: ${v.errors.length} error${v.errors.length === 1 ? '' : 's'}`);
+    for (const e of v.errors) ctx.out(formatIssue(file ?? '', e));
+    for (const w of v.warnings) ctx.out(formatIssue(file ?? '', w).replace(/^ {2}/, '  warning: '));
+    printEndpoints(ctx, v.endpoints);
+  }
+  return v.ok ? EXIT.ok : EXIT.notOk;
+}
+
+export async function launchCommand(ctx: CommandContext, [file]: string[], values: Record<string, unknown>): Promise<number> {
+  const text = readTaskFile(file);
+  const info = await ensureServer(ctx.env, ctx.err);
+  const path = `/api/tasks${query({ infra: values.infra as string | undefined, when_ready: values['when-ready'] ? '1' : undefined })}`;
+  const answer = await apiRequest<{ task?: TaskRecord; errors?: ValidationIssue[]; error?: string }>(info, path, { method: 'POST', body: text });
+  if (answer.status !== 201 || !answer.body.task) {
+    if (ctx.json) ctx.out(JSON.stringify(answer.body, null, 2));
+    else {
+      ctx.out(`${file}: not launched: ${answer.body.error ?? `the server answered ${answer.status}`}`);
+      for (const e of answer.body.errors ?? []) ctx.out(formatIssue(file ?? '', e));
+    }
+    return EXIT.notOk;
+  }
+  const t = answer.body.task;
+  if (ctx.json) ctx.out(JSON.stringify(t, null, 2));
+  else {
+    ctx.out(`Task ${t.id} (${t.name}) ${t.state} on ${t.context}${t.reason ? `: ${t.reason}` : ''}`);
+    printEndpoints(ctx, t.endpoints);
+    ctx.out(`Logs: kindtray logs ${t.id} --follow`);
+  }
+  return EXIT.ok;
+}
+
+function age(iso: string): string {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
+}
+
+export async function tasksCommand(ctx: CommandContext): Promise<number> {
+  const info = await ensureServer(ctx.env, ctx.err);
+  const answer = await apiRequest<{ tasks: TaskRecord[] }>(info, '/api/tasks');
+  if (answer.status !== 200) {
+    ctx.err(`kindtray tasks: the server answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    return EXIT.notOk;
+  }
+  const tasks = answer.body.tasks;
+  if (ctx.json) {
+    ctx.out(JSON.stringify(tasks, null, 2));
+    return EXIT.ok;
+  }
+  if (tasks.length === 0) {
+    ctx.out('No tasks yet. Launch one with: kindtray launch task.yaml');
+    return EXIT.ok;
+  }
+  const rows = tasks.map((t) => [t.id, t.name, t.state, t.context, age(t.createdAt), t.endpoints.map((e) => e.url).filter(Boolean).join(' ')]);
+  const head = ['ID', 'NAME', 'STATE', 'CONTEXT', 'AGE', 'ENDPOINTS'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  for (const r of [head, ...rows]) ctx.out(r.map((c, i) => (c ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  return EXIT.ok;
+}
+
+export async function logsCommand(ctx: CommandContext, [id]: string[], values: Record<string, unknown>): Promise<number> {
+  if (!id) throw new UsageError('name the task: kindtray logs ID');
+  const info = await ensureServer(ctx.env, ctx.err);
+  const follow = values.follow === true;
+  return new Promise<number>((resolve) => {
+    const req = request(
+      { host: '127.0.0.1', port: info.port, path: `/api/tasks/${encodeURIComponent(id)}/logs${follow ? '?follow=1' : ''}`, headers: { authorization: `Bearer ${info.token}` } },
+      (res) => {
+        if (res.statusCode !== 200) {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => {
+            ctx.err(`kindtray logs: ${(() => { try { return (JSON.parse(body) as { error: string }).error; } catch { return body; } })()}`);
+            resolve(EXIT.notOk);
+          });
+          return;
+        }
+        res.pipe(process.stdout, { end: false });
+        res.on('end', () => resolve(EXIT.ok));
+        res.on('error', () => resolve(EXIT.noServer));
+      },
+    );
+    // Only the first byte has a deadline: a followed log may rightly stay quiet.
+    req.setTimeout(15_000, () => req.destroy(new Error('no answer in 15 s')));
+    req.on('response', () => req.setTimeout(0));
+    req.on('error', (e) => {
+      ctx.err(`kindtray logs: ${e.message}`);
+      resolve(EXIT.noServer);
+    });
+    req.end();
+  });
+}
+
+export async function cancelCommand(ctx: CommandContext, [id]: string[]): Promise<number> {
+  if (!id) throw new UsageError('name the task: kindtray cancel ID');
+  const info = await ensureServer(ctx.env, ctx.err);
+  const answer = await apiRequest<{ task?: TaskRecord; error?: string }>(info, `/api/tasks/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  if (ctx.json) ctx.out(JSON.stringify(answer.body, null, 2));
+  else ctx.out(answer.body.task ? `Task ${id}: ${answer.body.task.state}${answer.body.task.reason ? ` (${answer.body.task.reason})` : ''}` : `kindtray cancel: ${answer.body.error}`);
+  return answer.status === 200 ? EXIT.ok : EXIT.notOk;
+}
+
+export async function fixCommand(ctx: CommandContext, [id]: string[]): Promise<number> {
+  if (!id) throw new UsageError('name the fix: kindtray fix start-docker (see `kindtray status` for the fixes that apply)');
+  const info = await ensureServer(ctx.env, ctx.err);
+  const answer = await apiRequest<{ ok: boolean; message: string; durationMs: number }>(info, `/control/fixes/${encodeURIComponent(id)}`, {
+    method: 'POST',
+    deadlineMs: 150_000,
+  });
+  if (ctx.json) ctx.out(JSON.stringify(answer.body, null, 2));
+  else ctx.out(`${answer.body.ok ? '✓' : '✗'} ${id}: ${answer.body.message} (${(answer.body.durationMs / 1000).toFixed(1)} s)`);
+  return answer.body.ok ? EXIT.ok : EXIT.notOk;
+}

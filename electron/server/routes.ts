@@ -1,0 +1,116 @@
+// The worker's routes: validate, launch, list, inspect, logs, cancel. Input is
+// parsed before anything is written; a task is recorded before the cluster is
+// touched, so an acknowledged task is never lost.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TaskRecord } from '../../shared/api.ts';
+import type { TaskSpec } from '../../shared/task/schema.ts';
+import type { PortPlan } from '../../shared/task/cluster-check.ts';
+import { HttpError, Router, readBody, sendJson } from './http.ts';
+import type { SnapshotCache } from './snapshot-cache.ts';
+import { validateTask } from './validate.ts';
+
+/** What the routes need of the task store and launcher. */
+export interface TaskService {
+  create(input: {
+    name: string;
+    context: string;
+    cluster?: string;
+    spec: TaskSpec;
+    source: string;
+    plan: PortPlan[];
+    waitingFor?: string;
+  }): TaskRecord;
+  get(id: string): TaskRecord | undefined;
+  list(limit: number): TaskRecord[];
+  usedNodePorts(): number[];
+  launch(id: string): void;
+  cancel(id: string): Promise<TaskRecord>;
+  openLogs(id: string, opts: { follow: boolean; signal: AbortSignal }): AsyncIterable<string | Buffer>;
+}
+
+/** Fix ids that mean "the target is down for now": a --when-ready launch may wait for these. */
+const WAITABLE_FIXES = /^(start-docker|start-cluster:|restart-cluster:)/;
+
+const flag = (url: URL, name: string): boolean => ['1', 'true', 'yes'].includes(url.searchParams.get(name) ?? '');
+
+function taskName(spec: TaskSpec, id: string): string {
+  return spec.name ?? `task-${id.slice(-6)}`;
+}
+
+export function workerRoutes(cache: SnapshotCache, tasks: TaskService): Router {
+  const router = new Router();
+
+  router.on('GET', '/internal/ping', (_req, res) => sendJson(res, 200, { ok: true }));
+
+  router.on('POST', '/api/validate', async (req, res, _p, url) => {
+    const text = await readBody(req);
+    const v = await validateTask(text, cache, { usedNodePorts: tasks.usedNodePorts(), ...infra(url) });
+    const { task: _task, plan: _plan, ...body } = v;
+    sendJson(res, v.ok ? 200 : 422, body);
+  });
+
+  router.on('POST', '/api/tasks', async (req, res, _p, url) => {
+    const text = await readBody(req);
+    const v = await validateTask(text, cache, { usedNodePorts: tasks.usedNodePorts(), ...infra(url) });
+    const whenReady = flag(url, 'when_ready') || flag(url, 'whenReady');
+    const waitable = !v.ok && whenReady && v.task && v.target && v.errors.length > 0 && v.errors.every((e) => e.fix && WAITABLE_FIXES.test(e.fix.id));
+    if (!v.ok && !waitable) {
+      sendJson(res, 422, { error: v.errors[0]?.message ?? 'invalid task', field: v.errors[0]?.path, errors: v.errors, warnings: v.warnings });
+      return;
+    }
+    if (!v.task || !v.target) throw new HttpError(500, { error: 'validation passed without a task or target' });
+    const record = tasks.create({
+      name: taskName(v.task, String(Date.now())),
+      context: v.target.context,
+      ...(v.target.cluster ? { cluster: v.target.cluster } : {}),
+      spec: v.task,
+      source: text,
+      plan: v.plan ?? [],
+      ...(waitable ? { waitingFor: v.errors.map((e) => e.message).join('; ') } : {}),
+    });
+    if (!waitable) tasks.launch(record.id);
+    sendJson(res, 201, { task: record, warnings: v.warnings }, { location: `/api/tasks/${record.id}` });
+  });
+
+  router.on('GET', '/api/tasks', (_req, res, _p, url) => {
+    const limit = Math.min(1_000, Math.max(1, Number(url.searchParams.get('limit') ?? 200) || 200));
+    sendJson(res, 200, { tasks: tasks.list(limit) });
+  });
+
+  router.on('GET', '/api/tasks/:id', (_req, res, { id = '' }) => sendJson(res, 200, { task: found(tasks, id) }));
+
+  router.on('DELETE', '/api/tasks/:id', async (_req, res, { id = '' }) => {
+    found(tasks, id);
+    sendJson(res, 200, { task: await tasks.cancel(id) });
+  });
+
+  router.on('GET', '/api/tasks/:id/logs', async (req, res, { id = '' }, url) => streamLogs(req, res, tasks, found(tasks, id), flag(url, 'follow')));
+
+  return router;
+}
+
+function infra(url: URL): { infra?: string } {
+  const v = url.searchParams.get('infra');
+  return v ? { infra: v } : {};
+}
+
+function found(tasks: TaskService, id: string): TaskRecord {
+  const t = tasks.get(id);
+  if (!t) throw new HttpError(404, { error: `no task ${id}`, field: 'id' });
+  return t;
+}
+
+async function streamLogs(req: IncomingMessage, res: ServerResponse, tasks: TaskService, task: TaskRecord, follow: boolean): Promise<void> {
+  const abort = new AbortController();
+  req.on('close', () => abort.abort());
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  try {
+    for await (const chunk of tasks.openLogs(task.id, { follow, signal: abort.signal })) {
+      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+    }
+  } catch (e) {
+    if (!abort.signal.aborted) res.write(`\n[kindtray: log stream ended: ${e instanceof Error ? e.message : String(e)}]\n`);
+  }
+  res.end();
+}

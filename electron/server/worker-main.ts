@@ -1,0 +1,70 @@
+// The API worker process: serves /api/* (validate, tasks, logs) on an
+// ephemeral loopback port for the supervisor's proxy only, keeps tasks in
+// SQLite, and launches them. It holds no public port, so when it hangs the
+// supervisor kills it and starts another, and nothing but a request is lost.
+
+import { createServer } from 'node:http';
+import { parentChannel } from './parent-channel.ts';
+import { sendJson } from './http.ts';
+import { SnapshotCache, type RefreshedMessage, type SnapshotMessage } from './snapshot-cache.ts';
+import { workerRoutes } from './routes.ts';
+import { openTaskService } from './tasks.ts';
+
+const INTERNAL_SECRET_HEADER = 'x-kindtray-internal';
+
+async function main(): Promise<void> {
+  const secret = process.env.KINDTRAY_INTERNAL_SECRET;
+  const database = process.env.KINDTRAY_DB;
+  const logsDir = process.env.KINDTRAY_LOGS;
+  if (!secret || !database || !logsDir) throw new Error('the API worker needs KINDTRAY_INTERNAL_SECRET, KINDTRAY_DB and KINDTRAY_LOGS');
+  const parent = parentChannel();
+
+  const cache = new SnapshotCache((requestId, context) => parent.send({ type: 'refresh', requestId, ...(context ? { context } : {}) }));
+  const tasks = await openTaskService({
+    database,
+    logsDir,
+    ...(process.env.KINDTRAY_TASK_IMAGE ? { defaultImage: process.env.KINDTRAY_TASK_IMAGE } : {}),
+    snapshot: () => cache.current()?.snapshot,
+    onChange: (task) => parent.send({ type: 'task', task }),
+  });
+  cache.onChange((s) => tasks.snapshotChanged(s));
+
+  parent.onMessage((m) => {
+    if (typeof m !== 'object' || m === null) return;
+    const type = (m as { type?: unknown }).type;
+    if (type === 'snapshot' || type === 'refreshed') cache.accept(m as SnapshotMessage | RefreshedMessage);
+    else if (type === 'shutdown') shutdown();
+  });
+
+  const router = workerRoutes(cache, tasks);
+  const server = createServer(async (req, res) => {
+    // Only the supervisor may call: it authenticated the user and passes our shared secret.
+    if (req.headers[INTERNAL_SECRET_HEADER] !== secret) {
+      sendJson(res, 403, { error: 'the API worker answers only its supervisor' });
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (!(await router.handle(req, res, url))) sendJson(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+  });
+  server.keepAliveTimeout = 30_000;
+
+  function shutdown(): void {
+    server.close();
+    server.closeAllConnections();
+    tasks.close();
+    process.exit(0);
+  }
+  process.on('SIGTERM', shutdown);
+  parent.onDisconnect(() => shutdown());
+
+  server.listen({ port: 0, host: '127.0.0.1' }, () => {
+    const address = server.address();
+    if (typeof address === 'object' && address) parent.send({ type: 'listening', port: address.port });
+  });
+  void tasks.reconcile();
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`kindtray API worker: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
