@@ -34,14 +34,16 @@ export function parseTask(text: string, opts: ParseTaskOptions = {}): ParseTaskR
     maxDepth: opts.maxDepth ?? TASK_LIMITS.maxDepth,
     maxAliasCount: opts.maxAliasCount ?? TASK_LIMITS.maxAliasCount,
     maxAliasExpansion: opts.maxAliasExpansion ?? TASK_LIMITS.maxAliasExpansion,
+    maxValues: opts.maxValues ?? TASK_LIMITS.maxValues,
   };
   const maxIssues = opts.maxIssues ?? TASK_LIMITS.maxIssues;
   const source = readTaskSource(text, limits);
-  if (source.root === undefined || source.errors.length > 0) {
+  if (source.root === undefined) {
     return { errors: capIssues(source.errors, maxIssues, 'error'), warnings: capIssues(source.warnings, maxIssues, 'warning'), positions: {} };
   }
+  // The tree was read (perhaps with a duplicate key left out): check it, to list every problem at once.
   const schema = validateTaskSource(source.root, { maxPorts: opts.maxPorts ?? TASK_LIMITS.maxPorts });
-  const errors = capIssues(inTextOrder(schema.errors), maxIssues, 'error');
+  const errors = capIssues(inTextOrder([...source.errors, ...schema.errors]), maxIssues, 'error');
   const warnings = capIssues(inTextOrder([...source.warnings, ...schema.warnings]), maxIssues, 'warning');
   return schema.task !== undefined && errors.length === 0
     ? { task: schema.task, errors, warnings, positions: schema.positions }

@@ -379,19 +379,40 @@ export function suggestField(key: string, level: Level): { field: string; level:
   return undefined;
 }
 
-/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
-export function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 3) return 4;
-  const rows: number[][] = [];
-  for (let i = 0; i <= a.length; i++) rows.push(Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  const at = (i: number, j: number): number => rows[i]?.[j] ?? 0;
+/** Scratch rows for editDistance, reused: field names are short. */
+const ROW = 64;
+const rows = new Int32Array(ROW * 3);
+
+/**
+ * Optimal string alignment distance (insertions, deletions, substitutions and
+ * swaps of neighbours), capped: anything over `max` answers `max + 1`. It runs
+ * once per unknown key per field, and a 64 KiB document can hold thousands of
+ * keys, so it allocates nothing.
+ */
+export function editDistance(a: string, b: string, max = 3): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  if (b.length >= ROW) return a === b ? 0 : max + 1;
+  // Three rows in one buffer: two back, one back, this one.
+  let r2 = 0;
+  let r1 = ROW;
+  let r0 = 2 * ROW;
+  for (let j = 0; j <= b.length; j++) rows[r1 + j] = j;
   for (let i = 1; i <= a.length; i++) {
+    rows[r0] = i;
+    let best = i;
+    const ai = a.charCodeAt(i - 1);
     for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, at(i - 2, j - 2) + 1);
-      (rows[i] as number[])[j] = d;
+      const bj = b.charCodeAt(j - 1);
+      let d = Math.min((rows[r1 + j] as number) + 1, (rows[r0 + j - 1] as number) + 1, (rows[r1 + j - 1] as number) + (ai === bj ? 0 : 1));
+      if (i > 1 && j > 1 && ai === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === bj) d = Math.min(d, (rows[r2 + j - 2] as number) + 1);
+      rows[r0 + j] = d;
+      if (d < best) best = d;
     }
+    if (best > max) return max + 1;
+    const oldest = r2;
+    r2 = r1;
+    r1 = r0;
+    r0 = oldest;
   }
-  return at(a.length, b.length);
+  return Math.min(rows[r1 + b.length] as number, max + 1);
 }

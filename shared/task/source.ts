@@ -8,7 +8,7 @@
 
 import { Lexer, LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
-import { issue } from './issues.ts';
+import { childPath, issue, itemPath, quote } from './issues.ts';
 import type { SourcePosition, ValidationIssue } from './issues.ts';
 
 export interface SourceLimits {
@@ -20,6 +20,8 @@ export interface SourceLimits {
   maxAliasCount: number;
   /** Most values aliases may add when the document is read as plain data. */
   maxAliasExpansion: number;
+  /** Most map entries and list items in all. A task has tens; ports at most 100. */
+  maxValues: number;
 }
 
 export const SOURCE_LIMITS: SourceLimits = {
@@ -27,6 +29,7 @@ export const SOURCE_LIMITS: SourceLimits = {
   maxDepth: 32,
   maxAliasCount: 100,
   maxAliasExpansion: 10_000,
+  maxValues: 2_000,
 };
 
 interface Located {
@@ -72,13 +75,12 @@ export function readTaskSource(text: string, limits: SourceLimits = SOURCE_LIMIT
   }
 
   const lineCounter = new LineCounter();
-  const tooDeep = findTooDeep(text, limits.maxDepth);
-  if (tooDeep !== undefined) {
-    const at = positionFromOffset(text, tooDeep);
-    return { errors: [issue('', `the task is nested more than ${limits.maxDepth} levels deep`, at)], warnings: [] };
-  }
+  const shape = checkShape(text, limits);
+  if (shape !== undefined) return { errors: [issue('', shape.message, positionFromOffset(text, shape.offset))], warnings: [] };
 
-  const doc = parseDocument(text, { prettyErrors: false, lineCounter, uniqueKeys: true, keepSourceTokens: false });
+  // yaml's own duplicate-key check is quadratic (each key against all before it);
+  // the tree builder finds duplicates with a Set instead.
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter, uniqueKeys: false });
   const pos = (offset: number | undefined): SourcePosition | undefined => {
     if (offset === undefined) return undefined;
     const { line, col } = lineCounter.linePos(offset);
@@ -106,21 +108,24 @@ export function formatBytes(n: number): string {
 }
 
 /**
- * The offset where nesting first goes deeper than `maxDepth`, if it does.
- * Counts flow brackets, and the `- `/`? ` indicators that open a block
- * collection on one line (`- - - x`); indentation adds little, since each
- * level costs a column.
+ * Refuses, from yaml's iterative lexer alone, what would make the parser slow
+ * or overflow its stack: nesting deeper than `maxDepth` (flow brackets, and the
+ * `- `/`? ` indicators that open a block collection on one line, `- - - x`;
+ * indentation adds little, since each level costs a column), and more than
+ * `maxValues` entries and items (each follows a `:`, `-`, `?` or `,`).
  */
-function findTooDeep(text: string, maxDepth: number): number | undefined {
+function checkShape(text: string, limits: SourceLimits): { offset: number; message: string } | undefined {
+  const tooDeep = `the task is nested more than ${limits.maxDepth} levels deep`;
   let flow = 0;
   let blockOnLine = 0;
+  let values = 0;
   let offset = 0;
   for (const token of new Lexer().lex(text)) {
     switch (token) {
       case '{':
       case '[':
         flow++;
-        if (flow > maxDepth) return offset;
+        if (flow > limits.maxDepth) return { offset, message: tooDeep };
         break;
       case '}':
       case ']':
@@ -137,9 +142,16 @@ function findTooDeep(text: string, maxDepth: number): number | undefined {
       case '?':
         if (flow === 0) {
           blockOnLine++;
-          if (blockOnLine > maxDepth) return offset;
+          if (blockOnLine > limits.maxDepth) return { offset, message: tooDeep };
         }
         break;
+    }
+    if (token === ':' || token === '-' || token === '?' || token === ',') {
+      values++;
+      if (values > limits.maxValues) {
+        const max = limits.maxValues.toLocaleString('en-US');
+        return { offset, message: `the task has more than ${max} fields and list items: a task needs far fewer` };
+      }
     }
     // Control tokens (document start, "a scalar follows") take no room in the text.
     if (token !== '\x02' && token !== '\x1f' && token !== '\x18') offset += token.length;
@@ -160,8 +172,6 @@ function positionFromOffset(text: string, offset: number): SourcePosition {
 /** yaml's messages, with the ones users meet most said plainly. */
 function yamlMessage(code: string, message: string): string {
   switch (code) {
-    case 'DUPLICATE_KEY':
-      return 'a key is written twice in the same mapping';
     case 'MULTIPLE_DOCS':
       return 'the text holds more than one YAML document (`---`): a task is one document';
     case 'TAB_AS_INDENT':
@@ -203,7 +213,7 @@ class TreeBuilder {
   build(): { root?: SourceValue; errors: ValidationIssue[] } {
     const contents = this.doc.contents;
     if (contents === null) return { root: { kind: 'scalar', value: null, text: '' }, errors: [] };
-    const root = this.value(contents, 0);
+    const root = this.value(contents, 0, '');
     if (!this.stopped) {
       const expanded = this.sizes.get(contents) ?? 0;
       if (expanded - this.plainCount > this.limits.maxAliasExpansion) {
@@ -221,7 +231,7 @@ class TreeBuilder {
     return undefined;
   }
 
-  private value(node: unknown, depth: number): SourceValue | undefined {
+  private value(node: unknown, depth: number, path: string): SourceValue | undefined {
     if (this.stopped) return undefined;
     if (isAlias(node)) return this.alias(node, node.source, node.range?.[0]);
     if (!isMap(node) && !isSeq(node) && !isScalar(node)) {
@@ -248,14 +258,23 @@ class TreeBuilder {
     let out: SourceValue;
     if (isMap(node)) {
       const entries: SourceEntry[] = [];
+      const seen = new Set<string>();
       for (const pair of node.items) {
-        const key = this.value(pair.key, depth + 1);
-        const value = pair.value === null ? undefined : this.value(pair.value, depth + 1);
+        const key = this.value(pair.key, depth + 1, path);
+        const name = keyText(key);
+        const value = pair.value === null ? undefined : this.value(pair.value, depth + 1, childPath(path, name));
         if (this.stopped) return undefined;
         size += this.sizeOf(pair.key) + this.sizeOf(pair.value);
         const keyAt = isScalar(pair.key) || isMap(pair.key) || isSeq(pair.key) || isAlias(pair.key) ? this.pos(pair.key.range?.[0]) : undefined;
+        if (key?.kind === 'scalar') {
+          if (seen.has(name)) {
+            this.errors.push(issue(childPath(path, name), `${quote(name)} is written twice in the same mapping`, keyAt));
+            continue;
+          }
+          seen.add(name);
+        }
         entries.push({
-          key: keyText(key),
+          key: name,
           ...(keyAt && { keyAt }),
           value: value ?? { kind: 'scalar', value: null, text: '', ...(keyAt && { at: keyAt }) },
         });
@@ -263,8 +282,8 @@ class TreeBuilder {
       out = { kind: 'map', entries, ...(at && { at }) };
     } else {
       const items: SourceValue[] = [];
-      for (const item of node.items) {
-        const value = this.value(item, depth + 1);
+      for (const [i, item] of node.items.entries()) {
+        const value = this.value(item, depth + 1, itemPath(path, i));
         if (this.stopped || value === undefined) return undefined;
         size += this.sizeOf(item);
         items.push(value);
