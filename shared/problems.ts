@@ -60,6 +60,7 @@ export const FIX_KINDS = [
   'repair-context',
   'use-context',
   'restart-server',
+  'refresh-status',
 ] as const;
 export type FixKind = (typeof FIX_KINDS)[number];
 
@@ -78,6 +79,8 @@ export const FIXES = {
   repairContext: (context: string): Fix => ({ id: `repair-context:${context}`, label: `Repair context ${context}` }),
   useContext: (context: string): Fix => ({ id: `use-context:${context}`, label: `Switch to context ${context}` }),
   restartServer: { id: 'restart-server', label: 'Restart server' },
+  /** Look again at Docker and every cluster now, instead of at the next turn. */
+  refreshStatus: { id: 'refresh-status', label: 'Check again' },
   /** The same fix as restartServer, worded for a server that is not running at all. */
   startServer: { id: 'restart-server', label: 'Start server' },
 } as const satisfies Record<string, Fix | ((name: string) => Fix)>;

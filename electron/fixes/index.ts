@@ -63,6 +63,7 @@ function runCommand(command: string, ms: number, env: NodeJS.ProcessEnv): Promis
   );
 }
 
+/** Also the restart: an engine that accepts and never answers is not `running`, and its start command (Docker Desktop, systemctl) brings it back. */
 async function startDocker(ctx: FixContext): Promise<string> {
   const s = ctx.snapshot();
   if (s.docker.state === 'running') return 'Docker is already running';
@@ -160,12 +161,23 @@ export async function runFix(id: string, ctx: FixContext): Promise<FixResult> {
         await ctx.refresh();
         return done(message);
       }
+      case 'refresh-status':
+        await ctx.refresh();
+        return done('looked again at Docker, the clusters and their contexts');
+      case 'docker-permission-help':
+        return done(
+          'Docker refuses this user. On Linux: `sudo usermod -aG docker $USER`, then log out and in again (or run `newgrp docker`). With rootless Docker or Podman, point DOCKER_HOST at your own socket.',
+        );
+      case 'install-docker-help':
+        return done('Install Docker Desktop, Colima, Rancher Desktop or Podman (or `apt-get install docker.io` on Debian), then start it; Kindtray finds its socket by itself.');
+      case 'restart-docker':
+        return done(await startDocker(ctx));
       case 'restart-server':
         await ctx.restartServer('asked for by the user');
         return done('the API server was restarted');
       default:
         throw new FixError(
-          `unknown fix "${id}"; fixes are start-docker, start-cluster:NAME, restart-cluster:NAME, repair-context:NAME, use-context:NAME, restart-server`,
+          `unknown fix "${id}"; fixes are start-docker, restart-docker, start-cluster:NAME, restart-cluster:NAME, repair-context:CONTEXT, use-context:CONTEXT, restart-server, refresh-status`,
         );
     }
   } catch (e) {

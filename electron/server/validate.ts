@@ -5,6 +5,7 @@
 import type { TaskEndpoint, ValidateResponse } from '../../shared/api.ts';
 import { DEADLINES } from '../../shared/constants.ts';
 import { checkAgainstSnapshot, type PortPlan } from '../../shared/task/cluster-check.ts';
+import { parseInfra } from '../../shared/task/fields.ts';
 import { parseTask } from '../../shared/task/parse.ts';
 import type { TaskSpec } from '../../shared/task/schema.ts';
 import type { SnapshotCache } from './snapshot-cache.ts';
@@ -36,8 +37,9 @@ export async function validateTask(
   const deadline = opts.deadlineMs ?? DEADLINES.validation;
   const parsed = parseTask(text);
   if (!parsed.task) return { ok: false, errors: parsed.errors, warnings: parsed.warnings };
-  const context = opts.infra?.replace(/^(k8s|kubernetes)\/?/, '');
-  const task: TaskSpec = context ? { ...parsed.task, resources: { ...parsed.task.resources, context } } : parsed.task;
+  const infra = opts.infra !== undefined ? parseInfra(opts.infra) : {};
+  if ('error' in infra) return { ok: false, errors: [{ path: 'infra', message: `--infra: ${infra.error}` }], warnings: parsed.warnings };
+  const task: TaskSpec = infra.context ? { ...parsed.task, resources: { ...parsed.task.resources, context: infra.context } } : parsed.task;
   // Leave a margin under the deadline for the check itself and the answer.
   const fresh = await cache.fresh({ maxAgeMs: MAX_SNAPSHOT_AGE_MS, waitMs: Math.max(0, deadline - (Date.now() - started) - 150) });
   if (!fresh) {
