@@ -10,13 +10,13 @@
 // it talks over the parent's IPC channel, or `process.parentPort` in Electron.
 
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import path from 'node:path';
 import type { CoreV1Api as CoreV1ApiType, KubeConfig as KubeConfigType, ObservableMiddleware, V1Node } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { formatMs } from '../../shared/deadline.ts';
-import { loadKubeconfigFiles, type KubeExecSpec, type KubeUserSpec } from './kubeconfig.ts';
+import { loadKubeconfigFiles, type KubeconfigModel, type KubeExecSpec, type KubeUserSpec } from './kubeconfig.ts';
 import {
   PROBE_CHILD_ENV,
   probeRequestSchema,
@@ -261,8 +261,21 @@ function readInline(file: string, relativeTo: string, what: string, state: 'auth
   }
 }
 
+/** The merged kubeconfig, parsed again only when a file changes (parsing is most of a probe's own work). */
+let modelCache: { key: string; model: KubeconfigModel } | undefined;
+function kubeconfigModel(paths: string[]): KubeconfigModel {
+  const key = paths
+    .map((p) => {
+      const st = statSync(p, { throwIfNoEntry: false, bigint: true });
+      return `${p}\0${st ? `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : '-'}`;
+    })
+    .join('\n');
+  if (modelCache?.key !== key) modelCache = { key, model: loadKubeconfigFiles(paths) };
+  return modelCache.model;
+}
+
 function resolveTarget(req: ProbeRequest): Target {
-  const model = loadKubeconfigFiles(req.kubeconfigPaths);
+  const model = kubeconfigModel(req.kubeconfigPaths);
   const ctx = model.contexts.find((c) => c.name === req.context);
   if (!ctx) {
     const files = model.files.map((f) => (f.state === 'ok' ? f.path : `${f.path} (${f.state})`)).join(', ');

@@ -291,6 +291,7 @@ export class KubeProber {
    * come and go between turns.
    */
   async probeLoop(contexts: () => Iterable<string>, onResult: (result: KubeProbeResult) => void, signal: AbortSignal): Promise<void> {
+    let wake: (() => void) | undefined;
     while (!signal.aborted && !this.disposed) {
       const now = Date.now();
       let wait = 1_000; // look again at least this often, for new contexts
@@ -299,20 +300,23 @@ export class KubeProber {
         const due = this.dueAt(c);
         if (due <= now) {
           void this.probe(c).then((r) => {
-            if (!signal.aborted) onResult(r);
+            if (signal.aborted) return;
+            onResult(r);
+            wake?.(); // its next turn is now known
           });
         } else wait = Math.min(wait, due - now);
       }
       await new Promise<void>((resolve) => {
-        const t = setTimeout(done, Math.max(10, wait));
-        function done() {
+        const done = () => {
           clearTimeout(t);
           signal.removeEventListener('abort', done);
+          wake = undefined;
           resolve();
-        }
+        };
+        const t = setTimeout(done, Math.max(10, wait));
+        wake = done;
         signal.addEventListener('abort', done, { once: true });
       });
-      // A finished probe may make another context due sooner; the next turn sees it.
     }
   }
 

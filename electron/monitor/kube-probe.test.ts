@@ -1,0 +1,372 @@
+// The Kubernetes probe against a local HTTPS stand-in: answers, refusals,
+// hangs, bad credentials and credential helpers that never return. Each probe
+// must answer by its deadline; the child process must never multiply, nor
+// leave helper processes behind.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeProber, type ProbeProcess, type ProbeProcessLauncher, forkProbeProcess } from './kube-probe.ts';
+import { parseQuantity } from './kube-probe-child.ts';
+import {
+  makeTempDir,
+  makeTls,
+  processesMatching,
+  refusedPort,
+  removeDir,
+  startFakeApi,
+  writeKubeconfig,
+  writeScript,
+  type ContextDef,
+  type FakeApi,
+  type Tls,
+} from './kube-probe.fixtures.ts';
+
+const DEADLINE = 400;
+const GRACE = 300;
+/** Scheduling slack on a busy 2-core machine. */
+const SLACK = 400;
+
+let dir: string;
+let tls: Tls;
+let otherDir: string;
+let otherTls: Tls;
+let ok: FakeApi;
+let hang: FakeApi;
+let notReady: FakeApi;
+let withToken: FakeApi;
+let refused: number;
+/** A distinctive `sleep N`, to find leftover helper processes. */
+const nap = 3000 + Math.floor(Math.random() * 6000);
+let kubeconfig: string;
+
+const execUser = (command: string) => ({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command } });
+
+beforeAll(async () => {
+  dir = makeTempDir('kindtray-probe-');
+  tls = makeTls(dir);
+  otherDir = makeTempDir('kindtray-probe-other-');
+  otherTls = makeTls(otherDir);
+  ok = await startFakeApi(tls);
+  hang = await startFakeApi(tls, { mode: 'hang' });
+  notReady = await startFakeApi(tls, { mode: 'nodes-not-ready' });
+  withToken = await startFakeApi(tls, { token: 'right' });
+  refused = await refusedPort();
+  const sleeper = writeScript(path.join(dir, 'never-answers.sh'), `sleep ${nap}`);
+  const good = writeScript(path.join(dir, 'good-helper.sh'), `echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"right"}}'`);
+  const failing = writeScript(path.join(dir, 'failing-helper.sh'), `echo 'error: token expired; run: cloud login' >&2; exit 3`);
+  const contexts: ContextDef[] = [
+    { name: 'kind-dev', server: ok.url },
+    { name: 'hang', server: hang.url },
+    { name: 'not-ready', server: notReady.url },
+    { name: 'refused', server: `https://127.0.0.1:${refused}` },
+    { name: 'wrong-ca', server: ok.url, caData: Buffer.from(otherTls.cert).toString('base64') },
+    { name: 'wrong-token', server: withToken.url, user: { token: 'wrong' } },
+    { name: 'exec-good', server: withToken.url, user: execUser(good) },
+    { name: 'exec-failing', server: withToken.url, user: execUser(failing) },
+    ...Array.from({ length: 20 }, (_, i) => ({ name: `exec-hang-${i}`, server: ok.url, user: execUser(sleeper) })),
+    // The legacy gcp provider runs its command with execSync: it blocks the child's event loop.
+    {
+      name: 'gcp-hang',
+      server: ok.url,
+      user: { 'auth-provider': { name: 'gcp', config: { 'cmd-path': sleeper, 'token-key': '{.token}', 'expiry-key': '{.expiry}' } } },
+    },
+    { name: 'slow-ok', server: ok.url },
+  ];
+  kubeconfig = writeKubeconfig(path.join(dir, 'config'), contexts, 'kind-dev', tls.cert);
+});
+
+afterAll(async () => {
+  await Promise.all([ok, hang, notReady, withToken].map((a) => a?.close()));
+  removeDir(dir);
+  removeDir(otherDir);
+});
+
+const newProber = (opts: ConstructorParameters<typeof KubeProber>[0] = {}) =>
+  new KubeProber({ kubeconfigPaths: () => [kubeconfig], deadlineMs: DEADLINE, graceMs: GRACE, ...opts });
+
+/** Live probe processes that are children of this test process. */
+function probeChildren(): number[] {
+  const mine: number[] = [];
+  for (const pid of processesMatching('kube-probe-child')) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid) mine.push(pid);
+    } catch {
+      // gone
+    }
+  }
+  return mine;
+}
+
+const helpersLeft = () => processesMatching(`sleep ${nap}`).length + processesMatching('never-answers.sh').length;
+
+const timed = async <T>(work: Promise<T>): Promise<{ value: T; ms: number }> => {
+  const t = performance.now();
+  const value = await work;
+  return { value, ms: performance.now() - t };
+};
+
+describe('probing a context', () => {
+  let prober: KubeProber;
+  beforeAll(async () => {
+    prober = newProber();
+    expect(await prober.start()).toBe(true);
+  });
+  afterAll(() => prober.dispose());
+
+  it('healthy API: version, readiness and nodes with their capacity', async () => {
+    const r = await prober.probe('kind-dev');
+    expect(r).toMatchObject({ context: 'kind-dev', state: 'ok', server: ok.url, version: 'v1.33.1', ready: true });
+    expect(r.degraded).toBeUndefined();
+    expect(r.nodes).toEqual([
+      { name: 'dev-control-plane', ready: true, roles: ['control-plane'], cpus: 4, memoryBytes: 8 * 2 ** 30 },
+      { name: 'dev-worker', ready: true, roles: [], cpus: 0.5, memoryBytes: 16318536 * 1024 },
+    ]);
+    expect(r.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(r.finishedAt).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('nodes not Ready: the API is up, the result says what is degraded', async () => {
+    const r = await prober.probe('not-ready');
+    expect(r.state).toBe('ok');
+    expect(r.nodes?.find((n) => n.name === 'dev-control-plane')?.ready).toBe(false);
+    expect(r.degraded).toContain('nodes not Ready: dev-control-plane');
+  });
+
+  it('connection refused: unreachable at once, saying so', async () => {
+    const { value: r, ms } = await timed(prober.probe('refused'));
+    expect(r.state).toBe('unreachable');
+    expect(r.cause).toBe(`context refused: connection refused by 127.0.0.1:${refused}`);
+    expect(ms).toBeLessThan(DEADLINE);
+  });
+
+  it('accepts and never answers: unreachable at the deadline, and the child stays usable', async () => {
+    const pid = prober.childPid;
+    const { value: r, ms } = await timed(prober.probe('hang'));
+    expect(r.state).toBe('unreachable');
+    expect(r.cause).toBe(`context hang: no answer from ${hang.url} in ${DEADLINE} ms`);
+    expect(ms).toBeGreaterThanOrEqual(DEADLINE - 5);
+    expect(ms).toBeLessThan(DEADLINE + GRACE + SLACK);
+    expect(prober.childPid).toBe(pid);
+    expect(prober.restarts).toBe(0);
+    expect((await prober.probe('kind-dev', { force: true })).state).toBe('ok');
+  });
+
+  it('a server certificate the CA does not sign: unreachable, naming TLS', async () => {
+    const r = await prober.probe('wrong-ca');
+    expect(r.state).toBe('unreachable');
+    expect(r.cause).toMatch(/^context wrong-ca: TLS with 127\.0\.0\.1:\d+ failed: /);
+  });
+
+  it('credentials refused (401): auth-failed', async () => {
+    const r = await prober.probe('wrong-token');
+    expect(r.state).toBe('auth-failed');
+    expect(r.cause).toBe('context wrong-token: the API refused the credentials of user wrong-token (401 Unauthorized)');
+  });
+
+  it('a context no file defines: dangling', async () => {
+    const r = await prober.probe('kind-gone');
+    expect(r.state).toBe('dangling');
+    expect(r.cause).toContain(`no context named kind-gone in ${kubeconfig}`);
+  });
+
+  it('exec credential helpers: their token is used; their failure is auth-failed with what they said', async () => {
+    expect((await prober.probe('exec-good')).state).toBe('ok');
+    const r = await prober.probe('exec-failing');
+    expect(r.state).toBe('auth-failed');
+    expect(r.cause).toMatch(/credential plugin ".*failing-helper\.sh" failed \(exit 3\): error: token expired; run: cloud login$/);
+  });
+
+  it('exec credential helpers that never return: auth-failed by the deadline, helpers ended, one child throughout', async () => {
+    const pid = prober.childPid;
+    let most = 0;
+    const sampler = setInterval(() => (most = Math.max(most, probeChildren().length)), 10);
+    try {
+      // 20 probes, five at a time.
+      for (let round = 0; round < 4; round++) {
+        const batch = Array.from({ length: 5 }, (_, i) => prober.probe(`exec-hang-${round * 5 + i}`, { force: true }));
+        const { value: results, ms } = await timed(Promise.all(batch));
+        expect(ms).toBeLessThan(DEADLINE + GRACE + SLACK);
+        for (const r of results) {
+          expect(r.state).toBe('auth-failed');
+          expect(r.cause).toMatch(/credential plugin ".*never-answers\.sh" gave no answer in 400 ms$/);
+        }
+      }
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(most).toBe(1);
+    expect(prober.childPid).toBe(pid);
+    expect(prober.restarts).toBe(0);
+    expect(helpersLeft()).toBe(0);
+  });
+
+  it('single flight: two probes of one context at once are one request', async () => {
+    await prober.start();
+    const before = ok.count('/version');
+    const a = prober.probe('slow-ok', { force: true });
+    const b = prober.probe('slow-ok', { force: true });
+    expect(b).toBe(a);
+    const [ra, rb] = await Promise.all([a, b]);
+    expect(rb).toBe(ra);
+    expect(ok.count('/version') - before).toBe(1);
+  });
+});
+
+describe('a credential helper that blocks the probe process', () => {
+  it('ends at the deadline: the child is killed with its helper and replaced; other probes are retried once', async () => {
+    const prober = newProber();
+    let most = 0;
+    const sampler = setInterval(() => (most = Math.max(most, probeChildren().length)), 10);
+    try {
+      await prober.start();
+      const first = prober.childPid;
+      // The blocking probe goes first, so the healthy one waits behind it in the stuck child.
+      const stuck = timed(prober.probe('gcp-hang'));
+      const victim = prober.probe('kind-dev', { deadlineMs: 8_000 });
+      const { value: r, ms } = await stuck;
+      expect(r.state).toBe('auth-failed');
+      expect(r.cause).toBe('context gcp-hang: no answer from its credential helper in 400 ms (authentication blocked the probe process, which was restarted)');
+      expect(ms).toBeLessThan(DEADLINE + GRACE + SLACK);
+      // The healthy probe is answered by the new child, within its own deadline.
+      expect((await victim).state).toBe('ok');
+      expect(prober.restarts).toBe(1);
+      expect(prober.childPid).not.toBe(first);
+    } finally {
+      clearInterval(sampler);
+      prober.dispose();
+    }
+    expect(most).toBe(1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(probeChildren()).toEqual([]);
+    expect(helpersLeft()).toBe(0);
+  }, 30_000);
+
+  it('a loop of such probes, kills and restarts: every answer by its deadline, never two children, no helper left', async () => {
+    // Short deadlines, so that the loop runs through many kills and restarts in a few seconds.
+    const deadlineMs = 150;
+    const graceMs = 100;
+    const prober = newProber({ deadlineMs, graceMs });
+    let most = 0;
+    const sampler = setInterval(() => (most = Math.max(most, probeChildren().length)), 10);
+    try {
+      // Not started: the child is still loading when the deadlines pass, and after every kill.
+      for (let i = 0; i < 16; i++) {
+        const { value, ms } = await timed(prober.probe(i % 4 === 3 ? 'refused' : 'gcp-hang', { force: true }));
+        expect(['unknown', 'auth-failed', 'unreachable']).toContain(value.state);
+        expect(ms).toBeLessThan(deadlineMs + graceMs + SLACK);
+        if (value.state === 'unknown') expect(value.cause).toMatch(/^context (gcp-hang|refused): not probed: /);
+      }
+      expect(prober.restarts).toBeGreaterThanOrEqual(1);
+    } finally {
+      clearInterval(sampler);
+      prober.dispose();
+    }
+    expect(most).toBeLessThanOrEqual(1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(probeChildren()).toEqual([]);
+    expect(helpersLeft()).toBe(0);
+  }, 30_000);
+});
+
+describe('scheduling', () => {
+  it('backoff grows for a dead context, caps, returns the last result until due, and resets on success', async () => {
+    const file = path.join(dir, 'moving');
+    writeKubeconfig(file, [{ name: 'moving', server: `https://127.0.0.1:${refused}` }], 'moving', tls.cert);
+    const prober = new KubeProber({ kubeconfigPaths: () => [file], deadlineMs: DEADLINE, graceMs: GRACE, intervalMs: 10_000, backoffBaseMs: 1_000, maxBackoffMs: 5_000 });
+    try {
+      await prober.start();
+      expect(prober.nextProbeDelay('moving')).toBe(0);
+      const delays: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        expect((await prober.probe('moving', { force: true })).state).toBe('unreachable');
+        delays.push(prober.nextProbeDelay('moving'));
+      }
+      expect(delays).toEqual([1_000, 2_000, 4_000, 5_000, 5_000]);
+      // Not due yet: no new probe, the last result.
+      const last = prober.lastResult('moving');
+      expect(await prober.probe('moving')).toBe(last);
+      // The cluster comes back: a forced probe runs at once and resets the backoff.
+      writeKubeconfig(file, [{ name: 'moving', server: ok.url }], 'moving', tls.cert);
+      expect((await prober.probe('moving', { force: true })).state).toBe('ok');
+      expect(prober.nextProbeDelay('moving')).toBe(10_000);
+    } finally {
+      prober.dispose();
+    }
+  });
+
+  it('probeLoop probes healthy contexts every interval and dead ones with backoff', async () => {
+    const prober = newProber({ intervalMs: 100, backoffBaseMs: 400, maxBackoffMs: 400 });
+    await prober.start();
+    const seen: Record<string, number> = {};
+    const stop = new AbortController();
+    const loop = prober.probeLoop(() => ['kind-dev', 'refused'], (r) => (seen[r.context] = (seen[r.context] ?? 0) + 1), stop.signal);
+    await new Promise((r) => setTimeout(r, 900));
+    stop.abort();
+    await loop;
+    prober.dispose();
+    expect(seen['kind-dev'] ?? 0).toBeGreaterThanOrEqual(4);
+    expect(seen['refused'] ?? 0).toBeGreaterThanOrEqual(1);
+    expect(seen['refused'] ?? 0).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('the probe process', () => {
+  it('can be launched by an injected launcher (as Electron will, with utilityProcess)', async () => {
+    const launched: number[] = [];
+    const launch: ProbeProcessLauncher = (modulePath, env) => {
+      const proc = forkProbeProcess(modulePath, env);
+      if (proc.pid !== undefined) launched.push(proc.pid);
+      return proc;
+    };
+    const prober = newProber({ launch });
+    try {
+      expect((await prober.probe('kind-dev', { deadlineMs: 8_000 })).state).toBe('ok');
+      expect(launched).toEqual([prober.childPid]);
+    } finally {
+      prober.dispose();
+    }
+  });
+
+  it('a process that never gets ready: probes answer unknown by their deadline', async () => {
+    let killed = 0;
+    const silent: ProbeProcessLauncher = (): ProbeProcess => ({
+      pid: undefined,
+      send: () => {},
+      on: () => {},
+      kill: () => void killed++,
+    });
+    const prober = newProber({ launch: silent });
+    const { value, ms } = await timed(prober.probe('kind-dev'));
+    expect(value).toMatchObject({ state: 'unknown', cause: 'context kind-dev: not probed: the probe process was not ready within 400 ms' });
+    expect(ms).toBeLessThan(DEADLINE + GRACE + SLACK);
+    prober.dispose();
+    expect(killed).toBe(1);
+  });
+
+  it('dispose kills the child; probing afterwards is a programmer error', async () => {
+    const prober = newProber();
+    await prober.start();
+    const pid = prober.childPid;
+    expect(pid).toBeDefined();
+    prober.dispose();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(processesMatching('kube-probe-child')).not.toContain(pid);
+    await expect(prober.probe('kind-dev')).rejects.toThrow(/disposed/);
+  });
+});
+
+describe('quantities', () => {
+  it('parses Kubernetes resource quantities', () => {
+    expect(parseQuantity('4')).toBe(4);
+    expect(parseQuantity('500m')).toBe(0.5);
+    expect(parseQuantity('8Gi')).toBe(8 * 2 ** 30);
+    expect(parseQuantity('16318536Ki')).toBe(16318536 * 1024);
+    expect(parseQuantity('2G')).toBe(2e9);
+    expect(parseQuantity('1e3')).toBe(1000);
+    expect(parseQuantity('lots')).toBeUndefined();
+    expect(parseQuantity(undefined)).toBeUndefined();
+  });
+});
