@@ -128,6 +128,8 @@ const DEFAULT_BACKOFF_BASE_MS = 1_000;
 const MIN_CHILD_BUDGET_MS = 50;
 /** If a killed child's exit is never reported, start the next one anyway after this. */
 const EXIT_WAIT_MS = 2_000;
+/** A child not ready this long after its start is stuck: replaced at the next probe that misses it. */
+const CHILD_START_TIMEOUT_MS = 15_000;
 
 interface Child {
   proc: ProbeProcess;
@@ -139,6 +141,7 @@ interface Child {
   exited: boolean;
   /** Whether it ever said ready (a child that dies before is not restarted in a loop). */
   everReady: boolean;
+  startedAt: number;
 }
 
 interface Pending {
@@ -348,7 +351,7 @@ export class KubeProber {
       this.readyWaiters.clear();
       return undefined;
     }
-    const child: Child = { proc, ready: false, inFlight: new Set(), plugins: new Set(), exited: false, everReady: false };
+    const child: Child = { proc, ready: false, inFlight: new Set(), plugins: new Set(), exited: false, everReady: false, startedAt: performance.now() };
     this.child = child;
     proc.on('message', (m) => this.onMessage(child, m));
     proc.on('exit', () => this.onExit(child));
@@ -417,6 +420,10 @@ export class KubeProber {
       // Never reached a child in time (one was starting, or being replaced).
       this.waiting.delete(p);
       this.finish(p, this.unknown(p, p.retryBecause ? `${p.retryBecause}; no answer from the new probe process in time` : `the probe process was not ready within ${formatMs(p.deadlineMs)}`));
+      const starting = this.child;
+      if (starting && !starting.ready && performance.now() - starting.startedAt > CHILD_START_TIMEOUT_MS) {
+        this.replaceChild(starting, `the probe process did not start in ${formatMs(CHILD_START_TIMEOUT_MS)}`);
+      }
       return;
     }
     // The child did not answer within deadline + grace, though it ends every probe at its deadline
