@@ -35,7 +35,7 @@ function mergeNodes(nodes: NodeHealth[], probe: KubeProbeResult | undefined): No
   });
 }
 
-function clusterHealth(c: KindClusterView, o: Observations, contextState: ContextHealth | undefined): ClusterHealth {
+function clusterHealth(c: KindClusterView, o: Observations): ClusterHealth {
   const probe = o.probes.get(c.context);
   const base = {
     name: c.name,
@@ -59,13 +59,15 @@ function clusterHealth(c: KindClusterView, o: Observations, contextState: Contex
   }
   const down = c.nodes.filter((n) => n.state !== 'running').map((n) => n.name);
   const notReady = nodes.filter((n) => n.ready === false).map((n) => n.name);
-  if (down.length > 0 || (fresh && notReady.length > 0)) {
-    const why = [down.length ? `not running: ${down.join(', ')}` : '', notReady.length ? `not Ready: ${notReady.join(', ')}` : '']
+  if (down.length > 0 || (fresh && (notReady.length > 0 || probe.degraded))) {
+    const why = [
+      down.length ? `node containers not running: ${down.join(', ')}` : '',
+      notReady.length ? `nodes not Ready: ${notReady.join(', ')}` : fresh && probe.degraded ? probe.degraded : '',
+    ]
       .filter(Boolean)
       .join('; ');
-    return { ...base, ...version, state: 'degraded', nodes, cause: `nodes ${why}` };
+    return { ...base, ...version, state: 'degraded', nodes, cause: why };
   }
-  void contextState;
   return { ...base, ...version, state: 'running', nodes };
 }
 
@@ -98,8 +100,7 @@ function contextHealth(ctx: ContextHealth, o: Observations, kind: KindClusterVie
 export function assembleSnapshot(o: Observations): HealthSnapshot {
   const kindByContext = new Map(o.clusters.map((c) => [c.context, c]));
   const contexts = o.contexts.map((ctx) => contextHealth(ctx, o, kindByContext.get(ctx.name)));
-  const ctxByName = new Map(contexts.map((c) => [c.name, c]));
-  const clusters = o.clusters.map((c) => clusterHealth(c, o, ctxByName.get(c.context)));
+  const clusters = o.clusters.map((c) => clusterHealth(c, o));
   const newest = Math.max(o.docker.observedAt, ...[...o.probes.values()].map((p) => p.finishedAt));
   return withProblems(
     {

@@ -46,7 +46,6 @@ export class Monitor {
   private readonly listeners = new Set<SnapshotListener>();
   private readonly probes = new Map<string, KubeProbeResult>();
   private readonly probeTimers = new Map<string, NodeJS.Timeout>();
-  private readonly failures = new Map<string, number>();
   private readonly stopController = new AbortController();
   private dockerObs: DockerObservation;
   private clusters: KindClusterView[] = [];
@@ -66,7 +65,13 @@ export class Monitor {
     const endpoint = opts.endpoint ?? resolveDockerEndpoint({ env: this.env, home: this.home });
     this.docker = new DockerWatcher({ endpoint, onChange: (o) => this.onDocker(o) });
     this.ownsProber = !opts.prober;
-    this.prober = opts.prober ?? new KubeProber(opts.probeDeadlineMs !== undefined ? { deadlineMs: opts.probeDeadlineMs } : {});
+    this.prober =
+      opts.prober ??
+      new KubeProber({
+        intervalMs: this.intervalMs,
+        maxBackoffMs: this.maxBackoffMs,
+        ...(opts.probeDeadlineMs !== undefined ? { deadlineMs: opts.probeDeadlineMs } : {}),
+      });
     this.dockerObs = { health: { state: 'stopped', endpoint: endpoint.url, endpointSource: endpoint.source, cause: 'not checked yet' }, containers: [], observedAt: Date.now() };
     this.kube = loadKubeconfig(this.env, this.home);
     this.snap = this.assemble();
@@ -74,13 +79,17 @@ export class Monitor {
 
   /** First full look: Docker, kubeconfig, and a first probe of each context worth probing. */
   async start(): Promise<HealthSnapshot> {
+    // The probe child takes a second to load client-node: start it while Docker is asked.
+    const proberReady = this.prober.start();
     const first = await this.docker.refresh();
     this.onDocker(first);
     if (this.watch) {
       await this.docker.start();
       this.watchKubeconfigFiles();
     }
-    await Promise.all(this.contextsToProbe().map((c) => this.probe(c)));
+    const toProbe = this.contextsToProbe();
+    if (toProbe.length > 0) await proberReady;
+    await Promise.all(toProbe.map((c) => this.probe(c, true)));
     return this.snap;
   }
 
@@ -180,11 +189,10 @@ export class Monitor {
     const result = await this.prober.probe(context, { kubeconfigPaths: this.kubeconfigPaths(), force });
     if (this.stopController.signal.aborted) return;
     this.probes.set(context, result);
-    const failures = result.state === 'ok' ? 0 : (this.failures.get(context) ?? 0) + 1;
-    this.failures.set(context, failures);
     this.publish();
     if (!this.watch) return;
-    const delay = failures === 0 ? this.intervalMs : Math.min(this.maxBackoffMs, 1_000 * 2 ** (failures - 1));
+    // The prober keeps the interval for healthy contexts and the backoff for dead ones.
+    const delay = Math.max(50, this.prober.nextProbeDelay(context));
     const timer = setTimeout(() => {
       this.probeTimers.delete(context);
       if (this.contextsToProbe().includes(context)) void this.probe(context);
