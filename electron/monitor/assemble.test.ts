@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import type { ContextHealth } from '../../shared/snapshot.ts';
+import { assembleSnapshot, type Observations } from './assemble.ts';
+import type { KindClusterView } from './kind.ts';
+import type { KubeProbeResult } from './kube-probe.ts';
+
+const now = Date.parse('2026-11-25T12:00:00Z');
+const running = { state: 'running' as const, endpoint: 'unix:///d.sock', version: '20.10.24' };
+const dev = (over: Partial<KindClusterView> = {}): KindClusterView => ({
+  name: 'dev',
+  context: 'kind-dev',
+  nodes: [{ name: 'dev-control-plane', role: 'control-plane', state: 'running' }],
+  allRunning: true,
+  controlPlaneRunning: true,
+  apiHostPort: 41000,
+  apiEndpoint: 'https://127.0.0.1:41000',
+  portMappings: [],
+  ...over,
+});
+const ctx: ContextHealth = { name: 'kind-dev', current: true, state: 'unknown', cluster: 'kind-dev', server: 'https://127.0.0.1:41000' };
+const probe = (over: Partial<KubeProbeResult> = {}): KubeProbeResult => ({
+  context: 'kind-dev',
+  state: 'ok',
+  server: 'https://127.0.0.1:41000',
+  version: 'v1.31.0',
+  nodes: [{ name: 'dev-control-plane', ready: true, roles: ['control-plane'], cpus: 2, memoryBytes: 4 * 2 ** 30 }],
+  latencyMs: 12,
+  finishedAt: now - 1000,
+  ...over,
+});
+const obs = (over: Partial<Observations> = {}): Observations => ({
+  docker: { health: running, containers: [], observedAt: now - 500 },
+  clusters: [dev()],
+  contexts: [ctx],
+  probes: new Map([['kind-dev', probe()]]),
+  server: { state: 'healthy', port: 46590, pid: 1 },
+  now,
+  ...over,
+});
+
+describe('one snapshot from what the monitor saw', () => {
+  it('all healthy → ok, cluster running with version and node capacity, context ok', () => {
+    const s = assembleSnapshot(obs());
+    expect(s.overall).toBe('ok');
+    expect(s.clusters[0]).toMatchObject({ state: 'running', kubernetesVersion: 'v1.31.0', nodes: [{ ready: true, cpus: 2 }] });
+    expect(s.contexts[0]).toMatchObject({ state: 'ok', latencyMs: 12 });
+    expect(s.checkedAt).toBe(new Date(now - 500).toISOString());
+  });
+
+  it('Docker stopped → clusters unknown (not running), contexts unreachable because of Docker', () => {
+    const s = assembleSnapshot(obs({ docker: { health: { state: 'stopped', endpoint: 'unix:///d.sock', cause: 'no socket' }, containers: [], observedAt: now } }));
+    expect(s.clusters[0]?.state).toBe('unknown');
+    expect(s.contexts[0]).toMatchObject({ state: 'unreachable', cause: 'Docker is not running' });
+    expect(s.overall).toBe('error');
+    expect(s.problems[0]?.fix?.id).toBe('start-docker');
+  });
+
+  it('control-plane container stopped → cluster stopped, whatever an old probe said', () => {
+    const s = assembleSnapshot(obs({ clusters: [dev({ controlPlaneRunning: false, allRunning: false, nodes: [{ name: 'dev-control-plane', role: 'control-plane', state: 'exited' }] })] }));
+    expect(s.clusters[0]?.state).toBe('stopped');
+    expect(s.problems.some((p) => p.fix?.id === 'start-cluster:dev')).toBe(true);
+  });
+
+  it('API silent → cluster unreachable with the probe cause', () => {
+    const s = assembleSnapshot(obs({ probes: new Map([['kind-dev', probe({ state: 'unreachable', cause: 'no answer in 2 s' })]]) }));
+    expect(s.clusters[0]).toMatchObject({ state: 'unreachable', cause: 'no answer in 2 s' });
+  });
+
+  it('a probe of the old API port says nothing about a cluster that moved', () => {
+    const s = assembleSnapshot(obs({ probes: new Map([['kind-dev', probe({ state: 'unreachable', server: 'https://127.0.0.1:39999' })]]) }));
+    expect(s.clusters[0]?.state).toBe('running');
+  });
+
+  it('nodes not Ready → degraded', () => {
+    const p = probe({ nodes: [{ name: 'dev-control-plane', ready: false, roles: [] }], degraded: 'nodes not Ready: dev-control-plane' });
+    const s = assembleSnapshot(obs({ probes: new Map([['kind-dev', p]]) }));
+    expect(s.clusters[0]).toMatchObject({ state: 'degraded', cause: 'nodes not Ready: dev-control-plane' });
+  });
+
+  it('a stale endpoint from the kubeconfig stands whatever the probe says', () => {
+    const s = assembleSnapshot(obs({ contexts: [{ ...ctx, state: 'stale-endpoint', expectedServer: 'https://127.0.0.1:41000' }] }));
+    expect(s.contexts[0]?.state).toBe('stale-endpoint');
+    expect(s.problems.some((p) => p.fix?.id === 'repair-context:kind-dev')).toBe(true);
+  });
+});
