@@ -12,14 +12,15 @@ import { withDeadline } from '../../shared/deadline.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 import { runFix, type FixResult } from '../fixes/index.ts';
 import { Monitor, dockerClientFor, type MonitorOptions } from '../monitor/index.ts';
-import { Router, sendJson } from '../server/index.ts';
+import { HttpError, Router, readBody, sendJson } from '../server/index.ts';
 import { Auth, checkHostAndOrigin } from './auth.ts';
 import { forkChild, moduleBeside, type LaunchChild } from './child.ts';
 import { ensureHome, kindtrayPaths, type KindtrayPaths } from './home.ts';
 import { acquirePort } from './port.ts';
 import { proxyToWorker } from './proxy.ts';
 import { removeServerFile, writeServerFile } from './server-file.ts';
-import { loadSettings, type Settings } from './settings.ts';
+import { History } from './history.ts';
+import { loadSettings, saveSettings, SettingsSchema, type Settings } from './settings.ts';
 import { serveDashboard } from './static.ts';
 import { ApiWorker } from './worker.ts';
 
@@ -60,7 +61,7 @@ export class AlreadyRunningError extends Error {
 
 export class Supervisor {
   readonly paths: KindtrayPaths;
-  readonly settings: Settings;
+  settings: Settings;
   readonly settingsError: string | undefined;
   readonly monitor: Monitor;
   readonly auth = new Auth();
@@ -73,6 +74,8 @@ export class Supervisor {
   private readonly sse = new Set<ServerResponse>();
   private readonly runningFixes = new Map<string, Promise<FixResult>>();
   private readonly startedAt = Date.now();
+  private readonly history = new History();
+  private sampler: NodeJS.Timeout | undefined;
   private port = 0;
   private unsubscribe: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -139,6 +142,10 @@ export class Supervisor {
     this.onSnapshot(this.monitor.current().snapshot);
     this.heartbeat = setInterval(() => this.broadcastComment(), 15_000);
     this.heartbeat.unref();
+    this.sampler = setInterval(() => {
+      if (this.worker.latencyMs !== undefined) this.history.sampleLatency(this.worker.latencyMs);
+    }, 5_000);
+    this.sampler.unref();
     const url = `http://127.0.0.1:${this.port}`;
     return {
       port: this.port,
@@ -152,6 +159,7 @@ export class Supervisor {
 
   async stop(): Promise<void> {
     clearInterval(this.heartbeat);
+    clearInterval(this.sampler);
     this.unsubscribe?.();
     for (const res of this.sse) res.end();
     this.sse.clear();
@@ -222,6 +230,7 @@ export class Supervisor {
   }
 
   private onSnapshot(snapshot: HealthSnapshot): void {
+    this.history.observe(snapshot);
     this.worker.send({ type: 'snapshot', snapshot, ageMs: this.monitor.current().ageMs });
     this.broadcast({ type: 'snapshot', snapshot });
   }
@@ -274,6 +283,30 @@ export class Supervisor {
       res.write(`event: snapshot\ndata: ${JSON.stringify({ type: 'snapshot', snapshot: this.monitor.current().snapshot })}\n\n`);
       this.sse.add(res);
       req.on('close', () => this.sse.delete(res));
+    });
+    r.on('GET', '/api/history', (_req, res) => sendJson(res, 200, this.history.view()));
+    r.on('GET', '/api/settings', (_req, res) => sendJson(res, 200, this.settings));
+    r.on('PUT', '/api/settings', async (req, res) => {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(await readBody(req, 64 * 1024));
+      } catch {
+        throw new HttpError(400, { error: 'settings must be a JSON object' });
+      }
+      const parsed = SettingsSchema.safeParse(raw);
+      if (!parsed.success) {
+        const first = parsed.error.issues[0];
+        throw new HttpError(422, { error: first?.message ?? 'invalid settings', field: first?.path.join('.') ?? '' });
+      }
+      const before = this.settings;
+      saveSettings(this.paths.settings, parsed.data);
+      this.settings = parsed.data;
+      // The port, the watchdog and the probe timing are read at start; the rest applies at once.
+      const restartNeeded =
+        before.port !== parsed.data.port ||
+        JSON.stringify(before.watchdog) !== JSON.stringify(parsed.data.watchdog) ||
+        JSON.stringify(before.probe) !== JSON.stringify(parsed.data.probe);
+      sendJson(res, 200, { settings: parsed.data, restartNeeded });
     });
     r.on('POST', '/control/fixes/:id', async (req, res, { id = '' }) => {
       req.resume();
