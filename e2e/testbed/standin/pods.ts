@@ -1,0 +1,346 @@
+// Runs Pods for real, inside the stand-in's container: each container of a Pod
+// is a process (its `command` + `args`, through busybox's sh and applets, with
+// the spec's env vars), so phases, exit codes and logs are real. Every process
+// shares the container's network, which is what lets a NodePort forward to
+// 127.0.0.1:targetPort. The runner drives the Pod's status through the store,
+// so watchers see Pending → Running → Succeeded/Failed as they happen.
+
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { kubeTime } from './store.ts';
+import type { KubeObject, Store } from './store.ts';
+
+export interface ContainerSpec {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
+  env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath?: string } } }[];
+  ports?: { name?: string; containerPort: number; protocol?: string }[];
+}
+
+interface LogLine {
+  time: string;
+  text: string;
+}
+
+/** One container's process and its log; kept after the process exits, for `logs`. */
+class ContainerRun {
+  readonly lines: LogLine[] = [];
+  private partial = '';
+  private readonly followers = new Set<(line: LogLine | null) => void>();
+  process: ChildProcess | undefined;
+  exited = false;
+
+  append(chunk: string): void {
+    const text = this.partial + chunk;
+    const parts = text.split('\n');
+    this.partial = parts.pop() ?? '';
+    for (const part of parts) this.push({ time: new Date().toISOString(), text: part });
+  }
+
+  /** The process is gone: flush a last unterminated line and end every follower. */
+  finish(): void {
+    if (this.partial) this.push({ time: new Date().toISOString(), text: this.partial });
+    this.partial = '';
+    this.exited = true;
+    for (const f of this.followers) f(null);
+    this.followers.clear();
+  }
+
+  private push(line: LogLine): void {
+    this.lines.push(line);
+    // A chatty task must not eat the stand-in's memory.
+    if (this.lines.length > 50_000) this.lines.splice(0, 10_000);
+    for (const f of this.followers) f(line);
+  }
+
+  /** Calls `on` for each new line, then with null when the process ends. */
+  follow(on: (line: LogLine | null) => void): () => void {
+    if (this.exited) {
+      on(null);
+      return () => {};
+    }
+    this.followers.add(on);
+    return () => this.followers.delete(on);
+  }
+}
+
+const POD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** The container's own address on its Docker network, as a Pod IP (all Pods share it). */
+export function containerAddress(): string {
+  for (const [name, addresses] of Object.entries(networkInterfaces())) {
+    if (name === 'lo') continue;
+    const v4 = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (v4) return v4.address;
+  }
+  return '127.0.0.1';
+}
+
+interface PodRun {
+  pod: KubeObject;
+  containers: Map<string, ContainerRun>;
+  restartTimers: Set<NodeJS.Timeout>;
+  deleted: boolean;
+}
+
+type ContainerState =
+  | { waiting: { reason: string; message?: string } }
+  | { running: { startedAt: string } }
+  | { terminated: { exitCode: number; signal?: number; reason: string; message?: string; startedAt?: string; finishedAt: string; containerID: string } };
+
+interface ContainerStatus {
+  name: string;
+  image: string;
+  imageID: string;
+  containerID?: string;
+  ready: boolean;
+  started: boolean;
+  restartCount: number;
+  state: ContainerState;
+  lastState: ContainerState | Record<string, never>;
+}
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+
+export class PodRunner {
+  private readonly runs = new Map<string, PodRun>();
+  private readonly store: Store;
+  private readonly nodeName: string;
+
+  constructor(store: Store, nodeName: string) {
+    this.store = store;
+    this.nodeName = nodeName;
+  }
+
+  private static key(pod: KubeObject): string {
+    return `${pod.metadata.namespace}/${pod.metadata.name}`;
+  }
+
+  static containersOf(pod: KubeObject): ContainerSpec[] {
+    return (pod.spec?.containers as ContainerSpec[] | undefined) ?? [];
+  }
+
+  /** Fills a new Pod's spec defaults and Pending status, and starts its containers on the next tick. */
+  admit(pod: KubeObject): void {
+    const spec = (pod.spec ??= {});
+    spec.nodeName = this.nodeName;
+    spec.restartPolicy ??= 'Always';
+    spec.terminationGracePeriodSeconds ??= 30;
+    spec.dnsPolicy ??= 'ClusterFirst';
+    spec.schedulerName ??= 'default-scheduler';
+    const now = kubeTime();
+    const statuses: ContainerStatus[] = PodRunner.containersOf(pod).map((c) => ({
+      name: c.name,
+      image: c.image ?? '',
+      imageID: '',
+      ready: false,
+      started: false,
+      restartCount: 0,
+      state: { waiting: { reason: 'ContainerCreating' } },
+      lastState: {},
+    }));
+    pod.status = {
+      phase: 'Pending',
+      conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now }],
+      hostIP: containerAddress(),
+      qosClass: 'BestEffort',
+      containerStatuses: statuses,
+    };
+  }
+
+  /** Starts every container of a stored Pod. */
+  start(pod: KubeObject): void {
+    const run: PodRun = { pod, containers: new Map(), restartTimers: new Set(), deleted: false };
+    this.runs.set(PodRunner.key(pod), run);
+    setImmediate(() => {
+      for (const spec of PodRunner.containersOf(pod)) this.startContainer(run, spec);
+    });
+  }
+
+  private status(run: PodRun, name: string): ContainerStatus | undefined {
+    return (run.pod.status?.containerStatuses as ContainerStatus[] | undefined)?.find((s) => s.name === name);
+  }
+
+  private envFor(run: PodRun, spec: ContainerSpec): Record<string, string> {
+    const env: Record<string, string> = {
+      PATH: POD_PATH,
+      HOSTNAME: run.pod.metadata.name,
+      HOME: '/root',
+      KUBERNETES_SERVICE_HOST: '10.96.0.1',
+      KUBERNETES_SERVICE_PORT: '443',
+    };
+    const fields: Record<string, string> = {
+      'metadata.name': run.pod.metadata.name,
+      'metadata.namespace': run.pod.metadata.namespace ?? 'default',
+      'metadata.uid': run.pod.metadata.uid,
+      'spec.nodeName': this.nodeName,
+      'status.podIP': containerAddress(),
+      'status.hostIP': containerAddress(),
+    };
+    for (const e of spec.env ?? []) {
+      const fieldPath = e.valueFrom?.fieldRef?.fieldPath;
+      env[e.name] = e.value ?? (fieldPath ? (fields[fieldPath] ?? '') : '');
+    }
+    return env;
+  }
+
+  private startContainer(run: PodRun, spec: ContainerSpec): void {
+    if (run.deleted) return;
+    const log = run.containers.get(spec.name) ?? new ContainerRun();
+    run.containers.set(spec.name, log);
+    log.exited = false;
+    const argv = [...(spec.command ?? []), ...(spec.args ?? [])];
+    // busybox's image default command is `sh`; with no stdin it exits at once, as a real one does.
+    const [file = 'sh', ...rest] = argv.length ? argv : ['sh'];
+    const cwd = spec.workingDir ?? '/';
+    const containerID = `containerd://${run.pod.metadata.uid.replace(/-/g, '')}${spec.name}`.slice(0, 77);
+    const startedAt = kubeTime();
+    try {
+      mkdirSync(cwd, { recursive: true });
+    } catch {
+      // A bad workingDir fails the spawn below with a clear error.
+    }
+    const child = spawn(file, rest, { cwd, env: this.envFor(run, spec), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    log.process = child;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => log.append(d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => log.append(d));
+
+    child.once('spawn', () => {
+      const st = this.status(run, spec.name);
+      if (!st || run.deleted) return;
+      st.state = { running: { startedAt } };
+      st.ready = true;
+      st.started = true;
+      st.containerID = containerID;
+      this.refreshPod(run);
+    });
+    let spawnError: Error | undefined;
+    child.once('error', (err) => {
+      // ENOENT and friends: the runtime's StartError, exit code 128.
+      spawnError = err;
+      log.append(`${err.message}\n`);
+    });
+    child.once('close', (code, signal) => {
+      log.finish();
+      log.process = undefined;
+      const st = this.status(run, spec.name);
+      if (!st || run.deleted) return;
+      const exitCode = spawnError ? 128 : (code ?? 128 + (SIGNALS[signal ?? ''] ?? 9));
+      const terminated: ContainerState = {
+        terminated: {
+          exitCode,
+          ...(signal ? { signal: SIGNALS[signal] ?? 9 } : {}),
+          reason: spawnError ? 'StartError' : exitCode === 0 ? 'Completed' : 'Error',
+          ...(spawnError ? { message: spawnError.message } : {}),
+          startedAt,
+          finishedAt: kubeTime(),
+          containerID,
+        },
+      };
+      st.ready = false;
+      st.started = false;
+      const policy = run.pod.spec?.restartPolicy;
+      const restart = policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
+      if (restart) {
+        // CrashLoopBackOff with a short, capped backoff: enough to look real, quick enough for tests.
+        st.lastState = terminated;
+        st.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off restarting failed container ${spec.name}` } };
+        const backoffMs = Math.min(10_000, 1_000 * 2 ** Math.min(st.restartCount, 4));
+        const timer = setTimeout(() => {
+          run.restartTimers.delete(timer);
+          st.restartCount++;
+          this.startContainer(run, spec);
+        }, backoffMs);
+        run.restartTimers.add(timer);
+      } else {
+        st.state = terminated;
+      }
+      this.refreshPod(run);
+    });
+  }
+
+  /** Recomputes phase and conditions from the container states and stores the Pod. */
+  private refreshPod(run: PodRun): void {
+    const status = run.pod.status ?? {};
+    const statuses = (status.containerStatuses as ContainerStatus[] | undefined) ?? [];
+    const now = kubeTime();
+    const terminated = statuses.map((s) => ('terminated' in s.state ? s.state.terminated : undefined));
+    const anyRunning = statuses.some((s) => 'running' in s.state);
+    // Waiting to restart after an exit still counts as Running, as the kubelet reports it.
+    const anyRestarting = statuses.some((s) => 'waiting' in s.state && 'terminated' in s.lastState);
+    let phase: string;
+    if (statuses.length > 0 && terminated.every((t) => t !== undefined)) {
+      phase = terminated.every((t) => t?.exitCode === 0) ? 'Succeeded' : 'Failed';
+    } else if (anyRunning || anyRestarting) {
+      phase = 'Running';
+    } else {
+      phase = 'Pending';
+    }
+    const ready = statuses.length > 0 && statuses.every((s) => s.ready);
+    const done = phase === 'Succeeded' || phase === 'Failed';
+    const reason = done ? { reason: 'PodCompleted' } : {};
+    status.phase = phase;
+    status.podIP = containerAddress();
+    status.podIPs = [{ ip: containerAddress() }];
+    status.startTime ??= now;
+    status.conditions = [
+      { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: now },
+      { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: now, ...reason },
+      { type: 'Ready', status: ready ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: now, ...reason },
+      { type: 'ContainersReady', status: ready ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: now, ...reason },
+      { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now },
+    ];
+    run.pod.status = status;
+    // The Pod may have been deleted meanwhile; only a stored Pod is updated.
+    const stored = this.store.get('pods', run.pod.metadata.namespace, run.pod.metadata.name);
+    if (stored === run.pod) this.store.update('pods', run.pod);
+  }
+
+  /** The log of one container (the first when none is named), or undefined when the Pod or container is unknown. */
+  logOf(pod: KubeObject, container?: string): { run: ContainerRun; name: string } | undefined {
+    const run = this.runs.get(PodRunner.key(pod));
+    if (!run || run.pod !== pod) return undefined;
+    const name = container ?? PodRunner.containersOf(pod)[0]?.name;
+    const log = name === undefined ? undefined : run.containers.get(name);
+    return log && name !== undefined ? { run: log, name } : undefined;
+  }
+
+  /** Stops a Pod's processes: SIGTERM to each process group, SIGKILL after the grace period (capped for tests). */
+  stop(pod: KubeObject, graceSeconds?: number): void {
+    const key = PodRunner.key(pod);
+    const run = this.runs.get(key);
+    if (!run || run.pod !== pod) return;
+    run.deleted = true;
+    this.runs.delete(key);
+    for (const t of run.restartTimers) clearTimeout(t);
+    const graceMs = Math.min(2_000, 1_000 * (graceSeconds ?? Number(pod.spec?.terminationGracePeriodSeconds ?? 30)));
+    for (const c of run.containers.values()) {
+      const child = c.process;
+      if (!child?.pid) continue;
+      killGroup(child.pid, 'SIGTERM');
+      if (graceMs <= 0) killGroup(child.pid, 'SIGKILL');
+      else setTimeout(() => killGroup(child.pid ?? 0, 'SIGKILL'), graceMs).unref();
+    }
+  }
+
+  /** On shutdown: kill everything at once, so the container stops promptly. */
+  killAll(): void {
+    for (const run of this.runs.values()) {
+      for (const c of run.containers.values()) if (c.process?.pid) killGroup(c.process.pid, 'SIGKILL');
+    }
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  if (pid <= 0) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
