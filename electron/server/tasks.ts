@@ -1,0 +1,85 @@
+// The worker's task service: the SQLite store and the launcher behind the
+// routes, and what ties them to health (waiting tasks launch by themselves
+// once their cluster is healthy).
+
+import type { TaskRecord } from '../../shared/api.ts';
+import type { HealthSnapshot } from '../../shared/snapshot.ts';
+import { HttpError } from './http.ts';
+import { KubeOps } from './kube-ops.ts';
+import { Launcher } from './launcher.ts';
+import type { TaskService } from './routes.ts';
+import { TaskStore, toTaskRecord } from './store.ts';
+
+export interface OpenTaskServiceOptions {
+  database: string;
+  logsDir: string;
+  defaultImage?: string;
+  snapshot: () => HealthSnapshot | undefined;
+  onChange: (task: TaskRecord) => void;
+}
+
+export interface WorkerTasks extends TaskService {
+  snapshotChanged(s: HealthSnapshot): void;
+  reconcile(): Promise<void>;
+  close(): void;
+}
+
+/** Whether a task aimed at `context` can be launched now, from the snapshot alone. */
+export function contextReady(s: HealthSnapshot, context: string): boolean {
+  const cluster = s.clusters.find((c) => c.context === context);
+  if (cluster) return s.docker.state === 'running' && (cluster.state === 'running' || cluster.state === 'degraded');
+  return s.contexts.find((c) => c.name === context)?.state === 'ok';
+}
+
+export async function openTaskService(opts: OpenTaskServiceOptions): Promise<WorkerTasks> {
+  const store = TaskStore.open(opts.database);
+  const ops = new KubeOps();
+  const launcher = new Launcher({
+    store,
+    ops,
+    logsDir: opts.logsDir,
+    onChange: opts.onChange,
+    ...(opts.defaultImage ? { defaultImage: opts.defaultImage } : {}),
+  });
+  return {
+    create: (input) => {
+      const task = store.create({
+        name: input.name,
+        context: input.context,
+        ...(input.cluster ? { cluster: input.cluster } : {}),
+        source: input.source,
+        spec: input.spec,
+        portPlan: input.plan,
+        ...(input.waitingFor ? { waitingFor: input.waitingFor } : {}),
+      });
+      const record = toTaskRecord(task);
+      opts.onChange(record);
+      return record;
+    },
+    get: (id) => {
+      const t = store.get(id);
+      return t ? toTaskRecord(t) : undefined;
+    },
+    list: (limit) => store.list({ limit }).map(toTaskRecord),
+    usedNodePorts: () => [...store.usedNodePorts()],
+    launch: (id) => launcher.launch(id),
+    cancel: async (id) => {
+      const r = await launcher.cancel(id);
+      if (r.ok) return r.task;
+      throw new HttpError(r.code === 'not-found' ? 404 : 409, { error: r.message, field: 'id' });
+    },
+    openLogs: (id, o) => launcher.openLogs(id, o),
+    snapshotChanged: (s) => {
+      launcher.launchWaiting((context) => contextReady(s, context));
+    },
+    reconcile: async () => {
+      await launcher.reconcile();
+      const s = opts.snapshot();
+      if (s) launcher.launchWaiting((context) => contextReady(s, context));
+    },
+    close: () => {
+      void launcher.close();
+      store.close();
+    },
+  };
+}
