@@ -10,4 +10,7 @@ if (major < 24) {
   process.exit(2);
 }
 const { main } = await import('./main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// A command is done when main returns; a stray handle (a watcher, a keep-alive socket) must not keep it alive.
+setTimeout(() => process.exit(code), 200).unref();

@@ -82,7 +82,11 @@ export async function startServerInBackground(env: NodeJS.ProcessEnv, opts: { po
   const until = Date.now() + (opts.deadlineMs ?? 30_000);
   while (Date.now() < until) {
     const info = readServerFile(paths.serverFile);
-    if (info && info.pid === child.pid && (await answersHealth(info.port, 1_000))) return info;
+    // Ready means its API worker is up too, not only its port.
+    if (info && info.pid === child.pid) {
+      const health = await apiRequest<{ status?: string }>(info, '/api/health', { deadlineMs: 1_000 }).catch(() => undefined);
+      if (health?.status === 200 && health.body.status === 'ok') return info;
+    }
     if (child.exitCode !== null || (child.pid !== undefined && !isAlive(child.pid))) {
       throw new Error(`kindtray serve exited at start; see ${paths.logs}/serve.log`);
     }

@@ -77,6 +77,8 @@ export class Supervisor {
   private readonly history = new History();
   private sampler: NodeJS.Timeout | undefined;
   private port = 0;
+  /** Set when the wanted port was held by another program: who, and where we went instead. */
+  private portConflict: string | undefined;
   private unsubscribe: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
 
@@ -136,7 +138,10 @@ export class Supervisor {
       startedAt: new Date(this.startedAt).toISOString(),
       version: VERSION,
     });
-    this.publishServerHealth(outcome.movedFrom ? `port ${outcome.movedFrom.port} is held by ${outcome.movedFrom.holder.description}` : undefined);
+    if (outcome.movedFrom) {
+      this.portConflict = `port ${outcome.movedFrom.port} is held by ${outcome.movedFrom.holder.description}; Kindtray listens on ${this.port} instead`;
+    }
+    this.publishServerHealth();
     this.unsubscribe = this.monitor.subscribe((s) => this.onSnapshot(s));
     await Promise.all([this.worker.start(), this.monitor.start()]);
     this.onSnapshot(this.monitor.current().snapshot);
@@ -218,11 +223,11 @@ export class Supervisor {
     });
   }
 
-  private publishServerHealth(cause?: string): void {
+  private publishServerHealth(): void {
     const w = this.worker.health();
     this.monitor.setServer({
       ...w,
-      ...(cause && w.state === 'healthy' ? { state: 'port-conflict', cause } : {}),
+      ...(this.portConflict && w.state === 'healthy' ? { state: 'port-conflict', cause: this.portConflict } : {}),
       port: this.port || undefined,
       pid: process.pid,
       uptimeMs: Date.now() - this.startedAt,
