@@ -195,10 +195,17 @@ export class KubeApi {
     const r = asResource(resource);
     if (r !== 'namespaces' && r !== 'nodes') throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
     if (sub !== undefined && sub !== 'status') throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
-    if (method === 'GET') return sendJson(res, 200, this.mustGet(r, undefined, name));
+    if (method === 'GET') return this.getOne(req, res, r, undefined, name, sub);
     if (r === 'namespaces' && method === 'DELETE') return this.deleteNamespace(res, name);
     if (r === 'namespaces' && (method === 'PATCH' || method === 'PUT')) return this.patchMetadata(req, res, r, undefined, name, method);
     throw methodNotAllowed(method, resource);
+  }
+
+  /** GET of one object; as a one-row Table when kubectl asks for one. */
+  private getOne(req: IncomingMessage, res: ServerResponse, resource: Resource, namespace: string | undefined, name: string, sub: string | undefined): void {
+    const object = this.mustGet(resource, namespace, name);
+    if (sub === undefined && wantsTable(req.headers.accept)) return sendJson(res, 200, toTable(resource, [object], object.metadata.resourceVersion));
+    sendJson(res, 200, object);
   }
 
   private mustGet(resource: Resource, namespace: string | undefined, name: string): KubeObject {
@@ -219,9 +226,9 @@ export class KubeApi {
       throw methodNotAllowed(method, resource);
     }
     if (sub === 'log' && r === 'pods' && method === 'GET') return this.logs(res, url, namespace, name);
-    if (sub === 'status' && method === 'GET') return sendJson(res, 200, this.mustGet(r, namespace, name));
+    if (sub === 'status' && method === 'GET') return this.getOne(req, res, r, namespace, name, sub);
     if (sub !== undefined) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
-    if (method === 'GET') return sendJson(res, 200, this.mustGet(r, namespace, name));
+    if (method === 'GET') return this.getOne(req, res, r, namespace, name, sub);
     if (method === 'DELETE') return this.deleteOne(req, res, url, r, namespace, name);
     if (method === 'PATCH' || method === 'PUT') return this.patchMetadata(req, res, r, namespace, name, method);
     throw methodNotAllowed(method, resource);

@@ -1,0 +1,117 @@
+// The stand-in speaks Kubernetes well enough for real clients: kubectl (the
+// CLI users have) and @kubernetes/client-node (what Kindtray uses), through a
+// KinD-like cluster's published port and kubeconfig entry.
+
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Cluster } from './cluster.ts';
+import { kubectl } from './kubectl.ts';
+import { waitFor } from './proc.ts';
+import { useTestbed } from './use-testbed.ts';
+
+const tb = useTestbed();
+
+describe('a KinD-like cluster, seen by kubectl', () => {
+  let cluster: Cluster;
+  const k = (...args: string[]) => kubectl(['--context', cluster.context, ...args], { env: tb.env() });
+
+  beforeAll(async () => {
+    cluster = await tb.createCluster({ name: 'kubectl', workers: 1, extraPortMappings: [{ containerPort: 30950 }] });
+  });
+
+  it('lists one Ready node per node container, with roles and version', async () => {
+    const r = await k('get', 'nodes');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION$/);
+    expect(lines[1]).toMatch(new RegExp(`^${cluster.name}-control-plane\\s+Ready\\s+control-plane\\s+\\S+\\s+v1\\.32\\.2$`));
+    expect(lines[2]).toMatch(new RegExp(`^${cluster.name}-worker\\s+Ready\\s+<none>`));
+  });
+
+  it('runs a pod for real: phase, exit code and logs come from the process', async () => {
+    const run = await k('run', 'hello', '--image=x', '--restart=Never', '--', 'sh', '-c', 'echo hi; echo "from $HOSTNAME"; exit 3');
+    expect(run.stdout.trim()).toBe('pod/hello created');
+
+    const phase = await waitFor('pod hello to finish', 10_000, async () => {
+      const r = await k('get', 'pod', 'hello', '-o', 'jsonpath={.status.phase} {.status.containerStatuses[0].state.terminated.exitCode}');
+      return r.stdout === 'Failed 3' ? r.stdout : undefined;
+    }, 100);
+    expect(phase).toBe('Failed 3');
+
+    const pods = await k('get', 'pods');
+    expect(pods.stdout).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n/);
+    expect(pods.stdout).toMatch(/\nhello\s+0\/1\s+Error\s+0\s+\S+\n/);
+
+    const logs = await k('logs', 'hello');
+    expect(logs.stdout).toBe(`hi\nfrom hello\n`);
+  });
+
+  it('answers errors with Status objects kubectl prints normally', async () => {
+    expect((await k('get', 'pod', 'nope')).stderr.trim()).toBe('Error from server (NotFound): pods "nope" not found');
+    await k('run', 'twice', '--image=x', '--restart=Never', '--', 'true');
+    expect((await k('run', 'twice', '--image=x', '--restart=Never', '--', 'true')).stderr.trim()).toBe('Error from server (AlreadyExists): pods "twice" already exists');
+    const bad = await k('run', 'Bad_Name', '--image=x', '--restart=Never', '--', 'true');
+    expect(bad.code).not.toBe(0);
+  });
+
+  it('follows logs while the process writes them, and selects by label', async () => {
+    await k('run', 'ticker', '--image=x', '--restart=Never', '--labels=app=tick', '--', 'sh', '-c', 'for i in 1 2 3; do echo tick $i; sleep 0.2; done');
+    await waitFor('ticker running', 5_000, async () => ((await k('get', 'pod', 'ticker', '-o', 'jsonpath={.status.phase}')).stdout !== 'Pending' ? true : undefined));
+    const follow = await k('logs', '-f', 'ticker');
+    expect(follow.stdout).toBe('tick 1\ntick 2\ntick 3\n');
+    const selected = await k('get', 'pods', '-l', 'app=tick', '-o', 'name');
+    expect(selected.stdout.trim()).toBe('pod/ticker');
+  });
+
+  it('forwards a NodePort Service to the task, so a mapped host port reaches it', async () => {
+    const svc = {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' },
+      spec: { type: 'NodePort', selector: { run: 'web' }, ports: [{ port: 8080, targetPort: 8080, nodePort: 30950 }] },
+    };
+    const created = await kubectl(['--context', cluster.context, 'create', '-f', '-'], { env: tb.env(), input: JSON.stringify(svc) });
+    expect(created.stderr).toBe('');
+    expect(created.stdout.trim()).toBe('service/web created');
+    await k('run', 'web', '--image=x', '--restart=Never', '--', 'sh', '-c',
+      'while true; do printf "HTTP/1.0 200 OK\\r\\n\\r\\nhello from $HOSTNAME\\n" | nc -l -p 8080; done');
+    const hostPort = await cluster.hostPortFor(30950);
+    const body = await waitFor('the task to answer through the mapped port', 10_000, async () => {
+      const res = await fetch(`http://127.0.0.1:${hostPort}/`, { signal: AbortSignal.timeout(1_000) });
+      return res.ok ? res.text() : undefined;
+    }, 100);
+    expect(body).toBe('hello from web\n');
+    const svcs = await k('get', 'svc', 'web');
+    expect(svcs.stdout).toMatch(/web\s+NodePort\s+10\.96\.\S+\s+<none>\s+8080:30950\/TCP/);
+  });
+});
+
+describe('a KinD-like cluster, seen by @kubernetes/client-node', () => {
+  it('lists nodes, creates a pod, reads its log and deletes it', async () => {
+    const cluster = await tb.createCluster({ name: 'client' });
+    const kc = new KubeConfig();
+    kc.loadFromFile(tb.kubeconfigPath);
+    kc.setCurrentContext(cluster.context);
+    const api = kc.makeApiClient(CoreV1Api);
+
+    const nodes = await api.listNode();
+    expect(nodes.items.map((n) => n.metadata?.name)).toEqual([`${cluster.name}-control-plane`]);
+    expect(nodes.items[0]?.status?.capacity?.cpu).toMatch(/^\d+$/);
+    expect(nodes.items[0]?.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+
+    await api.createNamespacedPod({
+      namespace: 'default',
+      body: { metadata: { name: 'greet', labels: { 'kindtray.dev/task': 't1' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'echo $GREETING'], env: [{ name: 'GREETING', value: 'hello' }] }] } },
+    });
+    const pod = await waitFor('greet to succeed', 10_000, async () => {
+      const p = await api.readNamespacedPod({ name: 'greet', namespace: 'default' });
+      return p.status?.phase === 'Succeeded' ? p : undefined;
+    }, 100);
+    expect(pod.status?.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(0);
+    expect(await api.readNamespacedPodLog({ name: 'greet', namespace: 'default' })).toBe('hello\n');
+    const listed = await api.listNamespacedPod({ namespace: 'default', labelSelector: 'kindtray.dev/task=t1' });
+    expect(listed.items).toHaveLength(1);
+
+    await api.deleteNamespacedPod({ name: 'greet', namespace: 'default' });
+    await expect(api.readNamespacedPod({ name: 'greet', namespace: 'default' })).rejects.toMatchObject({ code: 404 });
+  });
+});
