@@ -257,6 +257,8 @@ export class Launcher {
   private readonly logWake = new EventEmitter();
   /** Where each task's Pod log has been read up to (its file's size, unless the log was reset). */
   private readonly logOffsets = new Map<string, number>();
+  /** The log read in progress per task, so reads never overlap. */
+  private readonly logReads = new Map<string, Promise<number | undefined>>();
   private closed = false;
 
   constructor(opts: LauncherOptions) {
@@ -715,7 +717,19 @@ export class Launcher {
    * left to complete). Returns the log's whole size, or undefined when it
    * could not be read.
    */
-  private async captureLog(task: Pick<StoredTask, 'id' | 'context' | 'namespace'>, podName: string, final: boolean, signal: AbortSignal): Promise<number | undefined> {
+  private captureLog(task: Pick<StoredTask, 'id' | 'context' | 'namespace'>, podName: string, final: boolean, signal: AbortSignal): Promise<number | undefined> {
+    // One read at a time per task: two reads from the same offset would append the same bytes twice.
+    const before = this.logReads.get(task.id) ?? Promise.resolve(undefined);
+    const next = before.then(() => this.readLogOnce(task, podName, final, signal));
+    const settled = next.catch(() => undefined);
+    this.logReads.set(task.id, settled);
+    void settled.then(() => {
+      if (this.logReads.get(task.id) === settled) this.logReads.delete(task.id);
+    });
+    return next;
+  }
+
+  private async readLogOnce(task: Pick<StoredTask, 'id' | 'context' | 'namespace'>, podName: string, final: boolean, signal: AbortSignal): Promise<number | undefined> {
     const file = this.logPath(task.id);
     const have =
       this.logOffsets.get(task.id) ??
