@@ -196,6 +196,12 @@ export class DockerApi {
     return this.call('/networks/create', { method: 'POST', body: spec });
   }
 
+  /** The bridge devices of this engine's bridge networks (named by option, else br-<id prefix>). */
+  async bridgeNames(): Promise<string[]> {
+    const networks = await this.call<{ Id: string; Driver: string; Options?: Record<string, string> }[]>('/networks');
+    return networks.filter((n) => n.Driver === 'bridge').map((n) => n.Options?.['com.docker.network.bridge.name'] ?? `br-${n.Id.slice(0, 12)}`);
+  }
+
   async removeNetwork(name: string): Promise<void> {
     try {
       await this.call(`/networks/${encodeURIComponent(name)}`, { method: 'DELETE' });

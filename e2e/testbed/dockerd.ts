@@ -126,9 +126,11 @@ export class Dockerd implements DockerdInfo {
     await terminate(pid, timeoutMs);
   }
 
-  /** Stops dockerd and removes everything this testbed made: containers, mounts, bridge, folder. */
+  /** Stops dockerd and removes everything this testbed made: containers, mounts, bridges, folder. */
   async destroy(): Promise<void> {
-    await destroyTestbedDir(this.dir, this.bridge, this.pid);
+    // Bridges outlive dockerd; learn the names of any networks a test added while the engine can still tell.
+    const extra = this.isRunning() ? await this.api.bridgeNames().catch(() => []) : [];
+    await destroyTestbedDir(this.dir, [this.bridge, ...extra], this.pid);
   }
 }
 
@@ -182,7 +184,7 @@ export async function startDockerd(opts: StartDockerdOptions = {}): Promise<Dock
       await d.start();
       await ensureNetwork(d);
     } catch (err) {
-      await destroyTestbedDir(dir, bridge, d.pid).catch(() => {});
+      await destroyTestbedDir(dir, [bridge], d.pid).catch(() => {});
       throw err;
     }
     return d;
@@ -333,6 +335,29 @@ function isStale(dir: string): boolean {
   return !isAlive(rec.ownerPid) || (rec.ownerStart !== undefined && startTimeOf(rec.ownerPid) !== rec.ownerStart);
 }
 
+export interface TestbedEntry {
+  dir: string;
+  id: string;
+  purpose: string;
+  ownerPid: number | undefined;
+  createdAt: string | undefined;
+  stale: boolean;
+  dockerdRunning: boolean;
+}
+
+/** The testbeds under `root`, for humans (`cli.ts status`) and the CLI's down/fault. */
+export function listTestbeds(root: string = defaultTestbedRoot()): TestbedEntry[] {
+  return safeReaddir(root).map((entry) => {
+    const dir = join(root, entry);
+    const rec = readRecord(dir);
+    const pid = Number(safeRead(join(dir, 'docker.pid')));
+    return {
+      dir, id: rec?.id ?? entry.slice(3), purpose: rec?.purpose ?? '?', ownerPid: rec?.ownerPid, createdAt: rec?.createdAt,
+      stale: isStale(dir), dockerdRunning: isAlive(pid) && cmdlineOf(pid).some((a) => a.includes(dir)),
+    };
+  }).sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? ''));
+}
+
 /** Tears down every testbed under `root` whose owner has died (crashed or killed test runs). */
 export async function cleanupStaleTestbeds(root: string = defaultTestbedRoot()): Promise<string[]> {
   const removed: string[] = [];
@@ -342,7 +367,7 @@ export async function cleanupStaleTestbeds(root: string = defaultTestbedRoot()):
     const rec = readRecord(dir);
     console.error(`testbed: removing stale ${dir}${rec ? ` (owner pid ${rec.ownerPid} is gone)` : ''}`);
     const pid = Number(safeRead(join(dir, 'docker.pid')));
-    await destroyTestbedDir(dir, rec?.bridge ?? `ktb-${entry.slice(3)}`, isAlive(pid) && cmdlineOf(pid).some((a) => a.includes(dir)) ? pid : undefined);
+    await destroyTestbedDir(dir, [rec?.bridge ?? `ktb-${entry.slice(3)}`], isAlive(pid) && cmdlineOf(pid).some((a) => a.includes(dir)) ? pid : undefined);
     removed.push(dir);
   }
   return removed;
@@ -381,7 +406,7 @@ async function terminate(pid: number, timeoutMs: number): Promise<void> {
  * (containerd shims and container processes survive a SIGKILLed dockerd),
  * unmounts what is mounted under the folder, deletes the bridge and the folder.
  */
-export async function destroyTestbedDir(dir: string, bridge: string, dockerdPid: number | undefined): Promise<void> {
+export async function destroyTestbedDir(dir: string, bridges: string[], dockerdPid: number | undefined): Promise<void> {
   if (dockerdPid !== undefined) await terminate(dockerdPid, TIMEOUTS.dockerdStop);
 
   const containerIds = readdirSafe(join(dir, 'root', 'containers'));
@@ -411,7 +436,9 @@ export async function destroyTestbedDir(dir: string, bridge: string, dockerdPid:
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
 
-  if (existsSync(`/sys/class/net/${bridge}`)) spawnSync('ip', ['link', 'delete', bridge], { stdio: 'ignore' });
+  for (const bridge of new Set(bridges)) {
+    if (existsSync(`/sys/class/net/${bridge}`)) spawnSync('ip', ['link', 'delete', bridge], { stdio: 'ignore' });
+  }
   rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
