@@ -1,0 +1,309 @@
+// The Electron main process, wired: one instance per Kindtray home, the
+// supervisor in this process with its API worker and Kubernetes probe as
+// utility processes, the tray, the dashboard window on demand, IPC and
+// notifications. Everything it shows comes from the monitor's snapshots
+// (pushed, never polled); everything it does goes through the supervisor.
+// Quitting stops the children and removes server.json before the app exits.
+
+import { join } from 'node:path';
+import { app, dialog, shell } from 'electron';
+import type { TaskRecord } from '../../shared/api.ts';
+import { withDeadline } from '../../shared/deadline.ts';
+import { isAllowedExternalUrl, SNAPSHOT_EVENT, type DashboardPage, type DesktopSettings, type FixOutcome } from '../../shared/ipc.ts';
+import type { HealthSnapshot } from '../../shared/snapshot.ts';
+import type { TrayAction, TrayView } from '../../shared/tray-view.ts';
+import { KubeProber } from '../monitor/index.ts';
+import {
+  AlreadyRunningError,
+  Supervisor,
+  VERSION,
+  kindtrayHome,
+  kindtrayPaths,
+  loadSettings,
+  moduleBeside,
+  removeServerFile,
+  saveSettings,
+  stopProcess,
+  type KindtrayPaths,
+  type Settings,
+  type StartedSupervisor,
+  type SupervisorOptions,
+} from '../supervisor/index.ts';
+import { utilityChildLauncher, utilityProbeLauncher } from './children.ts';
+import { IpcRefusal, registerIpc, type IpcHandlers } from './ipc.ts';
+import { HIDDEN_FLAG, loginItem as platformLoginItem, type LoginItem } from './login-item.ts';
+import { Notifier } from './notifications.ts';
+import { followServerEvents, type ServerEventsFollower, type ServerEventsOptions } from './server-events.ts';
+import { TrayController } from './tray.ts';
+import { DashboardWindow } from './window.ts';
+
+/** What the app uses of the supervisor (the real one, or a double in tests). */
+export interface SupervisorLike {
+  readonly paths: KindtrayPaths;
+  readonly monitor: {
+    current(): { snapshot: HealthSnapshot; ageMs: number };
+    subscribe(listener: (snapshot: HealthSnapshot) => void): () => void;
+  };
+  start(): Promise<StartedSupervisor>;
+  stop(): Promise<void>;
+  runFix(id: string): Promise<FixOutcome>;
+  log(line: string): void;
+}
+
+export interface ProberLike {
+  dispose(): void;
+}
+
+export interface AppDeps {
+  env?: NodeJS.ProcessEnv;
+  platform?: NodeJS.Platform;
+  argv?: readonly string[];
+  createProber?: (settings: Settings) => ProberLike;
+  createSupervisor?: (opts: SupervisorOptions, prober: ProberLike) => SupervisorLike;
+  followEvents?: (opts: ServerEventsOptions) => ServerEventsFollower;
+  loginItem?: LoginItem;
+}
+
+/** How long quitting waits for the supervisor and its children before exiting anyway. */
+const STOP_DEADLINE_MS = 6_000;
+
+export interface RunningApp {
+  kind: 'running';
+  started: StartedSupervisor;
+  supervisor: SupervisorLike;
+  tray: TrayController;
+  window: DashboardWindow;
+  notifier: Notifier;
+  /** Stops everything (what quitting runs); safe to call twice. */
+  shutdown(): Promise<void>;
+}
+
+export type AppOutcome = RunningApp | { kind: 'second-instance' } | { kind: 'not-started'; reason: string };
+
+const defaultProber = (settings: Settings): KubeProber =>
+  new KubeProber({
+    launch: utilityProbeLauncher(),
+    // The compiled child beside the compiled monitor (the monitor's own default names the .ts source).
+    childModule: moduleBeside(import.meta.url, '../monitor/kube-probe-child'),
+    intervalMs: settings.probe.intervalMs,
+    deadlineMs: settings.probe.deadlineMs,
+  });
+
+const defaultSupervisor = (opts: SupervisorOptions, prober: ProberLike): SupervisorLike =>
+  new Supervisor({ ...opts, monitor: { prober: prober as KubeProber } });
+
+export async function runApp(deps: AppDeps = {}): Promise<AppOutcome> {
+  const env = deps.env ?? process.env;
+  const platform = deps.platform ?? process.platform;
+  const argv = deps.argv ?? process.argv;
+
+  // Chromium's profile lives under Kindtray's home, so KINDTRAY_HOME separates
+  // instances completely, single-instance lock included (it is per userData).
+  app.setPath('userData', join(kindtrayHome(env), 'electron'));
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return { kind: 'second-instance' };
+  }
+
+  let running: RunningApp | undefined;
+  let showWhenStarted = false;
+  app.on('second-instance', () => {
+    if (running) running.window.show();
+    else showWhenStarted = true;
+  });
+  // A tray app outlives its window.
+  app.on('window-all-closed', () => undefined);
+
+  await app.whenReady();
+  if (platform === 'darwin') app.dock?.hide();
+
+  const paths = kindtrayPaths(env);
+  const settings = loadSettings(paths.settings).settings;
+  const prober = (deps.createProber ?? defaultProber)(settings);
+  const supervisor = (deps.createSupervisor ?? defaultSupervisor)(
+    { env, launch: utilityChildLauncher(), log: (line) => process.stderr.write(`kindtray: ${line}\n`) },
+    prober,
+  );
+
+  const started = await startOrAsk(supervisor);
+  if (!started) {
+    prober.dispose();
+    app.quit();
+    return { kind: 'not-started', reason: 'another Kindtray holds the port and was kept' };
+  }
+
+  const login = deps.loginItem ?? platformLoginItem({ platform, env });
+  let notificationsOn = settings.notifications;
+  const window = new DashboardWindow({ origin: started.url, log: (l) => supervisor.log(l) });
+  const open = (page: DashboardPage = 'overview') => window.show(page);
+  const notifier = new Notifier({ enabled: () => notificationsOn, onClick: () => open() });
+
+  const runFix = (id: string, label = id): Promise<FixOutcome> =>
+    supervisor.runFix(id).then((outcome) => {
+      notifier.fixFailed(outcome, label);
+      return outcome;
+    });
+
+  const persist = (change: Partial<Pick<Settings, 'notifications' | 'startAtLogin'>>) => {
+    const loaded = loadSettings(paths.settings);
+    if (loaded.error) throw new IpcRefusal('failed', `not saved: ${loaded.error}`);
+    saveSettings(paths.settings, { ...loaded.settings, ...change });
+  };
+  const desktopSettings = (): DesktopSettings => ({ startAtLogin: login.enabled(), startAtLoginSupported: login.supported, notifications: notificationsOn });
+  const setStartAtLogin = (on: boolean): DesktopSettings => {
+    if (!login.supported) throw new IpcRefusal('not-allowed', `Kindtray cannot start at login on ${platform}`);
+    const now = login.set(on);
+    persist({ startAtLogin: now });
+    tray.refresh();
+    return desktopSettings();
+  };
+
+  const trayAction = (action: TrayAction) => {
+    switch (action) {
+      case 'open-dashboard':
+        open();
+        return;
+      case 'launch-task':
+        open('launch');
+        return;
+      case 'toggle-start-at-login':
+        try {
+          setStartAtLogin(!login.enabled());
+        } catch (e) {
+          supervisor.log(`start at login: ${(e as Error).message}`);
+          tray.refresh();
+        }
+        return;
+      case 'quit':
+        app.quit();
+        return;
+    }
+  };
+
+  const tray = new TrayController(supervisor.monitor.current().snapshot, {
+    platform,
+    startAtLogin: () => login.enabled(),
+    handlers: {
+      runFix: (id, label) => void runFix(id, label).catch((e: unknown) => supervisor.log(`fix ${id} from the tray: ${(e as Error).message}`)),
+      action: trayAction,
+    },
+  });
+  notifier.snapshot(supervisor.monitor.current().snapshot);
+
+  const handlers: IpcHandlers = {
+    'kindtray:get-server': () => ({ url: started.url, token: started.token, version: VERSION }),
+    'kindtray:get-snapshot': () => supervisor.monitor.current(),
+    'kindtray:run-fix': (id) => runFix(id),
+    'kindtray:open-external': async (url) => {
+      if (!isAllowedExternalUrl(url)) throw new IpcRefusal('not-allowed', 'only task endpoints on this machine and the Kindtray docs open from the dashboard');
+      await shell.openExternal(url);
+      return { opened: true };
+    },
+    'kindtray:get-desktop-settings': () => desktopSettings(),
+    'kindtray:set-start-at-login': (on) => setStartAtLogin(on),
+    'kindtray:set-notifications': (on) => {
+      persist({ notifications: on });
+      notificationsOn = on;
+      return desktopSettings();
+    },
+  };
+  const unregisterIpc = registerIpc(handlers, (event) => window.isTrustedSender(event));
+
+  const unsubscribe = supervisor.monitor.subscribe((snapshot) => {
+    tray.render(snapshot);
+    notifier.snapshot(snapshot);
+    window.send(SNAPSHOT_EVENT, snapshot);
+  });
+  const events = (deps.followEvents ?? followServerEvents)({
+    url: started.url,
+    token: started.token,
+    onEvent: (e) => {
+      if (e.type === 'task') notifier.task(e.task as TaskRecord);
+    },
+  });
+
+  let stopping: Promise<void> | undefined;
+  let supervisorStopped = false;
+  const shutdown = (): Promise<void> =>
+    (stopping ??= (async () => {
+      unsubscribe();
+      events.stop();
+      unregisterIpc();
+      tray.destroy();
+      window.close();
+      if (!supervisorStopped) {
+        try {
+          await withDeadline('stopping the supervisor', STOP_DEADLINE_MS, () => supervisor.stop());
+        } catch (e) {
+          supervisor.log(`quit: ${(e as Error).message}; exiting anyway`);
+        }
+      }
+      prober.dispose();
+      removeServerFile(supervisor.paths.serverFile);
+    })());
+
+  let quitReady = false;
+  app.on('before-quit', (event) => {
+    if (quitReady) return;
+    event.preventDefault();
+    void shutdown().finally(() => {
+      quitReady = true;
+      app.quit();
+    });
+  });
+  // `kindtray server stop` (POST /control/shutdown) stops the supervisor itself, then says so.
+  process.once('kindtray-stopped' as never, () => {
+    supervisorStopped = true;
+    app.quit();
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => app.quit());
+
+  running = { kind: 'running', started, supervisor, tray, window, notifier, shutdown };
+  if (env.KINDTRAY_E2E_HOOKS === '1') exposeTestHooks(running);
+  if (showWhenStarted || !startedHidden(argv, platform)) open();
+  return running;
+}
+
+function startedHidden(argv: readonly string[], platform: NodeJS.Platform): boolean {
+  if (argv.includes(HIDDEN_FLAG)) return true;
+  return platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin === true;
+}
+
+/**
+ * Starts the supervisor. When another Kindtray answers on the port (usually
+ * `kindtray serve` left in a terminal), asks whether to stop it and take over.
+ */
+async function startOrAsk(supervisor: SupervisorLike): Promise<StartedSupervisor | undefined> {
+  try {
+    return await supervisor.start();
+  } catch (e) {
+    if (!(e instanceof AlreadyRunningError)) throw e;
+    const { response } = await dialog.showMessageBox({
+      type: 'question',
+      message: 'Kindtray is already running',
+      detail: `${e.message}. It is probably \`kindtray serve\` in a terminal. Stop it and run the app instead?`,
+      buttons: ['Stop it and start the app', 'Quit'],
+      defaultId: 0,
+      cancelId: 1,
+    });
+    if (response !== 0) return undefined;
+    await stopProcess(e.pid);
+    return supervisor.start();
+  }
+}
+
+/** For the Electron specs (e2e/electron): what the tray shows, and a way to open the window. */
+export interface KindtrayTestHooks {
+  trayView(): TrayView | undefined;
+  showWindow(page?: DashboardPage): void;
+  serverUrl: string;
+}
+
+function exposeTestHooks(r: RunningApp): void {
+  const hooks: KindtrayTestHooks = {
+    trayView: () => r.tray.view,
+    showWindow: (page) => void r.window.show(page),
+    serverUrl: r.started.url,
+  };
+  (globalThis as { kindtrayTestHooks?: KindtrayTestHooks }).kindtrayTestHooks = hooks;
+}
