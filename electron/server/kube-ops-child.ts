@@ -159,7 +159,7 @@ async function perform(api: CoreV1Api, op: KubeOp, options: Options): Promise<un
         { name: op.name, namespace: op.namespace, ...(op.container !== undefined ? { container: op.container } : {}) },
         options,
       );
-      return logSlice(typeof text === 'string' ? text : String(text ?? ''), op.sinceBytes, op.completeLinesOnly);
+      return logSlice(typeof text === 'string' ? text : String(text ?? ''), op.sinceBytes, op.stableTail);
     }
   }
 }
@@ -174,14 +174,19 @@ async function gone(del: () => Promise<unknown>): Promise<{ existed: boolean }> 
   }
 }
 
-export function logSlice(text: string, sinceBytes: number, completeLinesOnly: boolean): LogRead {
+/**
+ * The log's bytes from `sinceBytes`. The client hands the log over decoded, so
+ * a UTF-8 character the API cut in two at the end arrives as U+FFFD; with
+ * `stableTail` such an end is held back, so that offsets count the same bytes
+ * on the next read, when the character is whole.
+ */
+export function logSlice(text: string, sinceBytes: number, stableTail: boolean): LogRead {
   const all = Buffer.from(text, 'utf8');
   const reset = all.length < sinceBytes;
   const from = reset ? 0 : sinceBytes;
   let end = all.length;
-  if (completeLinesOnly) {
-    const lastNewline = all.lastIndexOf(0x0a);
-    end = lastNewline < from ? from : lastNewline + 1;
+  if (stableTail) {
+    while (end - 3 >= from && all[end - 3] === 0xef && all[end - 2] === 0xbf && all[end - 1] === 0xbd) end -= 3;
   }
   return { data: new Uint8Array(all.subarray(from, end)), nextOffset: end, totalBytes: all.length, reset };
 }

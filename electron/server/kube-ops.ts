@@ -121,8 +121,8 @@ export interface LogRead {
 export interface ReadLogOptions {
   sinceBytes?: number;
   container?: string;
-  /** Stop at the last newline, so a line (or a UTF-8 character) is never split between reads. */
-  completeLinesOnly?: boolean;
+  /** The container still writes: hold back a UTF-8 character cut in two at the end (see logSlice). */
+  stableTail?: boolean;
 }
 
 export interface OpOptions {
@@ -151,7 +151,7 @@ export type KubeOp =
   | { kind: 'deleteService'; namespace: string; name: string }
   | { kind: 'getPod'; namespace: string; name: string }
   | { kind: 'listPods'; namespace?: string; labelSelector: string }
-  | { kind: 'readLog'; namespace: string; name: string; container?: string; sinceBytes: number; completeLinesOnly: boolean };
+  | { kind: 'readLog'; namespace: string; name: string; container?: string; sinceBytes: number; stableTail: boolean };
 
 export interface OpRequest {
   type: 'op';
@@ -182,7 +182,7 @@ export const opRequestSchema = z.object({
       name: z.string(),
       container: z.string().optional(),
       sinceBytes: z.number().int().min(0),
-      completeLinesOnly: z.boolean(),
+      stableTail: z.boolean(),
     }),
   ]),
 });
@@ -363,7 +363,7 @@ export class KubeOps {
    * the child reads the whole log and sends only the new bytes across.
    */
   readLog(target: KubeTarget, namespace: string, pod: string, opts: ReadLogOptions & OpOptions = {}): Promise<KubeOpResult<LogRead>> {
-    const op: KubeOp = { kind: 'readLog', namespace, name: pod, sinceBytes: opts.sinceBytes ?? 0, completeLinesOnly: opts.completeLinesOnly ?? false };
+    const op: KubeOp = { kind: 'readLog', namespace, name: pod, sinceBytes: opts.sinceBytes ?? 0, stableTail: opts.stableTail ?? false };
     if (opts.container !== undefined) op.container = opts.container;
     return this.run(target, op, opts);
   }

@@ -225,6 +225,12 @@ interface Watch {
   done: Promise<void>;
 }
 
+/** One log read: the log's whole size, or why it could not be read. */
+interface LogReadOutcome {
+  size?: number;
+  error?: KubeOpError['kind'] | 'stopped' | 'write';
+}
+
 /** How a reason says that something may be left on the cluster, and the note once it is gone. */
 const LEFTOVER_WORDS = 'may still exist on';
 const LEFTOVERS_DELETED = 'what this task left on the cluster was deleted after a restart';
@@ -258,7 +264,7 @@ export class Launcher {
   /** Where each task's Pod log has been read up to (its file's size, unless the log was reset). */
   private readonly logOffsets = new Map<string, number>();
   /** The log read in progress per task, so reads never overlap. */
-  private readonly logReads = new Map<string, Promise<number | undefined>>();
+  private readonly logReads = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(opts: LauncherOptions) {
@@ -383,7 +389,7 @@ export class Launcher {
         }
         const verdict = podVerdict(pod);
         if (verdict.kind === 'succeeded' || verdict.kind === 'failed') {
-          await this.captureLog(task, pod.name, true, new AbortController().signal);
+          await this.drainLog(task, pod.name);
           await this.finish(task, verdict, pod.name);
           return;
         }
@@ -515,23 +521,28 @@ export class Launcher {
   private async createResources(task: StoredTask, since: number, signal: AbortSignal): Promise<StoredTask | undefined> {
     const pod = buildPod(task, this.defaultImage);
     const podName = pod.metadata?.name ?? podNameFor(task);
-    const createdPod = await this.retrying(task, since, signal, `create pod ${podName}`, async () => {
-      const r = await this.ops.createPod(this.target(task), task.namespace, pod);
-      if (r.ok || r.error.kind !== 'already-exists') return r;
-      // Ours from an earlier attempt whose answer was lost, or someone else's?
-      const existing = await this.ops.getPod(this.target(task), task.namespace, podName);
-      if (existing.ok && existing.value.labels[TASK_LABEL] === task.id) return existing;
-      if (existing.ok) return fail('already-exists', `${task.context}: a pod named ${podName} already exists and is not this task's`);
-      return existing;
-    });
-    if (!createdPod) return undefined;
-    let current = this.update(task.id, { podName });
-    if (!current || current.state !== 'launching' || signal.aborted) {
-      // Cancelled (or shut down) while the create was in flight: a cancelled task's Pod must go too.
-      if (!current || current.state === 'cancelled' || this.watches.get(task.id)?.cancelling) await this.deleteResources({ ...task, podName });
-      return undefined;
+    let current: StoredTask | undefined = task;
+    // A Pod confirmed created before a restart is not created again.
+    if (task.podName === undefined) {
+      const createdPod = await this.retrying(task, since, signal, `create pod ${podName}`, async () => {
+        const r = await this.ops.createPod(this.target(task), task.namespace, pod);
+        if (r.ok || r.error.kind !== 'already-exists') return r;
+        // Ours from an earlier attempt whose answer was lost, or someone else's?
+        const existing = await this.ops.getPod(this.target(task), task.namespace, podName);
+        if (existing.ok && existing.value.labels[TASK_LABEL] === task.id) return existing;
+        if (existing.ok) return fail('already-exists', `${task.context}: a pod named ${podName} already exists and is not this task's`);
+        if (existing.error.kind === 'not-found') return fail('api', `${task.context}: pod ${podName} was being deleted`);
+        return existing;
+      });
+      if (!createdPod) return undefined;
+      current = this.update(task.id, { podName });
+      if (!current || current.state !== 'launching' || signal.aborted) {
+        // Cancelled (or shut down) while the create was in flight: a cancelled task's Pod must go too.
+        if (!current || current.state === 'cancelled' || this.watches.get(task.id)?.cancelling) await this.deleteResources({ ...task, podName });
+        return undefined;
+      }
+      this.store.note(task.id, `pod ${podName} created`);
     }
-    this.store.note(task.id, `pod ${podName} created`);
 
     const service = buildService(current);
     if (service) {
@@ -636,7 +647,7 @@ export class Launcher {
         case 'succeeded':
         case 'failed':
           logStop.abort();
-          await this.captureLog(task, podName, true, new AbortController().signal);
+          await this.drainLog(task, podName);
           await this.finish(task, verdict, podName);
           return;
         case 'stuck':
@@ -702,12 +713,36 @@ export class Launcher {
   private async followLog(task: StoredTask, podName: string, signal: AbortSignal): Promise<void> {
     const t = this.timings;
     let wait = t.logPollMs;
+    let troubleNoted = false;
     while (!signal.aborted) {
-      const size = await this.captureLog(task, podName, false, signal);
-      // The API sends the whole log each time: read a big one less often.
-      const perMiB = size === undefined ? 0 : Math.floor(size / (1024 * 1024)) * 250;
-      wait = size === undefined ? Math.min(wait * 2, t.logPollMaxMs) : Math.min(t.logPollMs + perMiB, t.logPollMaxMs);
+      let read: LogReadOutcome;
+      try {
+        read = await this.captureLog(task, podName, false, signal);
+      } catch (err) {
+        // The file cannot be written (disk full, folder gone): the task goes on; say so once.
+        if (!troubleNoted) this.store.note(task.id, `the log cannot be saved to ${this.logPath(task.id)}: ${(err as Error).message}`);
+        troubleNoted = true;
+        read = { error: 'write' };
+      }
+      if (read.size !== undefined) {
+        // The API sends the whole log each time: read a big one less often.
+        wait = Math.min(t.logPollMs + Math.floor(read.size / (1024 * 1024)) * 250, t.logPollMaxMs);
+      } else if (read.error === 'not-started') {
+        wait = t.logPollMs;
+      } else {
+        wait = Math.min(wait * 2, t.logPollMaxMs);
+      }
       await sleep(wait, signal);
+    }
+  }
+
+  /** The last read, once the container has ended: all of it, partial line included. Never throws. */
+  private async drainLog(task: StoredTask, podName: string): Promise<void> {
+    try {
+      const r = await this.captureLog(task, podName, true, new AbortController().signal);
+      if (r.error && r.error !== 'not-started') this.store.note(task.id, `the end of the log could not be read`);
+    } catch (err) {
+      this.store.note(task.id, `the end of the log could not be saved: ${(err as Error).message}`);
     }
   }
 
@@ -717,11 +752,14 @@ export class Launcher {
    * left to complete). Returns the log's whole size, or undefined when it
    * could not be read.
    */
-  private captureLog(task: Pick<StoredTask, 'id' | 'context' | 'namespace'>, podName: string, final: boolean, signal: AbortSignal): Promise<number | undefined> {
+  private captureLog(task: Pick<StoredTask, 'id' | 'context' | 'namespace'>, podName: string, final: boolean, signal: AbortSignal): Promise<LogReadOutcome> {
     // One read at a time per task: two reads from the same offset would append the same bytes twice.
-    const before = this.logReads.get(task.id) ?? Promise.resolve(undefined);
+    const before = this.logReads.get(task.id) ?? Promise.resolve();
     const next = before.then(() => this.readLogOnce(task, podName, final, signal));
-    const settled = next.catch(() => undefined);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
     this.logReads.set(task.id, settled);
     void settled.then(() => {
       if (this.logReads.get(task.id) === settled) this.logReads.delete(task.id);
@@ -729,7 +767,7 @@ export class Launcher {
     return next;
   }
 
-  private async readLogOnce(task: Pick<StoredTask, 'id' | 'context' | 'namespace'>, podName: string, final: boolean, signal: AbortSignal): Promise<number | undefined> {
+  private async readLogOnce(task: Pick<StoredTask, 'id' | 'context' | 'namespace'>, podName: string, final: boolean, signal: AbortSignal): Promise<LogReadOutcome> {
     const file = this.logPath(task.id);
     const have =
       this.logOffsets.get(task.id) ??
@@ -737,9 +775,9 @@ export class Launcher {
         (s) => s.size,
         () => 0,
       ));
-    if (signal.aborted) return undefined;
-    const r = await this.ops.readLog(this.target(task), task.namespace, podName, { sinceBytes: have, completeLinesOnly: !final });
-    if (!r.ok) return undefined;
+    if (signal.aborted) return { error: 'stopped' };
+    const r = await this.ops.readLog(this.target(task), task.namespace, podName, { sinceBytes: have, stableTail: !final });
+    if (!r.ok) return { error: r.error.kind };
     if (r.value.reset) {
       // The log restarted (rotated): keep what we have, and say so in the file.
       await appendFile(file, `\n[kindtray: the pod's log was rotated or restarted; continuing from its new start]\n`);
@@ -747,7 +785,7 @@ export class Launcher {
     if (r.value.data.length > 0) await appendFile(file, r.value.data);
     this.logOffsets.set(task.id, r.value.nextOffset);
     if (r.value.data.length > 0 || r.value.reset) this.logWake.emit('wake', task.id);
-    return r.value.totalBytes;
+    return { size: r.value.totalBytes };
   }
 
   // -------------------------------------------------------------------------
