@@ -1,0 +1,458 @@
+// Development only, never shipped: a Vite plugin that answers the Kindtray
+// server's routes from fixtures, so the dashboard can be built and looked at
+// in every state without Docker or a cluster. Scenarios switch with
+// `POST /dev/scenario/NAME` (healthy, docker-stopped, cluster-stopped,
+// stale-context, worker-hung, no-clusters, restarting); fixes really change
+// the scenario after a short delay, tasks move through their states and
+// stream logs. Under `vite preview` it also sends the supervisor's CSP, so the
+// built bundle is checked against it.
+//
+// With KINDTRAY_API=http://127.0.0.1:PORT and KINDTRAY_TOKEN=… it proxies to
+// a real `kindtray serve` instead.
+
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Connect, Plugin } from 'vite';
+import type { ServerEvent, TaskEndpoint, TaskRecord, TaskState, ValidateResponse } from '../../shared/api.ts';
+import { withProblems, type SnapshotInput } from '../../shared/problems.ts';
+import { dockerStoppedInput, healthyInput, kindCluster, kubeContext } from '../../shared/snapshot-fixtures.ts';
+import type { HealthSnapshot } from '../../shared/snapshot.ts';
+import { validateTask } from '../../shared/task/index.ts';
+import { CONTENT_SECURITY_POLICY } from '../../electron/supervisor/static.ts';
+
+export const SCENARIOS = ['healthy', 'docker-stopped', 'cluster-stopped', 'stale-context', 'worker-hung', 'no-clusters', 'restarting'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+const START = Date.now();
+const MIN = 60_000;
+
+function inputFor(scenario: Scenario, restarts: number): SnapshotInput {
+  const base = healthyInput();
+  const server = { state: 'healthy' as const, port: 46590, pid: 4242, latencyMs: 3.2, restarts, uptimeMs: Date.now() - START + 42 * MIN };
+  const withThird = {
+    ...base,
+    clusters: [
+      ...base.clusters,
+      kindCluster(
+        'gpu-lab',
+        {
+          nodes: [
+            { name: 'gpu-lab-control-plane', role: 'control-plane', state: 'running', ready: true },
+            { name: 'gpu-lab-worker', role: 'worker', state: 'running', ready: true },
+            { name: 'gpu-lab-worker2', role: 'worker', state: 'running', ready: true },
+          ],
+          portMappings: [
+            { containerPort: 30080, hostPort: 9080, hostIp: '127.0.0.1', protocol: 'tcp' },
+            { containerPort: 30443, hostPort: 9443, hostIp: '127.0.0.1', protocol: 'tcp' },
+          ],
+        },
+        41003,
+      ),
+    ],
+    contexts: [...base.contexts, kubeContext('kind-gpu-lab', { server: 'https://127.0.0.1:41003', latencyMs: 12 })],
+  };
+  switch (scenario) {
+    case 'healthy':
+      return { ...withThird, server, contexts: withThird.contexts.map((c) => ({ ...c, latencyMs: c.latencyMs ?? 8 })) };
+    case 'docker-stopped':
+      return { ...dockerStoppedInput(), server };
+    case 'cluster-stopped':
+      return {
+        ...withThird,
+        server,
+        clusters: withThird.clusters.map((c) =>
+          c.name === 'dev' ? { ...c, state: 'stopped', apiEndpoint: undefined, nodes: c.nodes.map((n) => ({ ...n, state: 'exited', ready: undefined })) } : c,
+        ),
+        contexts: withThird.contexts.map((c) => (c.name === 'kind-dev' ? { ...c, state: 'unreachable', cause: 'connect ECONNREFUSED 127.0.0.1:41001' } : c)),
+      };
+    case 'stale-context':
+      return {
+        ...withThird,
+        server,
+        contexts: withThird.contexts.map((c) =>
+          c.name === 'kind-test' ? { ...c, state: 'stale-endpoint', server: 'https://127.0.0.1:39002', expectedServer: 'https://127.0.0.1:41002', file: '/home/me/.kube/config' } : c,
+        ),
+      };
+    case 'worker-hung':
+      return { ...withThird, server: { ...server, state: 'hung', latencyMs: undefined, cause: 'the API worker (pid 4243) missed 2 pings in a row' } };
+    case 'restarting':
+      return { ...withThird, server: { ...server, state: 'restarting', cause: 'asked for over HTTP' } };
+    case 'no-clusters':
+      return { ...base, server, clusters: [], contexts: [], kubeconfig: { files: [{ path: '/home/me/.kube/config', state: 'ok' }] } };
+  }
+}
+
+interface MockTask extends TaskRecord {
+  log: string[];
+}
+
+class Mock {
+  scenario: Scenario;
+  restarts = 1;
+  readonly fixes = new Set<string>();
+  readonly clients = new Set<ServerResponse>();
+  readonly tasks = new Map<string, MockTask>();
+  settings = {
+    port: 46590,
+    dockerStartCommand: '',
+    watchdog: { intervalMs: 750, slowMs: 300, missesBeforeRestart: 3, autoRestart: true },
+    probe: { intervalMs: 10_000, deadlineMs: 2_000 },
+    notifications: true,
+    startAtLogin: false,
+  };
+  private seq = 100;
+
+  constructor(scenario: Scenario) {
+    this.scenario = scenario;
+    this.seed();
+    setInterval(() => {
+      for (const c of this.clients) c.write(': keep-alive\n\n');
+    }, 15_000).unref();
+    // Running tasks print.
+    setInterval(() => {
+      for (const t of this.tasks.values()) if (t.state === 'running') t.log.push(`${new Date().toISOString()} 127.0.0.1 - - "GET / HTTP/1.1" 200 -`);
+    }, 1_500).unref();
+  }
+
+  snapshot(): HealthSnapshot {
+    const s = withProblems({ ...inputFor(this.scenario, this.restarts), checkedAt: new Date(Date.now() - 1200).toISOString() }, { busy: [...this.fixes] });
+    return s;
+  }
+
+  broadcast(e: ServerEvent): void {
+    const text = `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+    for (const c of this.clients) c.write(text);
+  }
+
+  setScenario(s: Scenario): void {
+    this.scenario = s;
+    this.broadcast({ type: 'snapshot', snapshot: this.snapshot() });
+  }
+
+  private seed(): void {
+    const ago = (m: number) => new Date(Date.now() - m * MIN).toISOString();
+    const source = (name: string, port?: number) =>
+      `name: ${name}\nresources:\n  infra: k8s/kind-dev\n  cpus: 1\n${port ? `  ports: [${port}]\n` : ''}run: python -m http.server ${port ?? 8000}\n`;
+    const add = (t: Omit<MockTask, 'namespace' | 'source' | 'log'> & { log?: string[]; port?: number }) => {
+      const { port, log, ...rest } = t;
+      this.tasks.set(t.id, { namespace: 'default', source: source(t.name, port), log: log ?? [], ...rest });
+    };
+    add({
+      id: 't-7f3a9c', name: 'web-demo', state: 'running', context: 'kind-dev', cluster: 'dev', podName: 'web-demo-7f3a9c', serviceName: 'web-demo',
+      endpoints: [{ port: 8080, nodePort: 30080, url: 'http://127.0.0.1:8080', reachable: true, how: 'NodePort 30080, which cluster kind-dev publishes on 127.0.0.1:8080' }],
+      createdAt: ago(14), updatedAt: ago(13), startedAt: ago(13), port: 8080,
+      log: ['Serving HTTP on 0.0.0.0 port 8080 (http://0.0.0.0:8080/) ...', '10.244.0.1 - - "GET / HTTP/1.1" 200 -'],
+    });
+    add({
+      id: 't-51be02', name: 'train-small', state: 'succeeded', context: 'kind-test', cluster: 'test', podName: 'train-small-51be02', exitCode: 0, endpoints: [],
+      createdAt: ago(41), updatedAt: ago(33), startedAt: ago(40), finishedAt: ago(33), log: ['epoch 1 loss 0.93', 'epoch 2 loss 0.61', 'epoch 3 loss 0.48', 'done'],
+    });
+    add({
+      id: 't-0c77d1', name: 'api-check', state: 'failed', reason: 'the container exited with code 2', context: 'kind-dev', cluster: 'dev', exitCode: 2,
+      endpoints: [{ port: 9000, reachable: false, how: 'no free published NodePort on cluster kind-dev: reach it with `kubectl port-forward svc/api-check 9000`' }],
+      createdAt: ago(52), updatedAt: ago(51), startedAt: ago(52), finishedAt: ago(51), log: ['python: can\'t open file \'/app/check.py\': [Errno 2] No such file or directory'], port: 9000,
+    });
+  }
+
+  launch(text: string, whenReady: boolean): { status: number; body: unknown } {
+    const snap = this.snapshot();
+    const used = [...this.tasks.values()].filter((t) => t.state === 'running').flatMap((t) => t.endpoints.map((e) => e.nodePort ?? 0));
+    const v = validateTask(text, snap, { snapshotAgeMs: 1000, maxAgeMs: 30_000, usedNodePorts: used });
+    const waitable = !v.ok && whenReady && v.task && v.target && v.errors.every((e) => e.fix && /^(start-docker|start-cluster:|restart-cluster:)/.test(e.fix.id));
+    if (!v.ok && !waitable) return { status: 422, body: { error: v.errors[0]?.message ?? 'invalid task', field: v.errors[0]?.path, errors: v.errors, warnings: v.warnings } };
+    const id = `t-${(this.seq++).toString(16)}${Math.random().toString(16).slice(2, 5)}`;
+    const now = new Date().toISOString();
+    const name = v.task?.name ?? `task-${id.slice(-6)}`;
+    const t: MockTask = {
+      id, name, state: waitable ? 'waiting' : 'pending', context: v.target?.context ?? 'kind-dev', ...(v.target?.cluster ? { cluster: v.target.cluster } : {}),
+      namespace: 'default', endpoints: endpointsOf(v.ports), source: text, createdAt: now, updatedAt: now, log: [],
+      ...(waitable ? { reason: v.errors.map((e) => e.message).join('; ') } : {}),
+    };
+    this.tasks.set(id, t);
+    this.broadcast({ type: 'task', task: strip(t) });
+    if (!waitable) {
+      setTimeout(() => this.move(t, 'launching'), 600);
+      setTimeout(() => {
+        t.startedAt = new Date().toISOString();
+        t.podName = `${name}-${id.slice(-6)}`;
+        t.log.push(`$ ${v.task?.run ?? 'true'}`, 'Serving HTTP on 0.0.0.0 port 8080 (http://0.0.0.0:8080/) ...');
+        this.move(t, 'running');
+      }, 1_600);
+    }
+    return { status: 201, body: { task: strip(t), warnings: v.warnings } };
+  }
+
+  move(t: MockTask, state: TaskState, reason?: string): void {
+    t.state = state;
+    t.updatedAt = new Date().toISOString();
+    if (reason) t.reason = reason;
+    if (state === 'cancelled' || state === 'succeeded' || state === 'failed') t.finishedAt = t.updatedAt;
+    this.broadcast({ type: 'task', task: strip(t) });
+  }
+
+  runFix(id: string): Promise<{ ok: boolean; fixId: string; message: string; durationMs: number }> {
+    const started = Date.now();
+    this.fixes.add(id);
+    this.broadcast({ type: 'fix', fixId: id, state: 'running' });
+    this.broadcast({ type: 'snapshot', snapshot: this.snapshot() });
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        this.fixes.delete(id);
+        let ok = true;
+        let message: string;
+        if (id === 'start-docker' || id === 'restart-docker') {
+          message = 'Docker is running (27.3.1)';
+          this.scenario = 'healthy';
+        } else if (id.startsWith('start-cluster:') || id.startsWith('restart-cluster:')) {
+          message = `cluster ${id.split(':')[1]} is running`;
+          this.scenario = 'healthy';
+        } else if (id === 'restart-server') {
+          this.restarts++;
+          message = 'the API worker was restarted and answers again';
+          this.scenario = 'healthy';
+        } else if (id.startsWith('repair-context:')) {
+          message = `context ${id.split(':')[1]} now points at https://127.0.0.1:41002`;
+          this.scenario = 'healthy';
+        } else if (id === 'refresh-status') {
+          message = 'checked again';
+        } else if (id === 'docker-permission-help') {
+          message = 'Add yourself to the docker group: sudo usermod -aG docker $USER, then log in again.';
+        } else {
+          ok = false;
+          message = `unknown fix ${id}`;
+        }
+        const durationMs = Date.now() - started;
+        this.broadcast({ type: 'fix', fixId: id, state: ok ? 'done' : 'failed', message });
+        this.broadcast({ type: 'snapshot', snapshot: this.snapshot() });
+        resolve({ ok, fixId: id, message, durationMs });
+      }, id === 'refresh-status' ? 400 : 1_800),
+    );
+  }
+
+  history(): { changes: { at: string; subject: string; state: string; cause?: string }[]; latency: { at: string; ms: number }[] } {
+    const now = Date.now();
+    const at = (m: number) => new Date(now - m * MIN).toISOString();
+    const changes = [
+      { at: at(60), subject: 'docker', state: 'running' },
+      { at: at(60), subject: 'cluster:dev', state: 'running' },
+      { at: at(60), subject: 'cluster:test', state: 'running' },
+      { at: at(60), subject: 'context:kind-dev', state: 'ok' },
+      { at: at(60), subject: 'context:kind-test', state: 'ok' },
+      { at: at(60), subject: 'server', state: 'healthy' },
+      { at: at(44), subject: 'server', state: 'slow', cause: 'the API answered in 420 ms' },
+      { at: at(43), subject: 'server', state: 'healthy' },
+      { at: at(31), subject: 'docker', state: 'stopped', cause: 'no Docker socket at /var/run/docker.sock' },
+      { at: at(31), subject: 'cluster:dev', state: 'unknown' },
+      { at: at(31), subject: 'cluster:test', state: 'unknown' },
+      { at: at(31), subject: 'context:kind-dev', state: 'unreachable', cause: 'connect ECONNREFUSED 127.0.0.1:41001' },
+      { at: at(26), subject: 'docker', state: 'running' },
+      { at: at(26), subject: 'cluster:test', state: 'running' },
+      { at: at(25.5), subject: 'cluster:dev', state: 'running' },
+      { at: at(25.5), subject: 'context:kind-dev', state: 'ok' },
+      { at: at(12), subject: 'server', state: 'hung', cause: 'the API worker missed 3 pings' },
+      { at: at(11.7), subject: 'server', state: 'restarting' },
+      { at: at(11.5), subject: 'server', state: 'healthy' },
+      { at: at(6), subject: 'cluster:gpu-lab', state: 'running' },
+      { at: at(6), subject: 'context:kind-gpu-lab', state: 'ok' },
+    ];
+    // And the present, when the scenario is not the healthy one.
+    const s = this.snapshot();
+    const last = new Map<string, string>();
+    for (const c of changes) last.set(c.subject, c.state);
+    const present: [string, string, string | undefined][] = [
+      ['docker', s.docker.state, s.docker.cause],
+      ...s.clusters.map((c): [string, string, string | undefined] => [`cluster:${c.name}`, c.state, c.cause]),
+      ...s.contexts.map((c): [string, string, string | undefined] => [`context:${c.name}`, c.state, c.cause]),
+      ['server', s.server.state, s.server.cause],
+    ];
+    for (const [subject, state, cause] of present) {
+      if (last.get(subject) !== state) changes.push({ at: at(2), subject, state, ...(cause ? { cause } : {}) });
+    }
+    const latency: { at: string; ms: number }[] = [];
+    for (let m = 60; m >= 0; m -= 0.5) {
+      const spike = m <= 44.5 && m >= 43 ? 420 : m <= 12.5 && m >= 11.5 ? 2600 : 0;
+      latency.push({ at: at(m), ms: Math.round((3 + 2 * Math.sin(m / 3) + ((m * 7) % 3) + spike) * 10) / 10 });
+    }
+    return { changes, latency };
+  }
+}
+
+function endpointsOf(plan: readonly { port: number; nodePort?: number; url?: string; reachable: string; how: string }[]): TaskEndpoint[] {
+  return plan.map((p) => ({ port: p.port, ...(p.nodePort !== undefined ? { nodePort: p.nodePort } : {}), ...(p.url ? { url: p.url } : {}), reachable: p.reachable === 'yes', how: p.how }));
+}
+
+function strip(t: MockTask): TaskRecord {
+  const { log: _log, ...rest } = t;
+  return rest;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (text += c));
+    req.on('end', () => resolve(text));
+  });
+}
+
+const HUNG = { error: 'the API worker did not answer in 2 s (it is hung); restart the server', fix: { id: 'restart-server' } };
+
+function mockRoutes(mock: Mock): Connect.NextHandleFunction {
+  return (req, res, next) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://mock');
+      const path = url.pathname;
+      const method = req.method ?? 'GET';
+      let m: RegExpExecArray | null;
+
+      if ((m = /^\/dev\/scenario\/([\w-]+)$/.exec(path)) && method === 'POST') {
+        const s = m[1] as Scenario;
+        if (!SCENARIOS.includes(s)) return json(res, 404, { error: `no scenario ${s}`, scenarios: SCENARIOS });
+        mock.setScenario(s);
+        return json(res, 200, { scenario: s });
+      }
+      if (path === '/dev/disconnect' && method === 'POST') {
+        // Drop every event stream, as a supervisor that went away would.
+        for (const c of mock.clients) c.destroy();
+        mock.clients.clear();
+        return json(res, 200, { ok: true });
+      }
+      if (!path.startsWith('/api/') && !path.startsWith('/control/')) return next();
+
+      if (path === '/api/health') {
+        return json(res, 200, { status: mock.scenario === 'worker-hung' ? 'degraded' : 'ok', pid: 4242, uptimeMs: Date.now() - START, version: '0.1.0', port: 46590, worker: mock.snapshot().server });
+      }
+      if (path === '/api/status') return json(res, 200, { ...mock.snapshot(), ageMs: 1200 });
+      if (path === '/api/events') {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+        res.write(`event: snapshot\ndata: ${JSON.stringify({ type: 'snapshot', snapshot: mock.snapshot() })}\n\n`);
+        mock.clients.add(res);
+        req.on('close', () => mock.clients.delete(res));
+        return;
+      }
+      if ((m = /^\/control\/fixes\/(.+)$/.exec(path)) && method === 'POST') {
+        const r = await mock.runFix(decodeURIComponent(m[1] ?? ''));
+        return json(res, r.ok ? 200 : 409, r);
+      }
+      if (path === '/control/server/restart' && method === 'POST') {
+        const r = await mock.runFix('restart-server');
+        return json(res, 200, r);
+      }
+
+      // Everything below is the API worker's.
+      if (mock.scenario === 'worker-hung') {
+        await new Promise((r) => setTimeout(r, 400));
+        return json(res, 503, HUNG);
+      }
+      if (path === '/api/validate' && method === 'POST') {
+        const text = await readBody(req);
+        const v = validateTask(text, mock.snapshot(), { snapshotAgeMs: 1000, maxAgeMs: 30_000 });
+        const body: ValidateResponse = {
+          ok: v.ok, errors: v.errors, warnings: v.warnings, ...(v.target ? { target: v.target } : {}), endpoints: endpointsOf(v.ports), snapshotAgeMs: 1200,
+        };
+        return json(res, v.ok ? 200 : 422, body);
+      }
+      if (path === '/api/tasks' && method === 'POST') {
+        const r = mock.launch(await readBody(req), ['1', 'true'].includes(url.searchParams.get('when_ready') ?? ''));
+        return json(res, r.status, r.body);
+      }
+      if (path === '/api/tasks' && method === 'GET') return json(res, 200, { tasks: [...mock.tasks.values()].map(strip) });
+      if ((m = /^\/api\/tasks\/([^/]+)(\/logs)?$/.exec(path))) {
+        const t = mock.tasks.get(decodeURIComponent(m[1] ?? ''));
+        if (!t) return json(res, 404, { error: `no task ${m[1]}`, field: 'id' });
+        if (m[2] && method === 'GET') {
+          res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+          let sent = 0;
+          const flush = () => {
+            while (sent < t.log.length) res.write(`${t.log[sent++]}\n`);
+          };
+          flush();
+          const follow = url.searchParams.get('follow') === '1';
+          if (!follow || ['succeeded', 'failed', 'cancelled'].includes(t.state)) return res.end();
+          const timer = setInterval(() => {
+            flush();
+            if (['succeeded', 'failed', 'cancelled'].includes(t.state)) {
+              clearInterval(timer);
+              res.end();
+            }
+          }, 300);
+          req.on('close', () => clearInterval(timer));
+          return;
+        }
+        if (method === 'DELETE') {
+          if (!['succeeded', 'failed', 'cancelled'].includes(t.state)) {
+            t.log.push('[kindtray: cancelled by the user]');
+            mock.move(t, 'cancelled', 'cancelled from the dashboard');
+          }
+          return json(res, 200, { task: strip(t) });
+        }
+        return json(res, 200, { task: strip(t) });
+      }
+      if (path === '/api/history') return json(res, 200, mock.history());
+      if (path === '/api/settings' && method === 'GET') return json(res, 200, mock.settings);
+      if (path === '/api/settings' && method === 'PUT') {
+        let body: typeof mock.settings;
+        try {
+          body = JSON.parse(await readBody(req)) as typeof mock.settings;
+        } catch {
+          return json(res, 400, { error: 'not JSON' });
+        }
+        const range = (field: string, v: number, min: number, max: number) =>
+          Number.isInteger(v) && v >= min && v <= max ? undefined : { error: `${field} must be a whole number from ${min} to ${max}`, field };
+        const bad =
+          range('port', body.port, 1024, 65535) ??
+          range('watchdog.intervalMs', body.watchdog.intervalMs, 100, 60_000) ??
+          range('watchdog.slowMs', body.watchdog.slowMs, 10, 60_000) ??
+          range('watchdog.missesBeforeRestart', body.watchdog.missesBeforeRestart, 1, 100) ??
+          range('probe.intervalMs', body.probe.intervalMs, 500, 600_000) ??
+          range('probe.deadlineMs', body.probe.deadlineMs, 100, 60_000);
+        if (bad) return json(res, 422, bad);
+        const restartNeeded = body.port !== mock.settings.port;
+        mock.settings = body;
+        return json(res, 200, { settings: body, restartNeeded });
+      }
+      return json(res, 404, { error: `no route ${method} ${path}` });
+    })();
+  };
+}
+
+/** Forwards /api and /control to a real server with its bearer token; the browser's Origin is not the server's, so it is dropped. */
+function proxy(target: string, token: string | undefined): Connect.NextHandleFunction {
+  const base = new URL(target);
+  return (req, res, next) => {
+    const path = req.url ?? '/';
+    if (!path.startsWith('/api/') && !path.startsWith('/control/')) return next();
+    const headers = { ...req.headers, host: base.host, ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    delete headers.origin;
+    delete headers.cookie;
+    const out = request({ host: base.hostname, port: base.port, path, method: req.method, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    out.on('error', (e) => json(res, 502, { error: `proxy: ${e.message}` }));
+    req.pipe(out);
+  };
+}
+
+export function mockServer(opts: { proxyTo?: string | undefined; token?: string | undefined } = {}): Plugin {
+  const scenario = (process.env.KINDTRAY_SCENARIO ?? 'docker-stopped') as Scenario;
+  let mock: Mock | undefined;
+  const handler = (): Connect.NextHandleFunction => (opts.proxyTo ? proxy(opts.proxyTo, opts.token) : mockRoutes((mock ??= new Mock(SCENARIOS.includes(scenario) ? scenario : 'docker-stopped'))));
+  return {
+    name: 'kindtray-dev-server',
+    configureServer(server) {
+      server.middlewares.use(handler());
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use((_req, res, next) => {
+        res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+        next();
+      });
+      server.middlewares.use(handler());
+    },
+  };
+}

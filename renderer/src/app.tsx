@@ -1,0 +1,79 @@
+// The dashboard's frame: header and navigation, the connection notice, and
+// the page the hash names.
+
+import { useEffect, useRef } from 'react';
+import { Empty } from './components/common.tsx';
+import { ConnectionNotice, Header, OverallBanner } from './components/shell.tsx';
+import { DiagnosticsPage } from './pages/Diagnostics.tsx';
+import { HistoryPage } from './pages/History.tsx';
+import { LaunchPage } from './pages/Launch.tsx';
+import { Overview } from './pages/Overview.tsx';
+import { SettingsPage } from './pages/Settings.tsx';
+import { TaskPage, TasksPage } from './pages/Tasks.tsx';
+import { useRoute, type Route } from './route.ts';
+
+const TITLES: Record<Route['page'], string> = {
+  overview: 'Overview',
+  tasks: 'Tasks',
+  task: 'Task',
+  launch: 'Launch',
+  diagnostics: 'Diagnostics',
+  history: 'History',
+  settings: 'Settings',
+  'not-found': 'Not found',
+};
+
+export function App() {
+  const route = useRoute();
+  const main = useRef<HTMLElement>(null);
+  const first = useRef(true);
+  useEffect(() => {
+    document.title = `${TITLES[route.page]} · Kindtray`;
+    // After navigating, move focus to the page (not on first load), so keyboard and screen-reader users start there.
+    if (!first.current) main.current?.focus({ preventScroll: false });
+    first.current = false;
+  }, [route.page, route.page === 'task' ? route.id : '']);
+
+  return (
+    <>
+      <a className="skip" href="#main" onClick={(e) => { e.preventDefault(); main.current?.focus(); }}>
+        Skip to content
+      </a>
+      <Header route={route} />
+      <ConnectionNotice />
+      <main id="main" ref={main} tabIndex={-1} data-page={route.page}>
+        <Page route={route} />
+      </main>
+    </>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  switch (route.page) {
+    case 'overview':
+      return <Overview />;
+    case 'tasks':
+      return (
+        <>
+          <OverallBanner compact />
+          <TasksPage />
+        </>
+      );
+    case 'task':
+      return <TaskPage id={route.id} />;
+    case 'launch':
+      return <LaunchPage />;
+    case 'diagnostics':
+      return <DiagnosticsPage />;
+    case 'history':
+      return <HistoryPage />;
+    case 'settings':
+      return <SettingsPage />;
+    case 'not-found':
+      return (
+        <Empty title="No such page" testId="not-found">
+          Nothing lives at <code>{route.path}</code>. Go to the <a href="#/">overview</a>.
+        </Empty>
+      );
+  }
+}

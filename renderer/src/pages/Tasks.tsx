@@ -1,0 +1,311 @@
+// Tasks: the list (state, where it runs, age, endpoints as links) and one
+// task's page with its spec, its logs as they stream, and cancel.
+
+import { useEffect, useRef, useState } from 'react';
+import { isFinalTaskState, type TaskEndpoint, type TaskRecord } from '../../../shared/api.ts';
+import { Badge, Empty, Facts, Failure, Loading, Spinner } from '../components/common.tsx';
+import { TASK_TONE, formatAgo, formatDateTime, formatDuration, useNow } from '../format.ts';
+import { href } from '../route.ts';
+import { taskList } from '../store/state.ts';
+import { useController, useDashboard } from '../store/store.ts';
+import type { ApiFailure } from '../transport.ts';
+
+export function TasksPage() {
+  const controller = useController();
+  const tasks = useDashboard((s) => s.tasks);
+  const list = useDashboard((s) => s.taskList);
+  const now = useNow(5_000);
+  useEffect(() => {
+    void controller.loadTasks();
+  }, [controller]);
+  const rows = taskList(tasks);
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Tasks</h1>
+        <a className="button primary" href={href({ page: 'launch' })}>
+          Launch a task
+        </a>
+      </div>
+      {list.state === 'error' && rows.length > 0 && (
+        <div className="notice error" role="alert" data-testid="tasks-stale">
+          The task list could not be refreshed: {list.failure.error.error}. What is shown may be out of date.
+        </div>
+      )}
+      {rows.length === 0 ? (
+        list.state === 'error' ? (
+          <Failure title="The task list cannot be loaded" failure={list.failure} onRetry={() => void controller.loadTasks()} />
+        ) : list.state === 'ok' ? (
+          <Empty title="No tasks yet" testId="tasks-empty">
+            Launch one from the <a href={href({ page: 'launch' })}>Launch</a> page, with <code>kindtray launch task.yaml</code>, or with{' '}
+            <code>POST /api/tasks</code>.
+          </Empty>
+        ) : (
+          <Loading what="tasks" />
+        )
+      ) : (
+        <div className="table-wrap">
+          <table className="table" data-testid="task-list">
+            <thead>
+              <tr>
+                <th scope="col">Task</th>
+                <th scope="col">State</th>
+                <th scope="col">Runs on</th>
+                <th scope="col">Age</th>
+                <th scope="col">Endpoints</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((t) => (
+                <tr key={t.id} data-testid={`task-row-${t.id}`} data-task-id={t.id} data-state={t.state}>
+                  <td>
+                    <a href={href({ page: 'task', id: t.id })} className="strong">
+                      {t.name}
+                    </a>
+                    <div className="muted small mono">{t.id}</div>
+                  </td>
+                  <td>
+                    <Badge tone={TASK_TONE[t.state]}>{t.state}</Badge>
+                    {t.reason && <div className="muted small reason">{t.reason}</div>}
+                  </td>
+                  <td>
+                    {t.cluster ? (
+                      <>
+                        {t.cluster}
+                        <div className="muted small">
+                          <code>{t.context}</code>
+                        </div>
+                      </>
+                    ) : (
+                      <code>{t.context}</code>
+                    )}
+                  </td>
+                  <td title={formatDateTime(t.createdAt)}>{formatAgo(now - Date.parse(t.createdAt))}</td>
+                  <td>
+                    <Endpoints endpoints={t.endpoints} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+export function Endpoints({ endpoints }: { endpoints: TaskEndpoint[] }) {
+  if (endpoints.length === 0) return <span className="muted">—</span>;
+  return (
+    <ul className="endpoints">
+      {endpoints.map((e) => (
+        <li key={e.port} data-testid="task-endpoint" data-port={e.port}>
+          {e.url ? (
+            <a href={e.url} target="_blank" rel="noopener noreferrer" title={e.how}>
+              {e.url.replace(/^https?:\/\//, '')}
+            </a>
+          ) : (
+            <span title={e.how} className={e.reachable ? undefined : 'muted'}>
+              port {e.port}
+              {!e.reachable && ' (not published)'}
+            </span>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function TaskPage({ id }: { id: string }) {
+  const controller = useController();
+  const task = useDashboard((s) => s.tasks[id]);
+  const [failure, setFailure] = useState<ApiFailure | undefined>();
+  const [cancelling, setCancelling] = useState(false);
+  const [cancelFailure, setCancelFailure] = useState<ApiFailure | undefined>();
+  const [loaded, setLoaded] = useState(false);
+  const now = useNow(1000);
+
+  const load = () => {
+    void controller.loadTask(id).then((f) => {
+      setFailure(f);
+      setLoaded(true);
+    });
+  };
+  useEffect(load, [controller, id]);
+
+  if (!task) {
+    if (!loaded) return <Loading what="the task" />;
+    if (failure?.status === 404) {
+      return (
+        <Empty title={`No task ${id}`} testId="task-not-found">
+          It may have been removed. See <a href={href({ page: 'tasks' })}>all tasks</a>.
+        </Empty>
+      );
+    }
+    if (failure) return <Failure title="The task cannot be loaded" failure={failure} onRetry={load} />;
+  }
+  if (!task) return <Loading what="the task" />;
+
+  const final = isFinalTaskState(task.state);
+  const cancel = async () => {
+    setCancelling(true);
+    setCancelFailure(await controller.cancelTask(task.id));
+    setCancelling(false);
+  };
+  const ran = task.startedAt ? (task.finishedAt ? Date.parse(task.finishedAt) : now) - Date.parse(task.startedAt) : undefined;
+
+  return (
+    <div data-testid="task-page" data-task-id={task.id} data-state={task.state}>
+      <p className="crumbs">
+        <a href={href({ page: 'tasks' })}>Tasks</a> / <span className="mono">{task.id}</span>
+      </p>
+      <div className="page-head">
+        <h1>
+          {task.name} <Badge tone={TASK_TONE[task.state]} testId="task-state">{task.state}</Badge>
+        </h1>
+        {!final && (
+          <button type="button" className="button danger" onClick={() => void cancel()} disabled={cancelling} data-testid="cancel-task">
+            {cancelling && <Spinner />}
+            {cancelling ? 'Cancelling…' : 'Cancel task'}
+          </button>
+        )}
+      </div>
+      {failure && <Failure title="This task could not be refreshed" failure={failure} onRetry={load} />}
+      {cancelFailure && <Failure title="The task could not be cancelled" failure={cancelFailure} onRetry={() => void cancel()} />}
+      {task.reason && (
+        <div className={`notice ${task.state === 'failed' ? 'error' : task.state === 'waiting' ? 'warn' : ''}`} data-testid="task-reason">
+          {task.state === 'waiting' ? 'Waiting: ' : ''}
+          {task.reason}
+        </div>
+      )}
+      <div className="task-grid">
+        <section className="card">
+          <h2>Details</h2>
+          <Facts
+            rows={[
+              ['Cluster', task.cluster],
+              ['Context', <code key="c">{task.context}</code>],
+              ['Namespace', task.namespace],
+              ['Pod', task.podName ? <code key="p">{task.podName}</code> : undefined],
+              ['Service', task.serviceName ? <code key="s">{task.serviceName}</code> : undefined],
+              ['Created', formatDateTime(task.createdAt)],
+              ['Started', task.startedAt ? formatDateTime(task.startedAt) : undefined],
+              ['Finished', task.finishedAt ? formatDateTime(task.finishedAt) : undefined],
+              ['Ran for', ran !== undefined ? formatDuration(ran) : undefined],
+              ['Exit code', task.exitCode],
+            ]}
+          />
+          <h3>Endpoints</h3>
+          {task.endpoints.length === 0 ? (
+            <p className="muted small">This task asks for no ports.</p>
+          ) : (
+            <ul className="endpoint-details">
+              {task.endpoints.map((e) => (
+                <li key={e.port} data-testid="task-endpoint" data-port={e.port}>
+                  {e.url ? (
+                    <a href={e.url} target="_blank" rel="noopener noreferrer">
+                      {e.url}
+                    </a>
+                  ) : (
+                    <strong>port {e.port}</strong>
+                  )}
+                  <div className="muted small">{e.how}</div>
+                </li>
+              ))}
+            </ul>
+          )}
+          <h3>Spec</h3>
+          <pre className="code" data-testid="task-spec">
+            {task.source}
+          </pre>
+        </section>
+        <LogView task={task} />
+      </div>
+    </div>
+  );
+}
+
+/** Most log text kept on screen; older text is dropped from the top. */
+const MAX_LOG_CHARS = 1_000_000;
+
+function LogView({ task }: { task: TaskRecord }) {
+  const controller = useController();
+  const [text, setText] = useState('');
+  const [follow, setFollow] = useState(true);
+  const [phase, setPhase] = useState<'streaming' | 'ended' | 'waiting'>('streaming');
+  const [failure, setFailure] = useState<ApiFailure | undefined>();
+  const [attempt, setAttempt] = useState(0);
+  const box = useRef<HTMLPreElement>(null);
+  const atBottom = useRef(true);
+  const final = isFinalTaskState(task.state);
+  // Restart the stream when the task leaves `waiting`/`pending` (its Pod exists now) or ends.
+  const stage = final ? 'final' : task.state === 'running' ? 'running' : 'starting';
+
+  useEffect(() => {
+    const abort = new AbortController();
+    setText('');
+    setFailure(undefined);
+    setPhase('streaming');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    void controller.server
+      .logs(task.id, follow && !final, (chunk) => setText((t) => (t.length + chunk.length > MAX_LOG_CHARS ? (t + chunk).slice(-MAX_LOG_CHARS) : t + chunk)), abort.signal)
+      .then((f) => {
+        if (abort.signal.aborted) return;
+        setFailure(f);
+        if (!f && follow && !final) {
+          // The stream ended while the task still runs (or has not started): look again shortly.
+          setPhase('waiting');
+          timer = setTimeout(() => setAttempt((a) => a + 1), 2_000);
+        } else setPhase('ended');
+      })
+      .catch((e: unknown) => {
+        if (abort.signal.aborted) return;
+        setFailure({ status: 0, error: { error: `the log stream broke: ${e instanceof Error ? e.message : String(e)}` } });
+        setPhase('ended');
+      });
+    return () => {
+      abort.abort();
+      clearTimeout(timer);
+    };
+  }, [controller, task.id, follow, final, stage, attempt]);
+
+  useEffect(() => {
+    const el = box.current;
+    if (el && follow && atBottom.current) el.scrollTop = el.scrollHeight;
+  }, [text, follow]);
+
+  return (
+    <section className="card logs-card" aria-labelledby="logs-title">
+      <div className="card-head">
+        <h2 id="logs-title">Logs</h2>
+        <span className="logs-state muted small" role="status" data-testid="logs-state" data-phase={phase}>
+          {phase === 'streaming' && follow && !final && (
+            <>
+              <Spinner /> following
+            </>
+          )}
+          {phase === 'waiting' && 'waiting for output…'}
+          {phase === 'ended' && !failure && (final ? `task ${task.state}` : 'end of log')}
+        </span>
+        <label className="check">
+          <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} disabled={final} data-testid="logs-follow" /> Follow
+        </label>
+      </div>
+      {failure && <Failure title="Logs cannot be read" failure={failure} onRetry={() => setAttempt((a) => a + 1)} />}
+      <pre
+        className="logs"
+        ref={box}
+        tabIndex={0}
+        aria-label={`Logs of ${task.name}`}
+        data-testid="task-logs"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+        }}
+      >
+        {text || <span className="muted">{task.state === 'waiting' || task.state === 'pending' ? 'No output yet: the task has not started.' : phase === 'streaming' ? 'Reading logs…' : 'No output.'}</span>}
+      </pre>
+    </section>
+  );
+}

@@ -1,0 +1,71 @@
+// The server's routes as typed calls. Shapes come from shared/api.ts where they
+// are typed there; history and settings are typed here until they move to it.
+
+import type { HealthResponse, TaskRecord, ValidateResponse, ApiError } from '../../shared/api.ts';
+import type { HealthSnapshot } from '../../shared/snapshot.ts';
+import type { ValidationIssue } from '../../shared/task/index.ts';
+import type { Api, ApiResult } from './transport.ts';
+
+export type StatusResponse = HealthSnapshot & { ageMs?: number };
+
+export interface FixResponse {
+  ok: boolean;
+  fixId: string;
+  message: string;
+  durationMs?: number;
+}
+
+export interface StateChange {
+  at: string;
+  /** `docker`, `cluster:NAME`, `context:NAME`, `server`. */
+  subject: string;
+  state: string;
+  cause?: string;
+}
+
+export interface HistoryResponse {
+  changes: StateChange[];
+  latency: { at: string; ms: number }[];
+}
+
+export interface Settings {
+  port: number;
+  dockerStartCommand: string;
+  watchdog: { intervalMs: number; slowMs: number; missesBeforeRestart: number; autoRestart: boolean };
+  probe: { intervalMs: number; deadlineMs: number };
+  notifications: boolean;
+  startAtLogin: boolean;
+}
+
+export interface SettingsSaved {
+  settings: Settings;
+  restartNeeded: boolean;
+}
+
+export type LaunchRejected = ApiError & { warnings?: ValidationIssue[] };
+
+const YAML = { 'content-type': 'application/yaml; charset=utf-8' };
+const JSON_BODY = { 'content-type': 'application/json' };
+const enc = encodeURIComponent;
+
+export const serverApi = (api: Api) => ({
+  health: () => api.json<HealthResponse>('/api/health'),
+  status: (signal?: AbortSignal) => api.json<StatusResponse>('/api/status', signal ? { signal } : {}),
+  runFix: (fixId: string) => api.json<FixResponse>(`/control/fixes/${enc(fixId)}`, { method: 'POST', okStatuses: [409, 404] }),
+  restartServer: () => api.json<HealthResponse>('/control/server/restart', { method: 'POST' }),
+  validate: (yaml: string, signal: AbortSignal) =>
+    api.json<ValidateResponse>('/api/validate', { method: 'POST', body: yaml, headers: YAML, signal, okStatuses: [422] }),
+  launch: (yaml: string, whenReady: boolean): Promise<ApiResult<{ task: TaskRecord; warnings?: ValidationIssue[] }>> =>
+    api.json(`/api/tasks${whenReady ? '?when_ready=1' : ''}`, { method: 'POST', body: yaml, headers: YAML }),
+  tasks: () => api.json<{ tasks: TaskRecord[] }>('/api/tasks'),
+  task: (id: string) => api.json<{ task: TaskRecord }>(`/api/tasks/${enc(id)}`),
+  cancel: (id: string) => api.json<{ task: TaskRecord }>(`/api/tasks/${enc(id)}`, { method: 'DELETE' }),
+  logs: (id: string, follow: boolean, onText: (t: string) => void, signal: AbortSignal) =>
+    api.stream(`/api/tasks/${enc(id)}/logs${follow ? '?follow=1' : ''}`, onText, signal),
+  events: (onText: (t: string) => void, signal: AbortSignal) => api.stream('/api/events', onText, signal, { accept: 'text/event-stream' }),
+  history: () => api.json<HistoryResponse>('/api/history'),
+  settings: () => api.json<Settings>('/api/settings'),
+  saveSettings: (s: Settings) => api.json<SettingsSaved>('/api/settings', { method: 'PUT', body: JSON.stringify(s), headers: JSON_BODY }),
+});
+
+export type ServerApi = ReturnType<typeof serverApi>;
