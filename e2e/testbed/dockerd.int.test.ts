@@ -6,8 +6,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createCluster } from './cluster.ts';
+import type { Cluster } from './cluster.ts';
 import { attachDockerd, cleanupStaleTestbeds, startDockerd } from './dockerd.ts';
 import { kubectl } from './kubectl.ts';
 import { run, waitFor } from './proc.ts';
@@ -39,8 +40,12 @@ function processesMentioning(text: string): number[] {
 }
 
 describe('the private dockerd', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await tb.createCluster({ name: 'engine' });
+  });
+
   it('stopped: the socket disappears and the cluster API refuses; the start command and startNode bring both back', async () => {
-    const cluster = await tb.createCluster({ name: 'engine' });
     const d = tb.dockerd;
     const pid = d.pid;
     expect(pid).toBeGreaterThan(0);
@@ -84,7 +89,8 @@ describe('the private dockerd', () => {
     expect(existsSync(`/sys/class/net/${tb.dockerd.bridge}`)).toBe(true);
     expect(existsSync(`/sys/class/net/${shared.bridge}`)).toBe(true);
 
-    const mine = await tb.createCluster({ name: 'mine' });
+    const mine = cluster;
+    await mine.startNode();
     const theirs = await createCluster(shared, { name: tb.uniqueName('theirs'), kubeconfigPath: tb.kubeconfigPath });
     try {
       expect((await mine.apiRequest('/readyz')).statusCode).toBe(200);
@@ -106,7 +112,7 @@ describe('stale testbeds', () => {
     const owner = spawn('sleep', ['600'], { stdio: 'ignore' });
     try {
       const d = await startDockerd({ root, ownerPid: owner.pid, purpose: 'stale-test' });
-      const cluster = await createCluster(d, { name: 'left', workers: 1, kubeconfigPath: join(d.dir, 'kubeconfig') });
+      const left = await createCluster(d, { name: 'left', kubeconfigPath: join(d.dir, 'kubeconfig') });
       expect(await cleanupStaleTestbeds(root)).toEqual([]);
 
       // The crash: owner and dockerd die at once; shims and containers survive a SIGKILLed dockerd.
@@ -120,7 +126,7 @@ describe('stale testbeds', () => {
       expect(existsSync(`/sys/class/net/${d.bridge}`)).toBe(false);
       expect(processesMentioning(d.dir)).toEqual([]);
       expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(d.dir);
-      expect(await probeTcp(cluster.apiPort)).toBe('ECONNREFUSED');
+      expect(await probeTcp(left.apiPort)).toBe('ECONNREFUSED');
     } finally {
       owner.kill('SIGKILL');
       rmSync(root, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 // away for real (its published port refuses), as on a KinD cluster.
 
 import { connect } from 'node:net';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from './cluster.ts';
 import { kubectl } from './kubectl.ts';
 import { useTestbed } from './use-testbed.ts';
@@ -36,11 +36,13 @@ async function timed(cluster: Cluster, path: string, timeoutMs: number): Promise
   return { ms: Date.now() - started, outcome };
 }
 
-describe('API fault switches', () => {
+describe('API fault switches, and the node container stopped', () => {
   let cluster: Cluster;
   beforeAll(async () => {
     cluster = await tb.createCluster({ name: 'faults' });
   });
+  // A failed test must not leave its fault to the next one.
+  afterEach(() => cluster.setFault('none'));
 
   it('hang: TLS is accepted and the request never answered, so the client times out; none heals it', async () => {
     await cluster.setFault('hang');
@@ -93,11 +95,8 @@ describe('API fault switches', () => {
     await cluster.setFault('none');
     expect((await kubectl(['--context', cluster.context, 'get', 'nodes', '--no-headers'], { env: tb.env() })).stdout).toMatch(/-control-plane\s+Ready\s/);
   });
-});
 
-describe('node container faults', () => {
   it('stopping the control-plane makes the published API port refuse; starting it brings the API back on the same port', async () => {
-    const cluster = await tb.createCluster({ name: 'stopnode', workers: 1 });
     const port = cluster.apiPort;
     await cluster.stopNode();
     expect(await probeTcp(port)).toBe('ECONNREFUSED');
@@ -108,8 +107,10 @@ describe('node container faults', () => {
     expect(cluster.apiPort).toBe(port);
     expect((await timed(cluster, '/readyz', 2_000)).outcome).toBe('200');
   });
+});
 
-  it('with a Docker-assigned API port, a restart moves the port and the kubeconfig goes stale, as on a real engine', async () => {
+describe('a Docker-assigned API port', () => {
+  it('a restart moves the port and the kubeconfig goes stale, as on a real engine', async () => {
     const cluster = await tb.createCluster({ name: 'moving', apiPort: 'docker-assigned' });
     const before = cluster.apiPort;
     await cluster.stop();

@@ -10,15 +10,15 @@ import { waitFor } from './proc.ts';
 import { useTestbed } from './use-testbed.ts';
 
 const tb = useTestbed();
+let cluster: Cluster;
+const k = (...args: string[]) => kubectl(['--context', cluster.context, ...args], { env: tb.env() });
+
+// One cluster for the file: each cluster costs a couple of container starts.
+beforeAll(async () => {
+  cluster = await tb.createCluster({ name: 'standin', workers: 1, extraPortMappings: [{ containerPort: 30950 }] });
+});
 
 describe('a KinD-like cluster, seen by kubectl', () => {
-  let cluster: Cluster;
-  const k = (...args: string[]) => kubectl(['--context', cluster.context, ...args], { env: tb.env() });
-
-  beforeAll(async () => {
-    cluster = await tb.createCluster({ name: 'kubectl', workers: 1, extraPortMappings: [{ containerPort: 30950 }] });
-  });
-
   it('lists one Ready node per node container, with roles and version', async () => {
     const r = await k('get', 'nodes');
     expect(r.stderr).toBe('');
@@ -87,14 +87,13 @@ describe('a KinD-like cluster, seen by kubectl', () => {
 
 describe('a KinD-like cluster, seen by @kubernetes/client-node', () => {
   it('lists nodes, creates a pod, reads its log and deletes it', async () => {
-    const cluster = await tb.createCluster({ name: 'client' });
     const kc = new KubeConfig();
     kc.loadFromFile(tb.kubeconfigPath);
     kc.setCurrentContext(cluster.context);
     const api = kc.makeApiClient(CoreV1Api);
 
     const nodes = await api.listNode();
-    expect(nodes.items.map((n) => n.metadata?.name)).toEqual([`${cluster.name}-control-plane`]);
+    expect(nodes.items.map((n) => n.metadata?.name)).toEqual([`${cluster.name}-control-plane`, `${cluster.name}-worker`]);
     expect(nodes.items[0]?.status?.capacity?.cpu).toMatch(/^\d+$/);
     expect(nodes.items[0]?.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
 
