@@ -32,7 +32,7 @@ export const INTERVALS = {
   /** Docker ping while the engine is down or the event stream is broken. */
   dockerPingDown: 500,
   /** Kubernetes probe of a healthy context. */
-  kubeProbe: 10_000,
+  kubeProbe: 5_000,
   /** Longest wait between probes of a dead context (backoff ceiling). */
   kubeProbeMaxBackoff: 30_000,
 } as const;
