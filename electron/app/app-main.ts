@@ -105,11 +105,11 @@ export async function runApp(deps: AppDeps = {}): Promise<AppOutcome> {
     return { kind: 'second-instance' };
   }
 
-  let running: RunningApp | undefined;
-  let showWhenStarted = false;
+  // Filled in once started; a second launch before then only asks for the window.
+  const state: { running?: RunningApp; showWhenStarted: boolean } = { showWhenStarted: false };
   app.on('second-instance', () => {
-    if (running) running.window.show();
-    else showWhenStarted = true;
+    if (state.running) state.running.window.show();
+    else state.showWhenStarted = true;
   });
   // A tray app outlives its window.
   app.on('window-all-closed', () => undefined);
@@ -226,6 +226,7 @@ export async function runApp(deps: AppDeps = {}): Promise<AppOutcome> {
   let supervisorStopped = false;
   const shutdown = (): Promise<void> =>
     (stopping ??= (async () => {
+      forgetProcessEvents();
       unsubscribe();
       events.stop();
       unregisterIpc();
@@ -252,15 +253,24 @@ export async function runApp(deps: AppDeps = {}): Promise<AppOutcome> {
     });
   });
   // `kindtray server stop` (POST /control/shutdown) stops the supervisor itself, then says so.
-  process.once('kindtray-stopped' as never, () => {
+  const stoppedOverHttp = () => {
     supervisorStopped = true;
     app.quit();
-  });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => app.quit());
+  };
+  const quitOnSignal = () => app.quit();
+  process.once('kindtray-stopped' as never, stoppedOverHttp);
+  process.once('SIGINT', quitOnSignal);
+  process.once('SIGTERM', quitOnSignal);
+  const forgetProcessEvents = () => {
+    process.off('kindtray-stopped' as never, stoppedOverHttp);
+    process.off('SIGINT', quitOnSignal);
+    process.off('SIGTERM', quitOnSignal);
+  };
 
-  running = { kind: 'running', started, supervisor, tray, window, notifier, shutdown };
+  const running: RunningApp = { kind: 'running', started, supervisor, tray, window, notifier, shutdown };
+  state.running = running;
   if (env.KINDTRAY_E2E_HOOKS === '1') exposeTestHooks(running);
-  if (showWhenStarted || !startedHidden(argv, platform)) open();
+  if (state.showWhenStarted || !startedHidden(argv, platform)) open();
   return running;
 }
 
