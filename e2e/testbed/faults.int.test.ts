@@ -96,8 +96,10 @@ describe('API fault switches, and the node container stopped', () => {
     expect((await kubectl(['--context', cluster.context, 'get', 'nodes', '--no-headers'], { env: tb.env() })).stdout).toMatch(/-control-plane\s+Ready\s/);
   });
 
-  it('stopping the control-plane makes the published API port refuse; starting it brings the API back on the same port', async () => {
+  it('stopping the control-plane makes the published API port refuse; starting it brings the API, and its objects, back on the same port', async () => {
     const port = cluster.apiPort;
+    const pod = { metadata: { name: 'keep' }, spec: { containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'] }] } };
+    expect((await cluster.apiRequest('/api/v1/namespaces/default/pods', { body: pod })).statusCode).toBe(201);
     await cluster.stopNode();
     expect(await probeTcp(port)).toBe('ECONNREFUSED');
     const inspect = await tb.dockerd.api.inspectContainer(cluster.controlPlane.id);
@@ -106,6 +108,9 @@ describe('API fault switches, and the node container stopped', () => {
     await cluster.startNode();
     expect(cluster.apiPort).toBe(port);
     expect((await timed(cluster, '/readyz', 2_000)).outcome).toBe('200');
+    // As etcd and the kubelet on a KinD node: the Pod is still there, and restarted (restartPolicy Always).
+    const kept = JSON.parse((await cluster.apiRequest('/api/v1/namespaces/default/pods/keep')).body) as { status: { containerStatuses: { restartCount: number }[] } };
+    expect(kept.status.containerStatuses[0]?.restartCount).toBe(1);
   });
 });
 

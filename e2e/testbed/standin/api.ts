@@ -27,6 +27,14 @@ const INITIAL_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-s
 const PROTECTED_NAMESPACES = new Set(['default', 'kube-public', 'kube-system']);
 const MAX_BODY = 4 * 1024 * 1024;
 
+export interface PersistedState {
+  revision: number;
+  nextClusterIp: number;
+  namespaces: KubeObject[];
+  services: KubeObject[];
+  pods: KubeObject[];
+}
+
 /** RFC 1123 subdomain (Pod names) and RFC 1035 label (Service names), as the API validates them. */
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_LABEL_1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -100,6 +108,40 @@ export class KubeApi {
         },
       },
     };
+  }
+
+  /** What survives a node restart (see restore()). */
+  snapshot(): PersistedState {
+    return {
+      revision: Number(this.store.resourceVersion),
+      nextClusterIp: this.nextClusterIp,
+      namespaces: this.store.list('namespaces').filter((n) => !INITIAL_NAMESPACES.includes(n.metadata.name)),
+      services: this.store.list('services').filter((s) => !(s.metadata.namespace === 'default' && s.metadata.name === 'kubernetes')),
+      pods: this.store.list('pods'),
+    };
+  }
+
+  /**
+   * Brings back the objects of a previous run of this container, as etcd
+   * would after `docker start`: namespaces, Services (their NodePorts listen
+   * again) and Pods (the runner restarts what should run).
+   */
+  restore(state: PersistedState): void {
+    this.store.restoreRevision(state.revision);
+    this.nextClusterIp = Math.max(this.nextClusterIp, state.nextClusterIp);
+    for (const ns of state.namespaces) this.store.create('namespaces', ns);
+    for (const svc of state.services) {
+      this.store.create('services', svc);
+      for (const port of (svc.spec?.ports as { nodePort?: number; targetPort: number | string }[] | undefined) ?? []) {
+        if (port.nodePort && this.nodePorts.allocate(port.nodePort) !== undefined) {
+          this.nodePorts.open(port.nodePort, () => this.resolveTargetPort(svc, port.targetPort));
+        }
+      }
+    }
+    for (const pod of state.pods) {
+      this.store.create('pods', pod);
+      this.runner.adopt(pod);
+    }
   }
 
   /** Brings the nodes' Ready condition in line with the fault in force (a MODIFIED event when it changes). */

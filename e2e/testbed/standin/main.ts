@@ -5,14 +5,16 @@
 // handshake (refuse, hang at handshake) as well as per request (hang, slow).
 //
 // Paths can be overridden by env vars so the stand-in can also run on the host
-// while it is being developed: STANDIN_CLUSTER_DIR, STANDIN_PKI_DIR, STANDIN_PORT.
+// while it is being developed: STANDIN_CLUSTER_DIR, STANDIN_PKI_DIR, STANDIN_PORT,
+// STANDIN_STATE_FILE.
 
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer } from 'node:net';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { KubeApi } from './api.ts';
+import type { PersistedState } from './api.ts';
 import { FaultSwitch } from './faults.ts';
 import { API_CONTAINER_PORT, CONFIG_FILE, FAULTS_FILE, IN_CONTAINER, PKI_FILES, readStandinConfig } from './protocol.ts';
 
@@ -24,6 +26,28 @@ const configFile = join(clusterDir, CONFIG_FILE);
 const config = readStandinConfig(configFile);
 // Node creation time survives container restarts: it is the config file's.
 const api = new KubeApi(config, statSync(configFile).mtime);
+
+// The API's objects survive `docker stop`/`start` as etcd's do on a KinD node:
+// they are saved in the container's own writable layer (gone with the container).
+const stateFile = process.env.STANDIN_STATE_FILE ?? IN_CONTAINER.state;
+try {
+  api.restore(JSON.parse(readFileSync(stateFile, 'utf8')) as PersistedState);
+  console.log(`stand-in: restored state from ${stateFile}`);
+} catch (err) {
+  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') console.error(`stand-in: cannot restore ${stateFile}: ${(err as Error).message}`);
+}
+let saveTimer: NodeJS.Timeout | undefined;
+function saveState(): void {
+  clearTimeout(saveTimer);
+  saveTimer = undefined;
+  mkdirSync(dirname(stateFile), { recursive: true });
+  writeFileSync(`${stateFile}.tmp`, JSON.stringify(api.snapshot()));
+  renameSync(`${stateFile}.tmp`, stateFile);
+}
+// Changes come in bursts (a Pod's status moves several times in a few ms): save once per burst.
+api.store.onChange = () => {
+  saveTimer ??= setTimeout(saveState, 50);
+};
 const faults = new FaultSwitch(join(clusterDir, FAULTS_FILE));
 
 const https = createHttpsServer(
@@ -87,6 +111,11 @@ front.listen(port, '0.0.0.0', () => {
 function shutdown(signal: string): void {
   console.log(`stand-in: ${signal}, exiting`);
   api.runner.killAll();
+  try {
+    saveState();
+  } catch (err) {
+    console.error(`stand-in: cannot save state: ${(err as Error).message}`);
+  }
   process.exit(0);
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -153,6 +153,50 @@ export class PodRunner {
     };
   }
 
+  /**
+   * Takes over a Pod restored from before a node restart, as the kubelet does
+   * when its node comes back: finished Pods stay as they were (their old logs
+   * are gone); running ones are restarted when their policy says so, and are
+   * otherwise failed as ContainerStatusUnknown.
+   */
+  adopt(pod: KubeObject): void {
+    const run: PodRun = { pod, containers: new Map(), restartTimers: new Set(), deleted: false };
+    this.runs.set(PodRunner.key(pod), run);
+    for (const spec of PodRunner.containersOf(pod)) {
+      const log = new ContainerRun();
+      log.finish();
+      run.containers.set(spec.name, log);
+    }
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return;
+    const policy = pod.spec?.restartPolicy;
+    const statuses = (pod.status?.containerStatuses as ContainerStatus[] | undefined) ?? [];
+    const now = kubeTime();
+    for (const st of statuses) {
+      if (!('terminated' in st.state)) {
+        const previous: ContainerState = { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', finishedAt: now, containerID: st.containerID ?? '' } };
+        st.lastState = previous;
+        st.ready = false;
+        st.started = false;
+        if (policy === 'Never') st.state = previous;
+        else {
+          st.state = { waiting: { reason: 'ContainerCreating' } };
+          st.restartCount++;
+        }
+      }
+    }
+    if (policy === 'Never') {
+      this.refreshPod(run);
+      return;
+    }
+    setImmediate(() => {
+      for (const spec of PodRunner.containersOf(pod)) {
+        const st = this.status(run, spec.name);
+        if (st && 'waiting' in st.state) this.startContainer(run, spec);
+      }
+    });
+  }
+
   /** Starts every container of a stored Pod. */
   start(pod: KubeObject): void {
     const run: PodRun = { pod, containers: new Map(), restartTimers: new Set(), deleted: false };

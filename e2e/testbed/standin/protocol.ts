@@ -15,6 +15,8 @@ export const IN_CONTAINER = {
   cluster: '/kindtray/cluster',
   /** The testbed's PKI folder (CA, server and client certs), mounted read-only. */
   pki: '/kindtray/pki',
+  /** The API's objects, saved in the container's writable layer so they survive a restart. */
+  state: '/var/lib/kindtray-standin/state.json',
 } as const;
 
 export const CONFIG_FILE = 'cluster.json';

@@ -54,6 +54,8 @@ export class Store {
   private readonly objects = new Map<Resource, Map<string, KubeObject>>();
   private readonly watchers = new Set<Watcher>();
   private readonly history: { rv: number; resource: Resource; event: WatchEvent }[] = [];
+  /** Called after every change (the stand-in persists its state from here). */
+  onChange: () => void = () => {};
 
   /** The current revision, for list responses. */
   get resourceVersion(): string {
@@ -122,7 +124,13 @@ export class Store {
     return { ok: true, stop: () => this.watchers.delete(watcher) };
   }
 
+  /** Continues the revision counter of a restored state, so resourceVersions keep growing across restarts. */
+  restoreRevision(revision: number): void {
+    this.revision = Math.max(this.revision, revision);
+  }
+
   private emit(resource: Resource, event: WatchEvent): void {
+    this.onChange();
     // Watchers get a snapshot: later in-place updates must not change what was sent.
     const frozen: WatchEvent = { type: event.type, object: structuredClone(event.object) };
     this.history.push({ rv: this.revision, resource, event: frozen });
