@@ -214,6 +214,7 @@ export function isAllowedExternalUrl(url: string, docs: readonly string[] = PROJ
 
 export const DASHBOARD_PAGES = {
   overview: '',
+  tasks: '#/tasks',
   launch: '#/launch',
 } as const;
 export type DashboardPage = keyof typeof DASHBOARD_PAGES;

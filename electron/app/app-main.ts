@@ -136,7 +136,7 @@ export async function runApp(deps: AppDeps = {}): Promise<AppOutcome> {
   let notificationsOn = settings.notifications;
   const window = new DashboardWindow({ origin: started.url, log: (l) => supervisor.log(l) });
   const open = (page: DashboardPage = 'overview') => window.show(page);
-  const notifier = new Notifier({ enabled: () => notificationsOn, onClick: () => open() });
+  const notifier = new Notifier({ enabled: () => notificationsOn, onClick: (page) => open(page) });
 
   const runFix = (id: string, label = id): Promise<FixOutcome> =>
     supervisor.runFix(id).then((outcome) => {

@@ -43,7 +43,15 @@ export async function answer<C extends InvokeChannel>(
 /** Registers every channel; returns a function that removes them again. */
 export function registerIpc(handlers: IpcHandlers, isTrustedSender: SenderCheck): () => void {
   for (const channel of INVOKE_CHANNELS) {
-    ipcMain.handle(channel, (event, ...args: unknown[]) => answer(channel, handlers, isTrustedSender(event), args));
+    ipcMain.handle(channel, (event, ...args: unknown[]) => {
+      let trusted = false;
+      try {
+        trusted = isTrustedSender(event);
+      } catch {
+        // A sender we cannot even inspect is not trusted.
+      }
+      return answer(channel, handlers, trusted, args);
+    });
   }
   return () => {
     for (const channel of INVOKE_CHANNELS) ipcMain.removeHandler(channel);

@@ -25,14 +25,14 @@ const task = (state: TaskRecord['state'], extra: Partial<TaskRecord> = {}): Task
 });
 
 let enabled = true;
-let clicks = 0;
-const notifier = () => new Notifier({ enabled: () => enabled, onClick: () => clicks++ });
+let clicks: string[] = [];
+const notifier = () => new Notifier({ enabled: () => enabled, onClick: (page) => clicks.push(page) });
 const shown = () => electron.notifications.filter((n) => n.shown).map((n) => n.options);
 
 beforeEach(() => {
   electron.reset();
   enabled = true;
-  clicks = 0;
+  clicks = [];
 });
 
 describe('notifications', () => {
@@ -48,7 +48,7 @@ describe('notifications', () => {
       },
     ]);
     electron.notifications[0]!.emit('click');
-    expect(clicks).toBe(1);
+    expect(clicks).toEqual(['overview']);
   });
 
   it('the first snapshot is the baseline: starting with Docker already down says nothing', () => {
@@ -78,6 +78,8 @@ describe('notifications', () => {
       { title: 'Task web-demo finished', body: 'on dev' },
       { title: 'Task web-demo failed (exit code 3)', body: 'the container exited — on dev' },
     ]);
+    electron.notifications[0]!.emit('click');
+    expect(clicks).toEqual(['tasks']);
   });
 
   it('a failed fix from the tray is said; a working one is not', () => {

@@ -6,7 +6,7 @@
 import { Notification } from 'electron';
 import type { TaskRecord } from '../../shared/api.ts';
 import { isFinalTaskState } from '../../shared/api.ts';
-import type { FixOutcome } from '../../shared/ipc.ts';
+import type { DashboardPage, FixOutcome } from '../../shared/ipc.ts';
 import { headline, isRoot } from '../../shared/problems.ts';
 import type { HealthSnapshot, OverallState } from '../../shared/snapshot.ts';
 
@@ -17,8 +17,8 @@ export interface NotificationText {
 
 export interface NotifierOptions {
   enabled: () => boolean;
-  /** A click on a notification: open the dashboard. */
-  onClick: () => void;
+  /** A click on a notification: open the dashboard at the page it is about. */
+  onClick: (page: DashboardPage) => void;
 }
 
 /** What to say when the overall state turns to error: the root first, and its fix. */
@@ -55,7 +55,7 @@ export class Notifier {
     const before = this.lastOverall;
     this.lastOverall = s.overall;
     if (before === undefined || before === 'error' || s.overall !== 'error') return;
-    this.show(errorText(s));
+    this.show(errorText(s), 'overview');
   }
 
   task(t: TaskRecord): void {
@@ -65,18 +65,18 @@ export class Notifier {
     }
     if (this.announced.has(t.id)) return;
     this.announced.add(t.id);
-    this.show(taskText(t));
+    this.show(taskText(t), 'tasks');
   }
 
   fixFailed(outcome: FixOutcome, label: string): void {
     if (outcome.ok) return;
-    this.show({ title: `${label} did not work`, body: outcome.message });
+    this.show({ title: `${label} did not work`, body: outcome.message }, 'overview');
   }
 
-  private show(text: NotificationText): void {
+  private show(text: NotificationText, page: DashboardPage): void {
     if (!this.opts.enabled() || !Notification.isSupported()) return;
     const n = new Notification({ title: text.title, body: text.body });
-    n.on('click', () => this.opts.onClick());
+    n.on('click', () => this.opts.onClick(page));
     n.show();
   }
 }
