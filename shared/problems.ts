@@ -507,7 +507,10 @@ export function deriveProblems(s: SnapshotInput, opts: DeriveOptions = {}): Prob
   for (const f of s.kubeconfig?.files ?? []) {
     if (f.state === 'ok') continue;
     const id = problemIds.kubeconfig(f.path, f.state);
-    if (f.state === 'missing') {
+    if (f.state === 'missing' && s.kubeconfig?.source === 'default') {
+      // No kubeconfig yet is where everyone starts: `kind create cluster` writes it.
+      problems.push({ id, severity: 'info', title: 'No kubeconfig yet', detail: `${f.path} does not exist; kind writes it when it creates a cluster.` });
+    } else if (f.state === 'missing') {
       problems.push({ id, severity: 'warn', title: 'Kubeconfig file not found', detail: join(`${f.path} is listed in KUBECONFIG but does not exist`, f.cause) });
     } else {
       problems.push({

@@ -112,6 +112,8 @@ export interface Problem {
 export interface KubeconfigHealth {
   /** Files read, in merge order, with whether each could be read. */
   files: { path: string; state: 'ok' | 'missing' | 'malformed' | 'unreadable'; cause?: string }[];
+  /** Whether the files came from KUBECONFIG, or are kubectl's default ~/.kube/config. */
+  source?: 'KUBECONFIG' | 'default';
   currentContext?: string;
 }
 

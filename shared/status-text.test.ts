@@ -72,7 +72,7 @@ describe('kindtray status', () => {
     const text = renderStatus(s, { color: false });
     expect(text.split('\n')[0]).toBe('✓ All good: Docker 27.3.1, 2 clusters running');
     expect(text).toContain('Server    · not running');
-    expect(text).toContain('    Start server: kindtray fix restart-server');
+    expect(text).toContain('    Start server: kindtray server restart');
     expect(statusExitCode(s)).toBe(0);
   });
 

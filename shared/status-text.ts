@@ -167,7 +167,7 @@ export function renderStatus(s: HealthSnapshot, opts: StatusTextOptions): string
       const m = isInProgress(p) ? mark('busy') : mark(SEVERITY_MARK[p.severity]);
       out.push(`${paint(m.style, m.text)} ${paint(p.severity === 'info' ? undefined : 'bold', p.title)}`);
       if (p.detail) out.push(`    ${p.detail}`);
-      if (p.fix) out.push(`    ${p.fix.label}: ${paint('cyan', `kindtray fix ${p.fix.id}`)}`);
+      if (p.fix) out.push(`    ${p.fix.label}: ${paint('cyan', fixCommand(p.fix.id))}`);
       for (const f of s.problems.filter((q) => q.causedBy === p.id)) out.push(paint('dim', `    · ${f.title}`));
     }
   }
@@ -187,4 +187,9 @@ function verdict(s: HealthSnapshot, paint: (style: Style | undefined, text: stri
     return `${paint(MARK_STYLE[m], SYMBOL[m])} ${paint('bold', headline(lead, s.problems))}${more}`;
   }
   return `${paint('green', SYMBOL.ok)} ${paint('bold', `All good: ${allGoodSummary(s)}`)}`;
+}
+
+/** The command a person types for a fix: the server's own lifecycle has its own command, since `fix` needs a server. */
+export function fixCommand(fixId: string): string {
+  return fixId === 'restart-server' ? 'kindtray server restart' : `kindtray fix ${fixId}`;
 }

@@ -100,6 +100,8 @@ export interface KubeconfigEntry<T> {
 export interface KubeconfigModel {
   /** Every file considered, in merge order. Malformed and unreadable files contribute nothing. */
   files: KubeconfigFile[];
+  /** Where the file list came from. */
+  source?: 'KUBECONFIG' | 'default';
   /** `current-context` from the first file that sets it. */
   currentContext?: { name: string; file: string };
   contexts: KubeconfigEntry<KubeContextSpec>[];
@@ -119,7 +121,8 @@ export function kubeconfigPaths(env: NodeJS.ProcessEnv = process.env, home: stri
 
 /** Reads the kubeconfig as kubectl merges it. Never throws for a bad or missing file. */
 export function loadKubeconfig(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): KubeconfigModel {
-  return loadKubeconfigFiles(kubeconfigPaths(env, home));
+  const fromEnv = (env.KUBECONFIG ?? '').split(path.delimiter).some((p) => p.trim() !== '');
+  return { ...loadKubeconfigFiles(kubeconfigPaths(env, home)), source: fromEnv ? 'KUBECONFIG' : 'default' };
 }
 
 /** Reads and merges these files, in order: for every name the first file that defines it wins. */
@@ -293,6 +296,7 @@ export function kubeconfigHealth(model: KubeconfigModel): KubeconfigHealth {
   return {
     files: model.files.map((f) => ({ path: f.path, state: f.state, ...(f.cause !== undefined ? { cause: f.cause } : {}) })),
     ...(model.currentContext ? { currentContext: model.currentContext.name } : {}),
+    ...(model.source ? { source: model.source } : {}),
   };
 }
 
