@@ -87,6 +87,8 @@ interface MockTask extends TaskRecord {
 
 class Mock {
   scenario: Scenario;
+  /** When set, every route fails as if nothing listened: a supervisor that is gone. */
+  offline = false;
   restarts = 1;
   readonly fixes = new Set<string>();
   readonly clients = new Set<ServerResponse>();
@@ -315,6 +317,14 @@ function mockRoutes(mock: Mock): Connect.NextHandleFunction {
         mock.setScenario(s);
         return json(res, 200, { scenario: s });
       }
+      if ((m = /^\/dev\/offline\/(on|off)$/.exec(path)) && method === 'POST') {
+        mock.offline = m[1] === 'on';
+        if (mock.offline) {
+          for (const c of mock.clients) c.destroy();
+          mock.clients.clear();
+        }
+        return json(res, 200, { offline: mock.offline });
+      }
       if (path === '/dev/disconnect' && method === 'POST') {
         // Drop every event stream, as a supervisor that went away would.
         for (const c of mock.clients) c.destroy();
@@ -322,6 +332,10 @@ function mockRoutes(mock: Mock): Connect.NextHandleFunction {
         return json(res, 200, { ok: true });
       }
       if (!path.startsWith('/api/') && !path.startsWith('/control/')) return next();
+      if (mock.offline) {
+        req.socket.destroy();
+        return;
+      }
 
       if (path === '/api/health') {
         return json(res, 200, { status: mock.scenario === 'worker-hung' ? 'degraded' : 'ok', pid: 4242, uptimeMs: Date.now() - START, version: '0.1.0', port: 46590, worker: mock.snapshot().server });

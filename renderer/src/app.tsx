@@ -40,8 +40,8 @@ export function App() {
         Skip to content
       </a>
       <Header route={route} />
-      <ConnectionNotice />
       <main id="main" ref={main} tabIndex={-1} data-page={route.page}>
+        <ConnectionNotice />
         <Page route={route} />
       </main>
     </>

@@ -2,12 +2,14 @@
 // or lost and retrying, with the age of what is on screen), and the overall
 // banner led by the root problem and its fix.
 
-import { headline, isInProgress, isRoot } from '../../../shared/problems.ts';
+import { affectedSummary, followersOf, headline, isInProgress, isRoot } from '../../../shared/problems.ts';
+import type { Problem } from '../../../shared/snapshot.ts';
 import { allGoodSummary } from '../../../shared/view-words.ts';
 import { OVERALL_TONE, formatAgo, formatDuration, plural, useNow } from '../format.ts';
 import { href, type Route } from '../route.ts';
 import { snapshotAgeMs } from '../store/state.ts';
 import { useDashboard } from '../store/store.ts';
+import { labelled } from '../fixes.ts';
 import { FixButton, Spinner } from './common.tsx';
 
 const NAV: { route: Route; label: string; pages: Route['page'][] }[] = [
@@ -107,6 +109,8 @@ export function ConnectionNotice() {
 export function OverallBanner({ compact = false }: { compact?: boolean }) {
   const snapshot = useDashboard((s) => s.status?.snapshot);
   const stale = useDashboard((s) => s.connection.phase !== 'live');
+  const fixes = useDashboard((s) => s.fixes);
+  const now = useNow(5_000);
   if (!snapshot) {
     return (
       <section className="banner" data-tone="unknown" data-testid="overall-banner" data-state="loading" aria-busy="true">
@@ -122,7 +126,13 @@ export function OverallBanner({ compact = false }: { compact?: boolean }) {
   const lead = roots[0];
   const more = roots.length - 1;
   const title = lead ? headline(lead, snapshot.problems) : busy ? busy.title : `All good: ${allGoodSummary(snapshot)}`;
+  // Fixes that just ended and whose button is gone (their problem went away): say how they went, here.
+  const offered = new Set(snapshot.problems.flatMap((p) => (p.fix ? [p.fix.id] : [])));
+  const recent = Object.entries(fixes).flatMap(([id, run]) =>
+    run.state !== 'running' && now - run.finishedAt < RECENT_OUTCOME_MS && !offered.has(id) ? [{ id, run }] : [],
+  );
   return (
+    <>
     <section
       className={`banner${compact ? ' compact' : ''}`}
       data-tone={OVERALL_TONE[snapshot.overall]}
@@ -136,7 +146,7 @@ export function OverallBanner({ compact = false }: { compact?: boolean }) {
         <h1 className="banner-title" data-testid="overall-headline">
           {title}
         </h1>
-        {!compact && lead && <p className="banner-detail">{lead.detail}</p>}
+        {!compact && lead && <p className="banner-detail">{detailWithoutSummary(lead, snapshot.problems)}</p>}
         {busy && lead && <p className="banner-detail">{busy.title}</p>}
         {more > 0 && (
           <p className="banner-detail">
@@ -150,5 +160,27 @@ export function OverallBanner({ compact = false }: { compact?: boolean }) {
         </div>
       )}
     </section>
+    {recent.length > 0 && (
+      <ul className="recent-outcomes" data-testid="fix-outcomes-recent" aria-label="Fixes just run">
+        {recent.map(({ id, run }) => (
+          <li key={id} className="fix-outcome" data-fix-id={id} data-outcome={run.state} role="status">
+            {run.state === 'done' ? '✓' : '✗'} <strong>{labelled({ id }).label}</strong>: {run.message || (run.state === 'done' ? 'done' : 'failed')}
+            {run.durationMs !== undefined && <span className="muted"> ({formatDuration(run.durationMs)})</span>}
+          </li>
+        ))}
+      </ul>
+    )}
+    </>
   );
+}
+
+/** How long a finished fix is still reported under the banner. */
+const RECENT_OUTCOME_MS = 30_000;
+
+/** The root's detail without its leading "2 clusters and 1 context affected." sentence, which the headline already says. */
+function detailWithoutSummary(root: Problem, problems: readonly Problem[]): string {
+  const summary = affectedSummary(followersOf(root, problems));
+  if (summary === '') return root.detail;
+  const lead = `${summary}.`;
+  return root.detail.toLowerCase().startsWith(lead.toLowerCase()) ? root.detail.slice(lead.length).trim() : root.detail;
 }

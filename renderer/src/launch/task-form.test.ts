@@ -56,8 +56,8 @@ describe('form → YAML', () => {
     const before = exampleTask();
     const after = write(before, 'name', 'api-demo');
     expect(after).toContain('name: api-demo');
-    expect(after).toContain('# A task for a local cluster');
-    expect(after).toContain('memory: 1              # GiB');
+    expect(after).toContain('# SkyPilot-style task');
+    expect(after).toContain('memory: 1        # GiB');
     expect(after).toContain('GREETING: hello');
     expect(after).toContain('setup: echo "$GREETING from setup"');
     expect(after.replace('name: api-demo', 'name: web-demo')).toBe(before);
@@ -76,7 +76,7 @@ describe('form → YAML', () => {
     const text = write(exampleTask(), 'ports', '8080, 9000-9002');
     expect(readForm(text).values.ports).toBe('8080, 9000-9002');
     expect(parseTask(text).task?.resources.ports).toEqual([8080, 9000, 9001, 9002]);
-    expect(text).toContain('# reached from this machine');
+    expect(text).toContain('# reachable here');
   });
 
   it('adds the infra under resources, and removes it when set back to the default', () => {

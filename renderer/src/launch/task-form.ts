@@ -217,12 +217,12 @@ function editInPlace(text: string, doc: Document, path: readonly string[], value
 
 /** What the Launch page starts from. */
 export function exampleTask(infra?: string): string {
-  return `# A task for a local cluster, in SkyPilot's YAML. Edit here or in the form.
+  return `# SkyPilot-style task: edit here or in the form.
 name: web-demo
 resources:
 ${infra ? `  infra: ${infra}\n` : '  # infra: k8s/CONTEXT  (default: the running KinD cluster)\n'}  cpus: 1
-  memory: 1              # GiB
-  ports: [8080]          # reached from this machine when the cluster publishes it
+  memory: 1        # GiB
+  ports: [8080]    # reachable here if the cluster publishes it
   image_id: docker:python:3.12-slim
 envs:
   GREETING: hello

@@ -5,12 +5,12 @@
 
 import { useEffect, useState, type ReactNode } from 'react';
 import type { HealthResponse } from '../../../shared/api.ts';
-import { isRoot, problemIds, serverNotRunning } from '../../../shared/problems.ts';
+import { FIXES, isRoot, problemIds, serverNotRunning } from '../../../shared/problems.ts';
 import type { HealthSnapshot, Problem } from '../../../shared/snapshot.ts';
 import { CLUSTER_WORDS, CONTEXT_WORDS, DOCKER_WORDS, nodesReady } from '../../../shared/view-words.ts';
 import { Badge, FixButton, Loading } from '../components/common.tsx';
 import { buildReport } from '../diagnostics/report.ts';
-import { CLUSTER_TONE, CONTEXT_TONE, DOCKER_TONE, SERVER_TONE, SEVERITY_TONE, formatAgo, formatDuration, useNow, type Tone } from '../format.ts';
+import { CLUSTER_TONE, CONTEXT_TONE, DOCKER_TONE, SERVER_TONE, SEVERITY_TONE, formatAgo, formatDuration, plural, useNow, type Tone } from '../format.ts';
 import { snapshotAgeMs } from '../store/state.ts';
 import { useController, useDashboard } from '../store/store.ts';
 
@@ -101,7 +101,7 @@ function checksOf(s: HealthSnapshot): Check[] {
       sv.pid !== undefined && `pid ${sv.pid}`,
       sv.latencyMs !== undefined && `latency ${formatDuration(sv.latencyMs)}`,
       sv.uptimeMs !== undefined && `up ${formatDuration(sv.uptimeMs)}`,
-      `${sv.restarts ?? 0} restarts`,
+      plural(sv.restarts ?? 0, 'restart'),
     ],
     ...(sp ? { problem: sp } : {}),
     ...(sv.cause ? { cause: sv.cause } : {}),
@@ -156,7 +156,7 @@ export function DiagnosticsPage() {
             Checked {age !== undefined ? formatAgo(age) : '—'}
             {health.data && ` · Kindtray ${health.data.version}, dashboard ${DASHBOARD_VERSION}`}
           </span>
-          <FixButton fix={{ id: 'refresh-status', label: 'Check again' }} />
+          <FixButton fix={FIXES.refreshStatus} compact />
           <button type="button" className="button primary" onClick={() => void copyReport()} data-testid="copy-report">
             Copy report
           </button>

@@ -14,7 +14,9 @@ const WINDOW_MS = 60 * 60_000;
 const REFRESH_MS = 10_000;
 const TICK_MS = 10 * 60_000;
 
-const isGood = (subject: string, state: string): boolean => toneOfSubjectState(subject, state) === 'ok';
+/** Up, if perhaps slow or degraded: what is not an outage. */
+const isGood = (subject: string, state: string): boolean => ['ok', 'warn'].includes(toneOfSubjectState(subject, state));
+const hhmm = (t: number): string => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
 function subjectLabel(subject: string): { kind: string; name: string } {
   if (subject === 'docker') return { kind: 'Docker', name: '' };
@@ -149,11 +151,12 @@ function Legend() {
 function rowSummary(row: SubjectRow, to: number): string {
   const open = row.outages.find((o) => o.to === undefined);
   const current = row.segments[row.segments.length - 1];
-  if (open) return `down since ${formatClock(open.from)} (${formatDuration(to - open.from)})`;
+  if (open) return `down since ${hhmm(open.from)} (${formatDuration(to - open.from).replace(/ \d+ s$/, '')})`;
   const last = row.outages[row.outages.length - 1];
   if (last?.to !== undefined) {
     const n = row.outages.length;
-    return `${n === 1 ? 'down once' : `down ${n} times`}; back at ${formatClock(last.to)} after ${formatDuration(last.to - last.from)}`;
+    const took = formatDuration(last.to - last.from).replace(/ \d+ s$/, '');
+    return n === 1 ? `down ${took}, back at ${hhmm(last.to)}` : `down ${n}×, last back at ${hhmm(last.to)}`;
   }
   return current ? `${current.state} all along` : '';
 }
@@ -190,7 +193,8 @@ function TimelineRow({ row, from, to }: { row: SubjectRow; from: number; to: num
 
 function Axis({ from, to }: { from: number; to: number }) {
   const ticks: number[] = [];
-  for (let t = Math.ceil(from / TICK_MS) * TICK_MS; t <= to; t += TICK_MS) ticks.push(t);
+  // No tick so close to the right edge that it would run into "now".
+  for (let t = Math.ceil(from / TICK_MS) * TICK_MS; t <= to - (to - from) * 0.07; t += TICK_MS) ticks.push(t);
   return (
     <div className="timeline-row axis" aria-hidden="true">
       <div />

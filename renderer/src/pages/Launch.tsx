@@ -143,7 +143,7 @@ export function LaunchPage() {
               </p>
             )}
             <div className="form-grid">
-              <Field label="Name" field="name" issues={fieldIssues('name')} hint="lower-case letters, digits and -">
+              <Field label="Name" field="name" issues={fieldIssues('name')} hint="lower-case letters, digits and -" wide>
                 {(id, describedBy) => (
                   <DraftInput id={id} describedBy={describedBy} value={form.values.name} disabled={!form.editable} placeholder="named for you when empty" onChange={(v) => edit('name', v)} />
                 )}

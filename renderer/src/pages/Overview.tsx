@@ -41,6 +41,7 @@ function Cards({ snapshot }: { snapshot: HealthSnapshot }) {
   return (
     <div className={`cards${stale ? ' stale' : ''}`}>
       <DockerCard docker={snapshot.docker} problems={snapshot.problems} />
+      <ServerCard server={snapshot.server} problems={snapshot.problems} />
       {snapshot.clusters.map((c) => (
         <ClusterCard key={c.name} cluster={c} problems={snapshot.problems} />
       ))}
@@ -56,7 +57,6 @@ function Cards({ snapshot }: { snapshot: HealthSnapshot }) {
           )}
         </section>
       )}
-      <ServerCard server={snapshot.server} problems={snapshot.problems} />
       <ContextsCard contexts={snapshot.contexts} snapshot={snapshot} />
     </div>
   );
@@ -72,7 +72,7 @@ function ProblemNote({ problem, problems }: { problem: Problem | undefined; prob
       <strong>{problem.title}</strong>
       {root ? (
         <p>
-          Because <span className="root-ref">{root.title.charAt(0).toLowerCase() + root.title.slice(1)}</span>.
+          Caused by: <span className="root-ref">{root.title}</span>
         </p>
       ) : (
         problem.detail && <p>{problem.detail}</p>

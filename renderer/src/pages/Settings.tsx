@@ -130,7 +130,10 @@ export function SettingsPage() {
     }
     if (!r.ok) {
       const field = r.failure.error.field;
-      if (r.status === 422 && field && isPath(field)) setErrors({ [field]: r.failure.error.error });
+      if (r.status === 422 && field && isPath(field)) {
+        setErrors({ [field]: r.failure.error.error });
+        requestAnimationFrame(() => document.getElementById(`setting-${field}`)?.focus());
+      }
       else setSaveFailure({ failure: r.failure, ...(field ? { field } : {}) });
     }
   };
