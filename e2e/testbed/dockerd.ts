@@ -470,11 +470,19 @@ export async function ensureTools(): Promise<void> {
     if (process.getuid?.() !== 0) throw new Error(`the testbed needs ${packages.join(', ')} (apt-get install -y ${packages.join(' ')}, as root)`);
     console.error(`testbed: installing ${packages.join(' ')} with apt-get`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    // docker.io's postinst would start a system dockerd on /var/run/docker.sock where
+    // an init system allows it; the testbed never wants one, so deny service starts
+    // (policy-rc.d exit 101, the Debian convention) for the duration of the install.
+    const policy = '/usr/sbin/policy-rc.d';
+    const ownPolicy = !existsSync(policy);
+    if (ownPolicy) writeFileSync(policy, '#!/bin/sh\n# written by Kindtray e2e/testbed during apt-get install; removed after\nexit 101\n', { mode: 0o755 });
     try {
       await run('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { timeoutMs: 600_000, env });
     } catch {
       await run('apt-get', ['update'], { timeoutMs: 300_000, env });
       await run('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { timeoutMs: 600_000, env });
+    } finally {
+      if (ownPolicy) rmSync(policy, { force: true });
     }
   }
   toolsChecked = true;

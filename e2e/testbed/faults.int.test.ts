@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from './cluster.ts';
 import { kubectl } from './kubectl.ts';
+import { waitFor } from './proc.ts';
 import { useTestbed } from './use-testbed.ts';
 
 const tb = useTestbed();
@@ -46,11 +47,13 @@ describe('API fault switches, and the node container stopped', () => {
 
   it('hang: TLS is accepted and the request never answered, so the client times out; none heals it', async () => {
     await cluster.setFault('hang');
-    const hung = await timed(cluster, '/version', 700);
+    // kubectl retries discovery five times (about 6 s in all): let it run alongside.
+    const [hung, k] = await Promise.all([
+      timed(cluster, '/version', 700),
+      kubectl(['--context', cluster.context, '--request-timeout=1s', 'get', 'nodes'], { env: tb.env(), timeoutMs: 20_000 }),
+    ]);
     expect(hung.outcome).toBe('ETIMEDOUT');
     expect(hung.ms).toBeGreaterThanOrEqual(650);
-
-    const k = await kubectl(['--context', cluster.context, '--request-timeout=1s', 'get', 'nodes'], { env: tb.env(), timeoutMs: 15_000 });
     expect(k.code).not.toBe(0);
     expect(k.stderr).toMatch(/Client\.Timeout|context deadline exceeded|timeout/i);
 
@@ -68,9 +71,9 @@ describe('API fault switches, and the node container stopped', () => {
 
   it('refuse: every connection is reset at once', async () => {
     await cluster.setFault('refuse');
-    const refused = await timed(cluster, '/version', 2_000);
+    const refused = await timed(cluster, '/version', 5_000);
     expect(refused.outcome).toMatch(/^(ECONNRESET|ECONNREFUSED|EPIPE)$/);
-    expect(refused.ms).toBeLessThan(1_000);
+    expect(refused.ms).toBeLessThan(2_000);
     // (kubectl is left out here: it retries a reset discovery for ~10 s before giving up.)
     await cluster.setFault('none');
     expect((await timed(cluster, '/version', 2_000)).outcome).toBe('200');
@@ -83,7 +86,7 @@ describe('API fault switches, and the node container stopped', () => {
     expect(slow.ms).toBeGreaterThanOrEqual(600);
     expect((await timed(cluster, '/version', 300)).outcome).toBe('ETIMEDOUT');
     await cluster.setFault('none');
-    expect((await timed(cluster, '/version', 300)).outcome).toBe('200');
+    expect((await timed(cluster, '/version', 2_000)).outcome).toBe('200');
   });
 
   it('notready: the API answers and every node reports Ready=False', async () => {
@@ -101,7 +104,8 @@ describe('API fault switches, and the node container stopped', () => {
     const pod = { metadata: { name: 'keep' }, spec: { containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'] }] } };
     expect((await cluster.apiRequest('/api/v1/namespaces/default/pods', { body: pod })).statusCode).toBe(201);
     await cluster.stopNode();
-    expect(await probeTcp(port)).toBe('ECONNREFUSED');
+    // docker-proxy goes with the container; allow the engine a moment under load.
+    expect(await waitFor('the API port to refuse', 3_000, async () => ((await probeTcp(port)) === 'ECONNREFUSED' ? 'ECONNREFUSED' : undefined))).toBe('ECONNREFUSED');
     const inspect = await tb.dockerd.api.inspectContainer(cluster.controlPlane.id);
     expect(inspect.State.Running).toBe(false);
 

@@ -73,10 +73,26 @@ export async function issueCert(opts: {
   }
 }
 
-/** Makes the testbed's CA, server and admin client certificates in `dir`, unless they are there already. */
-export async function ensurePki(dir: string): Promise<Pki> {
+const making = new Map<string, Promise<Pki>>();
+
+/**
+ * Makes the testbed's CA, server and admin client certificates in `dir`,
+ * unless they are there already. Concurrent calls in one process share the
+ * work (clusters created in parallel must not write the same files at once).
+ */
+export function ensurePki(dir: string): Promise<Pki> {
   const pki = pkiPaths(dir);
-  if ([pki.caCertPath, pki.serverCertPath, pki.clientCertPath].every((p) => existsSync(p))) return pki;
+  if ([pki.caCertPath, pki.serverCertPath, pki.clientCertPath].every((p) => existsSync(p))) return Promise.resolve(pki);
+  let pending = making.get(dir);
+  if (!pending) {
+    pending = makePki(pki).finally(() => making.delete(dir));
+    making.set(dir, pending);
+  }
+  return pending;
+}
+
+async function makePki(pki: Pki): Promise<Pki> {
+  const { dir } = pki;
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   await createCa(pki.caCertPath, pki.caKeyPath, 'kubernetes');
   await Promise.all([
