@@ -138,6 +138,8 @@ export const CHILD_START_DEADLINE_MS = 10_000;
 export const CHILD_IDLE_MS = 60_000;
 /** At most this many requests wait in one child; more answer at once that the context is overloaded. */
 export const MAX_IN_FLIGHT_PER_CONTEXT = 32;
+/** A child silent this long past a deadline (its answer given to the caller already) is killed and replaced. */
+export const CHILD_GRACE_MS = 500;
 /** The child gives up on the HTTP request this much before the parent's deadline, so it can answer in time. */
 export const CHILD_ANSWER_MARGIN_MS = 150;
 
@@ -268,12 +270,21 @@ export type StartKubeOpsChild = (modulePath: string, env: NodeJS.ProcessEnv) => 
  * killing the group also ends a credential plugin it is waiting on.
  */
 export const forkKubeOpsChild: StartKubeOpsChild = (modulePath, env) =>
-  fork(modulePath, [], { env, detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+  fork(modulePath, [], {
+    // Under Electron (the worker is a utilityProcess there), process.execPath is Electron: run it as Node.
+    env: process.versions.electron ? { ...env, ELECTRON_RUN_AS_NODE: '1' } : env,
+    execArgv: [],
+    detached: process.platform !== 'win32',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
+  });
 
 export interface KubeOpsOptions {
   deadlineMs?: number;
   startChild?: StartKubeOpsChild;
   idleMs?: number;
+  /** How long past a deadline a silent child may still answer before it is replaced. Default CHILD_GRACE_MS. */
+  graceMs?: number;
   /** Told each time a child is killed for a breached deadline (for logs and tests). */
   onChildReplaced?: (context: string, why: string) => void;
 }
@@ -290,6 +301,8 @@ interface OpsChild {
   process: ChildProcess;
   ready: Promise<boolean>;
   pending: Map<number, Pending>;
+  /** Requests answered at their deadline whose child has not answered yet, with the timer that kills it. */
+  overdue: Map<number, { timer: ReturnType<typeof setTimeout>; message: string; why: string }>;
   idleTimer?: ReturnType<typeof setTimeout>;
   dead: boolean;
 }
@@ -308,6 +321,7 @@ export class KubeOps {
   private readonly deadlineMs: number;
   private readonly startChild: StartKubeOpsChild;
   private readonly idleMs: number;
+  private readonly graceMs: number;
   private readonly onChildReplaced: ((context: string, why: string) => void) | undefined;
   private readonly childModule: string;
   private nextId = 1;
@@ -318,6 +332,7 @@ export class KubeOps {
     this.deadlineMs = opts.deadlineMs ?? DEFAULT_KUBE_OP_DEADLINE_MS;
     this.startChild = opts.startChild ?? forkKubeOpsChild;
     this.idleMs = opts.idleMs ?? CHILD_IDLE_MS;
+    this.graceMs = opts.graceMs ?? CHILD_GRACE_MS;
     this.onChildReplaced = opts.onChildReplaced;
     this.childModule = moduleBeside(import.meta.url, './kube-ops-child');
   }
@@ -405,10 +420,14 @@ export class KubeOps {
         timer = setTimeout(() => {
           const what = entry.phase === 'authenticating' ? 'authentication did not finish' : 'no answer from its API';
           const message = `${context}: ${what} in ${formatMs(deadlineMs)}`;
+          // The caller has its answer now. The child gets a little grace for its own (late) one;
+          // silent past that, its event loop is stuck, and it is replaced.
           entry.settle(fail('deadline', message));
-          this.counts.replaced++;
-          this.onChildReplaced?.(context, message);
-          this.kill(child, `${message} (while ${describeOp(op)})`);
+          const why = `${message} (while ${describeOp(op)})`;
+          const timer = setTimeout(() => {
+            if (child.overdue.has(id)) this.replace(child, message, why);
+          }, this.graceMs);
+          child.overdue.set(id, { timer, message, why });
         }, deadlineMs);
         entry.phase = 'authenticating';
         const request: OpRequest = { type: 'op', id, target, deadlineMs, op };
@@ -427,10 +446,13 @@ export class KubeOps {
 
   private childFor(context: string): OpsChild {
     const existing = this.children.get(context);
-    if (existing && !existing.dead) return existing;
+    const owing = existing?.overdue.values().next().value;
+    // A child that owes an answer past its deadline is stuck or nearly so: new work goes to a fresh one.
+    if (existing && owing) this.replace(existing, owing.message, owing.why);
+    else if (existing && !existing.dead) return existing;
     const proc = this.startChild(this.childModule, { ...process.env, [KUBE_OPS_CHILD_ENV]: '1' });
     this.counts.started++;
-    const child: OpsChild = { context, process: proc, pending: new Map(), dead: false, ready: Promise.resolve(false) };
+    const child: OpsChild = { context, process: proc, pending: new Map(), overdue: new Map(), dead: false, ready: Promise.resolve(false) };
     // An IPC write to a child that just died raises EPIPE on the channel; the exit handler reports it.
     proc.on('error', () => undefined);
     child.ready = new Promise<boolean>((resolve) => {
@@ -449,6 +471,13 @@ export class KubeOps {
           const p = child.pending.get(m.id);
           if (p) p.phase = m.phase;
         } else {
+          const late = child.overdue.get(m.id);
+          if (late) {
+            // Late, but alive: no need to replace it.
+            clearTimeout(late.timer);
+            child.overdue.delete(m.id);
+            this.armIdle(child);
+          }
           const p = child.pending.get(m.id);
           if (!p) return;
           p.settle(m.ok ? { ok: true, value: m.value } : { ok: false, error: m.error });
@@ -466,11 +495,19 @@ export class KubeOps {
 
   private armIdle(child: OpsChild): void {
     clearTimeout(child.idleTimer);
-    if (child.dead || child.pending.size > 0) return;
+    if (child.dead || child.pending.size > 0 || child.overdue.size > 0) return;
     child.idleTimer = setTimeout(() => {
       if (child.pending.size === 0) this.kill(child, 'idle');
     }, this.idleMs);
     child.idleTimer.unref();
+  }
+
+  /** Kills a child that missed a deadline, and counts it. */
+  private replace(child: OpsChild, message: string, why: string): void {
+    if (child.dead) return;
+    this.counts.replaced++;
+    this.onChildReplaced?.(child.context, message);
+    this.kill(child, why);
   }
 
   /** Kills the child's whole process group (plugins included) and fails what was in it. */
@@ -478,7 +515,7 @@ export class KubeOps {
     const pid = child.process.pid;
     if (pid !== undefined && !child.dead) {
       try {
-        process.kill(-pid, 'SIGKILL');
+        process.kill(process.platform === 'win32' ? pid : -pid, 'SIGKILL');
       } catch {
         child.process.kill('SIGKILL');
       }
@@ -489,6 +526,8 @@ export class KubeOps {
   private forget(child: OpsChild, why: string): void {
     child.dead = true;
     clearTimeout(child.idleTimer);
+    for (const o of child.overdue.values()) clearTimeout(o.timer);
+    child.overdue.clear();
     if (this.children.get(child.context) === child) this.children.delete(child.context);
     for (const p of [...child.pending.values()]) p.settle(fail('client-crashed', `${why}; request ${describeOp({ kind: p.op } as KubeOp)} was lost`));
   }

