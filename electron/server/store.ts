@@ -86,7 +86,7 @@ export const isTaskId = (id: string): boolean => TASK_ID.test(id);
 
 /** The answer for an id that names no task, worded for the user. */
 export function taskNotFound(id: string): string {
-  if (!isTaskId(id)) return `"${id.length > 40 ? `${id.slice(0, 39)}…` : id}" is not a task id: ids look like t-${'m5x2k8q0'}a1b2 (see \`kindtray tasks\`)`;
+  if (!isTaskId(id)) return `"${id.length > 40 ? `${id.slice(0, 39)}…` : id}" is not a task id: ids look like t-m5x2k8q0a1b2 (see \`kindtray tasks\`)`;
   return `task ${id} not found (see \`kindtray tasks\`)`;
 }
 
