@@ -119,9 +119,9 @@ export function reduce(state: DashboardState, action: Action): DashboardState {
     }
     case 'fix-finished': {
       const old = state.fixes[action.fixId];
-      // The event and our own call's answer both report the end: keep the first (they agree), but let a duration fill in.
+      // The event and our own call's answer both report the end: keep the first (they agree), but take the server's measured duration.
       if (old && old.state !== 'running' && action.at - old.finishedAt < 2_000) {
-        if (old.durationMs === undefined && action.durationMs !== undefined) {
+        if (action.durationMs !== undefined && old.durationMs !== action.durationMs) {
           return { ...state, fixes: { ...state.fixes, [action.fixId]: { ...old, durationMs: action.durationMs } } };
         }
         return state;
