@@ -21,7 +21,7 @@ export interface OpenTaskServiceOptions {
 export interface WorkerTasks extends TaskService {
   snapshotChanged(s: HealthSnapshot): void;
   reconcile(): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** Whether a task aimed at `context` can be launched now, from the snapshot alone. */
@@ -77,8 +77,9 @@ export async function openTaskService(opts: OpenTaskServiceOptions): Promise<Wor
       const s = opts.snapshot();
       if (s) launcher.launchWaiting((context) => contextReady(s, context));
     },
-    close: () => {
-      void launcher.close();
+    close: async () => {
+      await launcher.close();
+      ops.close();
       store.close();
     },
   };

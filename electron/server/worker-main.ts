@@ -51,8 +51,9 @@ async function main(): Promise<void> {
   function shutdown(): void {
     server.close();
     server.closeAllConnections();
-    tasks.close();
-    process.exit(0);
+    // Bounded: the supervisor kills us 2 s after asking anyway.
+    setTimeout(() => process.exit(0), 1_500).unref();
+    void tasks.close().finally(() => process.exit(0));
   }
   process.on('SIGTERM', shutdown);
   parent.onDisconnect(() => shutdown());
