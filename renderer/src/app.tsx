@@ -1,16 +1,18 @@
 // The dashboard's frame: header and navigation, the connection notice, and
 // the page the hash names.
 
-import { useEffect, useRef } from 'react';
-import { Empty } from './components/common.tsx';
+import { Suspense, lazy, useEffect, useRef } from 'react';
+import { Empty, Loading } from './components/common.tsx';
 import { ConnectionNotice, Header, OverallBanner } from './components/shell.tsx';
 import { DiagnosticsPage } from './pages/Diagnostics.tsx';
 import { HistoryPage } from './pages/History.tsx';
-import { LaunchPage } from './pages/Launch.tsx';
 import { Overview } from './pages/Overview.tsx';
 import { SettingsPage } from './pages/Settings.tsx';
 import { TaskPage, TasksPage } from './pages/Tasks.tsx';
 import { useRoute, type Route } from './route.ts';
+
+// The YAML parser and editor load with the Launch page, not before: the overview paints sooner.
+const LaunchPage = lazy(() => import('./pages/Launch.tsx').then((m) => ({ default: m.LaunchPage })));
 
 const TITLES: Record<Route['page'], string> = {
   overview: 'Overview',
@@ -62,7 +64,11 @@ function Page({ route }: { route: Route }) {
     case 'task':
       return <TaskPage id={route.id} />;
     case 'launch':
-      return <LaunchPage />;
+      return (
+        <Suspense fallback={<Loading what="the editor" />}>
+          <LaunchPage />
+        </Suspense>
+      );
     case 'diagnostics':
       return <DiagnosticsPage />;
     case 'history':

@@ -4,6 +4,7 @@
 
 import { affectedSummary, followersOf, headline, isInProgress, isRoot } from '../../../shared/problems.ts';
 import type { Problem } from '../../../shared/snapshot.ts';
+import { STALE_SNAPSHOT_MS } from '../../../shared/status-text.ts';
 import { allGoodSummary } from '../../../shared/view-words.ts';
 import { OVERALL_TONE, formatAgo, formatDuration, plural, useNow } from '../format.ts';
 import { href, type Route } from '../route.ts';
@@ -59,8 +60,9 @@ function ConnectionPill() {
       tone = 'busy';
       break;
     case 'live':
-      text = age === undefined ? 'Live' : `Live · checked ${formatAgo(age)}`;
-      tone = 'ok';
+      // Live means changes arrive as they happen; an age is worth saying only when the monitor itself has gone quiet.
+      text = age !== undefined && age > STALE_SNAPSHOT_MS ? `Live · last checked ${formatAgo(age)}` : 'Live';
+      tone = age !== undefined && age > STALE_SNAPSHOT_MS ? 'warn' : 'ok';
       break;
     case 'lost':
       text = `Connection lost · retrying ${connection.retryAt <= now ? 'now' : `in ${Math.ceil((connection.retryAt - now) / 1000)} s`}`;
@@ -72,7 +74,15 @@ function ConnectionPill() {
       break;
   }
   return (
-    <div className="pill" data-tone={tone} data-testid="connection-status" data-phase={connection.phase} role="status" aria-live="polite">
+    <div
+      className="pill"
+      data-tone={tone}
+      data-testid="connection-status"
+      data-phase={connection.phase}
+      role="status"
+      aria-live="polite"
+      title={age !== undefined ? `The snapshot on screen was taken ${formatAgo(age)}.` : undefined}
+    >
       {connection.phase === 'connecting' ? <Spinner /> : <span className="dot" aria-hidden="true" />}
       {text}
     </div>

@@ -2,7 +2,7 @@
 // bars say when each subject went down and came back.
 
 import { describe, expect, it } from 'vitest';
-import { niceCeil, sparkline, timelineRows } from './timeline.ts';
+import { niceCeil, sparkline, ticks, timeWindow, timelineRows } from './timeline.ts';
 
 const T0 = Date.parse('2026-01-15T10:00:00Z');
 const at = (min: number) => new Date(T0 + min * 60_000).toISOString();
@@ -58,6 +58,22 @@ describe('timeline', () => {
       good,
     );
     expect(rows[0]?.segments).toHaveLength(1);
+  });
+});
+
+describe('the window', () => {
+  it('is the last hour once there is an hour of history', () => {
+    expect(timeWindow([{ at: at(-90) }], [], T0)).toEqual({ from: T0 - 3_600_000, to: T0 });
+  });
+
+  it('shrinks to a young history (at least 5 min), so a minute is not a sliver', () => {
+    expect(timeWindow([{ at: at(-1) }], [], T0)).toEqual({ from: T0 - 5 * 60_000, to: T0 });
+    expect(timeWindow([{ at: at(-20) }], [{ at: at(-10) }], T0).from).toBe(T0 - 21 * 60_000);
+  });
+
+  it('puts about six ticks at round minutes, none on top of "now"', () => {
+    expect(ticks(T0 - 3_600_000, T0).map((t) => (t - T0) / 60_000)).toEqual([-60, -50, -40, -30, -20, -10]);
+    expect(ticks(T0 - 5 * 60_000, T0).map((t) => (t - T0) / 60_000)).toEqual([-5, -4, -3, -2, -1]);
   });
 });
 

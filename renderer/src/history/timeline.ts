@@ -94,6 +94,27 @@ export function sparkline(samples: readonly { at: string; ms: number }[], from: 
   return { path, area, min, max, last: last.ms, top };
 }
 
+/**
+ * The span to draw: the last hour, or less when the history is younger (just
+ * started), so a minute of history is not a sliver at the right edge.
+ */
+export function timeWindow(changes: readonly { at: string }[], latency: readonly { at: string }[], now: number, hourMs = 3_600_000, minMs = 5 * 60_000): { from: number; to: number } {
+  const times = [...changes, ...latency].map((c) => Date.parse(c.at)).filter(Number.isFinite);
+  const earliest = times.length > 0 ? Math.min(...times) : now - hourMs;
+  const span = Math.min(hourMs, Math.max(minMs, (now - earliest) * 1.05));
+  return { from: now - span, to: now };
+}
+
+/** Axis ticks at round minutes: about six across the window. */
+export function ticks(from: number, to: number): number[] {
+  const minute = 60_000;
+  const step = [1, 2, 5, 10, 15, 30, 60].map((m) => m * minute).find((s) => (to - from) / s <= 7) ?? 60 * minute;
+  const out: number[] = [];
+  // No tick so close to the right edge that it would run into "now".
+  for (let t = Math.ceil(from / step) * step; t <= to - (to - from) * 0.07; t += step) out.push(t);
+  return out;
+}
+
 /** 1, 2, 5, 10, 20, 50, … at or above `n`. */
 export function niceCeil(n: number): number {
   if (n <= 1) return 1;

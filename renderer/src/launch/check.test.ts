@@ -80,6 +80,13 @@ describe('the launch button', () => {
     expect(g.fix).toEqual({ id: 'restart-server', label: 'Restart server' });
   });
 
+  it('worker hung in the snapshot → disabled with Restart server at once, before any call times out', () => {
+    const g = launchGate(clientCheck(exampleTask(), healthy, 0), { whenReady: false, serverState: 'hung' });
+    expect(g).toMatchObject({ enabled: false, fix: { id: 'restart-server', label: 'Restart server' } });
+    expect(g.reason).toMatch(/not answering/);
+    expect(launchGate(clientCheck(exampleTask(), healthy, 0), { whenReady: false, serverState: 'restarting' }).enabled).toBe(false);
+  });
+
   it('follows the server’s answer once it has one (it also knows NodePorts other tasks hold)', () => {
     const server = fromServer({ ok: false, errors: [{ path: 'resources.ports', message: 'port 8080: no free NodePort' }], warnings: [] });
     const g = launchGate(server, { whenReady: false });

@@ -5,7 +5,7 @@
 // The server's answer wins once it is about the text as it stands.
 
 import type { ValidateResponse } from '../../../shared/api.ts';
-import type { HealthSnapshot } from '../../../shared/snapshot.ts';
+import type { HealthSnapshot, ServerState } from '../../../shared/snapshot.ts';
 import { checkAgainstSnapshot, parseTask, type PortPlan, type TaskSpec, type TaskTarget, type ValidationIssue } from '../../../shared/task/index.ts';
 import type { IssueFix } from '../../../shared/task/index.ts';
 import { labelled } from '../fixes.ts';
@@ -81,12 +81,25 @@ const isWaitable = (e: ValidationIssue): boolean => e.fix !== undefined && WAITA
  * that would change that. `serverTrouble` is a failed validate or launch call:
  * the API worker hung or unreachable.
  */
-export function launchGate(check: TaskCheck, opts: { whenReady: boolean; serverTrouble?: ApiFailure | undefined; launching?: boolean }): LaunchGate {
+export function launchGate(
+  check: TaskCheck,
+  opts: { whenReady: boolean; serverTrouble?: ApiFailure | undefined; serverState?: ServerState | undefined; launching?: boolean },
+): LaunchGate {
   if (opts.launching) return { enabled: false, label: 'Launching…' };
   if (check.source === 'client' && !check.task) {
     const n = check.errors.length;
     return { enabled: false, label: 'Launch', reason: n === 1 ? 'Fix the error in the task first.' : `Fix the ${n} errors in the task first.` };
   }
+  // The snapshot knows the worker is hung before any call to it times out.
+  if (opts.serverState === 'hung' || opts.serverState === 'down') {
+    return {
+      enabled: false,
+      label: 'Launch',
+      reason: `The server is ${opts.serverState === 'hung' ? 'not answering' : 'down'}: nothing can be launched until it is back.`,
+      fix: labelled({ id: 'restart-server' }),
+    };
+  }
+  if (opts.serverState === 'restarting') return { enabled: false, label: 'Launch', reason: 'The server is restarting; launch in a moment.' };
   if (opts.serverTrouble) {
     const hung = opts.serverTrouble.status === 503 || opts.serverTrouble.status === 504;
     return {

@@ -5,14 +5,12 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Empty, Failure, Loading, Spinner } from '../components/common.tsx';
 import { formatClock, formatDuration, toneOfSubjectState, useNow } from '../format.ts';
-import { sparkline, timelineRows, type SubjectRow } from '../history/timeline.ts';
+import { sparkline, ticks, timeWindow, timelineRows, type SubjectRow } from '../history/timeline.ts';
 import type { HistoryResponse } from '../server-api.ts';
 import { useController } from '../store/store.ts';
 import type { ApiFailure } from '../transport.ts';
 
-const WINDOW_MS = 60 * 60_000;
 const REFRESH_MS = 10_000;
-const TICK_MS = 10 * 60_000;
 
 /** Up, if perhaps slow or degraded: what is not an outage. */
 const isGood = (subject: string, state: string): boolean => ['ok', 'warn'].includes(toneOfSubjectState(subject, state));
@@ -49,7 +47,7 @@ export function HistoryPage() {
     <div className="page-head">
       <h1>History</h1>
       <div className="actions">
-        <span className="muted small">The last hour{data.at ? `, as of ${formatClock(data.at)}` : ''}</span>
+        <span className="muted small">{data.at ? `As of ${formatClock(data.at)}` : ''}</span>
         <button type="button" className="button" onClick={load} disabled={data.loading}>
           {data.loading && <Spinner />} Refresh
         </button>
@@ -66,8 +64,8 @@ export function HistoryPage() {
     );
   }
 
-  const to = Math.max(now, data.at ?? now);
-  const from = to - WINDOW_MS;
+  const { from, to } = timeWindow(data.history.changes, data.history.latency, Math.max(now, data.at ?? now));
+  const hour = to - from >= 59 * 60_000;
   const rows = timelineRows(data.history.changes, from, to, isGood);
   return (
     <>
@@ -79,7 +77,9 @@ export function HistoryPage() {
       )}
       <section className="card" aria-labelledby="timeline-title">
         <div className="card-head">
-          <h2 id="timeline-title">State changes</h2>
+          <h2 id="timeline-title">
+            State changes <span className="muted small">{hour ? 'the last hour' : `the last ${formatDuration(to - from).replace(/ \d+ s$/, '')}, since records begin`}</span>
+          </h2>
           <Legend />
         </div>
         {rows.length === 0 ? (
@@ -192,14 +192,11 @@ function TimelineRow({ row, from, to }: { row: SubjectRow; from: number; to: num
 }
 
 function Axis({ from, to }: { from: number; to: number }) {
-  const ticks: number[] = [];
-  // No tick so close to the right edge that it would run into "now".
-  for (let t = Math.ceil(from / TICK_MS) * TICK_MS; t <= to - (to - from) * 0.07; t += TICK_MS) ticks.push(t);
   return (
     <div className="timeline-row axis" aria-hidden="true">
       <div />
       <div className="track bare">
-        {ticks.map((t) => (
+        {ticks(from, to).map((t) => (
           <span key={t} className="tick" style={{ left: `${((t - from) / (to - from)) * 100}%` }}>
             {new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}
           </span>

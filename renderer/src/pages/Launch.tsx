@@ -92,7 +92,7 @@ export function LaunchPage() {
   const serverFresh = server?.text === text ? server : undefined;
   const check = parses && serverFresh?.check ? serverFresh.check : client;
   const serverTrouble = parses ? (serverFresh?.failure ?? (server?.failure && !serverFresh ? server.failure : undefined)) : undefined;
-  const gate = launchGate(check, { whenReady, serverTrouble, launching });
+  const gate = launchGate(check, { whenReady, serverTrouble, serverState: snapshot?.server.state, launching });
   const form = readForm(text);
 
   const launch = async () => {

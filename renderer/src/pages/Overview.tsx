@@ -8,7 +8,8 @@ import { formatPortMapping } from '../../../shared/status-text.ts';
 import { CLUSTER_WORDS, CONTEXT_WORDS, DOCKER_WORDS, nodesReady } from '../../../shared/view-words.ts';
 import { Badge, Empty, Facts, FixButton } from '../components/common.tsx';
 import { OverallBanner } from '../components/shell.tsx';
-import { CLUSTER_TONE, CONTEXT_TONE, DOCKER_TONE, SERVER_TONE, formatDuration } from '../format.ts';
+import { CLUSTER_TONE, CONTEXT_TONE, DOCKER_TONE, SERVER_TONE, formatDuration, useNow } from '../format.ts';
+import { snapshotAgeMs } from '../store/state.ts';
 import { useDashboard } from '../store/store.ts';
 
 export function Overview() {
@@ -37,11 +38,13 @@ function SkeletonCards() {
 
 function Cards({ snapshot }: { snapshot: HealthSnapshot }) {
   const stale = useDashboard((s) => s.connection.phase !== 'live');
+  const status = useDashboard((s) => s.status);
+  const ageMs = snapshotAgeMs(status, useNow(1000)) ?? 0;
   const noClusters = snapshot.problems.find((p) => p.id === problemIds.noClusters);
   return (
     <div className={`cards${stale ? ' stale' : ''}`}>
       <DockerCard docker={snapshot.docker} problems={snapshot.problems} />
-      <ServerCard server={snapshot.server} problems={snapshot.problems} />
+      <ServerCard server={snapshot.server} problems={snapshot.problems} ageMs={ageMs} />
       {snapshot.clusters.map((c) => (
         <ClusterCard key={c.name} cluster={c} problems={snapshot.problems} />
       ))}
@@ -172,7 +175,8 @@ function ClusterCard({ cluster, problems }: { cluster: ClusterHealth; problems: 
   );
 }
 
-function ServerCard({ server, problems }: { server: ServerHealth; problems: readonly Problem[] }) {
+function ServerCard({ server, problems, ageMs }: { server: ServerHealth; problems: readonly Problem[]; ageMs: number }) {
+  const answering = server.state === 'healthy' || server.state === 'slow';
   const problem = find(problems, problemIds.server(server.state));
   return (
     <section className="card" data-testid="card-server" data-state={server.state} aria-labelledby="card-server-title">
@@ -184,8 +188,9 @@ function ServerCard({ server, problems }: { server: ServerHealth; problems: read
         rows={[
           ['Port', server.port],
           ['PID', server.pid],
-          ['Latency', server.latencyMs !== undefined ? formatDuration(server.latencyMs) : undefined],
-          ['Uptime', server.uptimeMs !== undefined ? formatDuration(server.uptimeMs) : undefined],
+          // The last latency of a worker that no longer answers says nothing about it now.
+          ['Latency', answering && server.latencyMs !== undefined ? formatDuration(server.latencyMs) : undefined],
+          ['Uptime', server.uptimeMs !== undefined ? formatDuration(server.uptimeMs + ageMs) : undefined],
           ['Restarts', server.restarts ?? 0],
           ['Cause', !problem ? server.cause : undefined],
         ]}

@@ -13,6 +13,12 @@ import type { DashboardStore } from './store.ts';
 
 /** No byte (not even the server's 15 s keep-alive) for this long: the stream is dead, whatever TCP says. */
 export const STREAM_SILENCE_MS = 40_000;
+/**
+ * While live, snapshots arrive only when something changes; the monitor keeps
+ * looking meanwhile. Asking /api/status this often keeps the age shown honest
+ * (the monitor's own age, not the time since the last change).
+ */
+export const STATUS_REFRESH_MS = 30_000;
 /** After a 401, retry slowly: a new login in another tab may make it work again. */
 const UNAUTHORIZED_RETRY_MS = 10_000;
 
@@ -61,11 +67,15 @@ export class Controller {
     const stop = new AbortController();
     void this.loadStatus(stop.signal);
     void this.follow(stop.signal);
+    const refresh = setInterval(() => {
+      if (this.store.getState().connection.phase === 'live') void this.loadStatus(stop.signal);
+    }, STATUS_REFRESH_MS);
     const unsubscribe = this.bridge?.onSnapshot?.((s) => {
       if (looksLikeSnapshot(s)) this.dispatch({ type: 'status', snapshot: s, at: Date.now() });
     });
     return () => {
       stop.abort();
+      clearInterval(refresh);
       unsubscribe?.();
     };
   }
