@@ -2,7 +2,7 @@
 // CLI users have) and @kubernetes/client-node (what Kindtray uses), through a
 // KinD-like cluster's published port and kubeconfig entry.
 
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from './cluster.ts';
 import { kubectl } from './kubectl.ts';
@@ -33,11 +33,11 @@ describe('a KinD-like cluster, seen by kubectl', () => {
     const run = await k('run', 'hello', '--image=x', '--restart=Never', '--', 'sh', '-c', 'echo hi; echo "from $HOSTNAME"; exit 3');
     expect(run.stdout.trim()).toBe('pod/hello created');
 
-    const phase = await waitFor('pod hello to finish', 10_000, async () => {
-      const r = await k('get', 'pod', 'hello', '-o', 'jsonpath={.status.phase} {.status.containerStatuses[0].state.terminated.exitCode}');
-      return r.stdout === 'Failed 3' ? r.stdout : undefined;
-    }, 100);
-    expect(phase).toBe('Failed 3');
+    // kubectl wait watches the Pod: the stand-in's watch stream is what ends it.
+    const waited = await k('wait', '--for=jsonpath={.status.phase}=Failed', 'pod/hello', '--timeout=10s');
+    expect(waited.stdout.trim()).toBe('pod/hello condition met');
+    const phase = await k('get', 'pod', 'hello', '-o', 'jsonpath={.status.phase} {.status.containerStatuses[0].state.terminated.exitCode}');
+    expect(phase.stdout).toBe('Failed 3');
 
     const pods = await k('get', 'pods');
     expect(pods.stdout).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n/);
@@ -112,5 +112,34 @@ describe('a KinD-like cluster, seen by @kubernetes/client-node', () => {
 
     await api.deleteNamespacedPod({ name: 'greet', namespace: 'default' });
     await expect(api.readNamespacedPod({ name: 'greet', namespace: 'default' })).rejects.toMatchObject({ code: 404 });
+  });
+
+  it('streams watch events: a Pod added, its phases, its deletion', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(tb.kubeconfigPath);
+    kc.setCurrentContext(cluster.context);
+    const seen: string[] = [];
+    let deleted!: () => void;
+    const gone = new Promise<void>((resolve) => {
+      deleted = resolve;
+    });
+    const controller = await new Watch(kc).watch('/api/v1/namespaces/default/pods', { labelSelector: 'watch=me' },
+      (type, obj: { status?: { phase?: string } }) => {
+        seen.push(`${type} ${obj.status?.phase ?? ''}`);
+        if (type === 'DELETED') deleted();
+      },
+      () => {});
+    try {
+      const api = kc.makeApiClient(CoreV1Api);
+      await api.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'watched', labels: { watch: 'me' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['true'] }] } } });
+      await waitFor('watched to succeed', 10_000, () => (seen.some((e) => e === 'MODIFIED Succeeded') ? true : undefined));
+      await api.deleteNamespacedPod({ name: 'watched', namespace: 'default' });
+      await gone;
+    } finally {
+      controller.abort();
+    }
+    expect(seen[0]).toBe('ADDED Pending');
+    expect(seen).toContain('MODIFIED Running');
+    expect(seen.at(-1)).toBe('DELETED Succeeded');
   });
 });

@@ -292,6 +292,8 @@ export class KubeApi {
     const rvParam = url.searchParams.get('resourceVersion');
     const sinceRv = rvParam && rvParam !== '0' ? Number(rvParam) : undefined;
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    // Headers now, not with the first event: clients wait for them before they watch (kubectl wait would hang).
+    res.flushHeaders();
     const send = (event: WatchEvent | { type: 'ERROR'; object: unknown }) => {
       if (event.type !== 'ERROR' && !match(event.object)) return;
       const object = table && event.type !== 'ERROR' ? toTable(resource, [event.object], event.object.metadata.resourceVersion) : event.object;
@@ -321,6 +323,7 @@ export class KubeApi {
     const watch = url.searchParams.get('watch');
     if (watch === 'true' || watch === '1') {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+      res.flushHeaders();
       const timer = setTimeout(() => res.end(), Number(url.searchParams.get('timeoutSeconds') ?? '1800') * 1000);
       req.on('close', () => clearTimeout(timer));
       return;
@@ -604,6 +607,8 @@ export class KubeApi {
     let lines = found.run.lines.filter((l) => sinceTime === undefined || l.time >= sinceTime);
     if (tail !== undefined && tail >= 0) lines = lines.slice(Math.max(0, lines.length - tail));
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', ...(follow ? { 'Transfer-Encoding': 'chunked' } : {}) });
+    // A follower of a quiet task must still get its answer at once.
+    res.flushHeaders();
     let written = 0;
     const write = (text: string): boolean => {
       if (limitBytes !== undefined && written + Buffer.byteLength(text) > limitBytes) {
