@@ -55,6 +55,17 @@ describe('a KinD-like cluster, seen by kubectl', () => {
     expect(bad.code).not.toBe(0);
   });
 
+  it('takes the protobuf bodies of kubectl\'s typed commands: create namespace, create service', async () => {
+    expect((await k('create', 'namespace', 'team')).stdout.trim()).toBe('namespace/team created');
+    expect((await k('create', 'namespace', 'team')).stderr.trim()).toBe('Error from server (AlreadyExists): namespaces "team" already exists');
+    expect((await k('create', 'service', 'nodeport', 'typed', '--tcp=8080:80', '--node-port=30951', '-n', 'team')).stdout.trim()).toBe('service/typed created');
+    const svc = await k('get', 'svc', 'typed', '-n', 'team', '-o', 'jsonpath={.spec.type} {.spec.ports[0].port}:{.spec.ports[0].targetPort}:{.spec.ports[0].nodePort} {.spec.selector.app}');
+    expect(svc.stdout).toBe('NodePort 8080:80:30951 typed');
+    const taken = await k('create', 'service', 'nodeport', 'again', '--tcp=8080:80', '--node-port=30951');
+    expect(taken.stderr).toMatch(/spec\.ports\[0\]\.nodePort: Invalid value: 30951: provided port is already allocated/);
+    expect((await k('delete', 'namespace', 'team')).stdout.trim()).toBe('namespace "team" deleted');
+  });
+
   it('follows logs while the process writes them, and selects by label', async () => {
     await k('run', 'ticker', '--image=x', '--restart=Never', '--labels=app=tick', '--', 'sh', '-c', 'for i in 1 2 3; do echo tick $i; sleep 0.2; done');
     await waitFor('ticker running', 5_000, async () => ((await k('get', 'pod', 'ticker', '-o', 'jsonpath={.status.phase}')).stdout !== 'Pending' ? true : undefined));

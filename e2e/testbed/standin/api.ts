@@ -15,6 +15,7 @@ import {
 } from './kube.ts';
 import { containerAddress, PodRunner } from './pods.ts';
 import type { ContainerSpec } from './pods.ts';
+import { decodeProtobufBody, protobufKind } from './protobuf.ts';
 import { NODE_PORT_RANGE } from './protocol.ts';
 import type { Fault, StandinConfig } from './protocol.ts';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.ts';
@@ -659,7 +660,7 @@ export function sendJson(res: ServerResponse, code: number, body: unknown): void
   res.end(text);
 }
 
-/** Reads a JSON body; `optional` lets an empty body be `{}` (DELETE). YAML and protobuf are refused with 415. */
+/** Reads a JSON body (or a protobuf one kubectl's typed commands send); `optional` lets an empty body be `{}` (DELETE). YAML is refused with 415. */
 async function readJson(req: IncomingMessage, optional = false): Promise<Json> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -668,13 +669,24 @@ async function readJson(req: IncomingMessage, optional = false): Promise<Json> {
     if (size > MAX_BODY) throw new StatusError(413, 'RequestEntityTooLarge', 'the request body is too large');
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  const raw = Buffer.concat(chunks);
+  const text = raw.toString('utf8').trim();
   if (text === '') {
     if (optional) return {};
     throw badRequest('the request body is empty');
   }
   const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim() ?? '';
-  if (!type.endsWith('json')) throw new StatusError(415, 'UnsupportedMediaType', `the stand-in accepts JSON bodies only, not ${type}`);
+  if (type === 'application/vnd.kubernetes.protobuf') {
+    let decoded: Json | undefined;
+    try {
+      decoded = decodeProtobufBody(raw);
+    } catch (err) {
+      throw badRequest(`cannot decode the protobuf body: ${(err as Error).message}`);
+    }
+    if (!decoded) throw new StatusError(415, 'UnsupportedMediaType', `the stand-in decodes protobuf Namespaces and Services only, not a ${protobufKind(raw)}; send JSON`);
+    return decoded;
+  }
+  if (!type.endsWith('json')) throw new StatusError(415, 'UnsupportedMediaType', `the stand-in accepts JSON (and protobuf Namespaces and Services) only, not ${type}`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
