@@ -34,6 +34,7 @@ describe('the dashboard window', () => {
       webviewTag: false,
       experimentalFeatures: false,
       navigateOnDragDrop: false,
+      disableBlinkFeatures: 'Auxclick',
     });
     expect(PRELOAD_PATH.endsWith('preload.cjs')).toBe(true);
     // Its own in-memory session (no "persist:"), hardened once.
