@@ -11,6 +11,6 @@ export default defineConfig({
   workers: 1,
   timeout: 120_000,
   expect: { timeout: 15_000 },
-  reporter: [['list']],
+  reporter: [['list'], ['json', { outputFile: '../../test-results/playwright-electron.json' }]],
   outputDir: '../../test-results/electron',
 });
