@@ -7,7 +7,7 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCluster } from './cluster.ts';
+import { attachCluster, createCluster } from './cluster.ts';
 import type { Cluster } from './cluster.ts';
 import { KIND_CLUSTER_LABEL, KIND_ROLE_LABEL } from './constants.ts';
 import { readKubeconfig, setContextServerPort, setContextUser, setCurrentContext, writeKubeconfig } from './kubeconfig.ts';
@@ -46,6 +46,13 @@ describe('what Docker shows of a cluster', () => {
     expect(cp.NetworkSettings.Ports['30001/tcp']?.[0]?.HostIp).toBe('127.0.0.1');
     expect(await cluster.hostPortFor(30002)).toBeGreaterThan(0);
     expect(cluster.apiServer).toBe(`https://127.0.0.1:${cluster.apiPort}`);
+  });
+
+  it('can be found again from Docker alone (attachCluster), as kind\'s own commands find it', async () => {
+    const again = await attachCluster(tb.dockerd, cluster.name, kubeconfigPath);
+    expect(again.nodeContainers).toEqual(cluster.nodeContainers);
+    expect(again.apiPort).toBe(cluster.apiPort);
+    expect((await again.apiRequest('/readyz')).body).toBe('ok');
   });
 
   it('refuses a second cluster of the same name, as kind does', async () => {

@@ -353,6 +353,23 @@ export async function createCluster(docker: TestbedDocker, opts: CreateClusterOp
 
 const base64File = (path: string): string => readFileSync(path).toString('base64');
 
+/**
+ * A handle on an existing cluster of this testbed (made by another process:
+ * the CLI, a global setup), rebuilt from Docker's labels as kind's own
+ * commands do. The control-plane must exist; it need not be running.
+ */
+export async function attachCluster(docker: TestbedDocker, name: string, kubeconfigPath: string): Promise<Cluster> {
+  const containers = await docker.api.listContainers([`${KIND_CLUSTER_LABEL}=${name}`]);
+  const nodes: NodeContainer[] = containers
+    .map((c) => ({ name: c.Names[0]?.replace(/^\//, '') ?? c.Id, role: (c.Labels[KIND_ROLE_LABEL] === 'control-plane' ? 'control-plane' : 'worker') as NodeRole, id: c.Id }))
+    .sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === 'control-plane' ? -1 : 1));
+  const cp = nodes.find((n) => n.role === 'control-plane');
+  if (!cp) throw new Error(`no control-plane container for a cluster named "${name}"`);
+  const info = await docker.api.inspectContainer(cp.id);
+  const binding = info.NetworkSettings.Ports[`${KIND_API_CONTAINER_PORT}/tcp`]?.[0];
+  return new Cluster(docker, { name, kubeconfigPath, nodeContainers: nodes, apiPort: binding ? Number(binding.HostPort) : 0, pki: pkiPaths(join(docker.dir, 'pki')) });
+}
+
 /** Finds the clusters of a testbed from Docker's labels (for the CLI and cleanup), as Kindtray's discovery would. */
 export async function listClusterNames(api: DockerApi, testbedId: string): Promise<string[]> {
   const containers = await api.listContainers([`${TESTBED_LABEL}=${testbedId}`]);

@@ -3,12 +3,12 @@
 // Kubernetes API stand-in, and fault switches for the engine, the node
 // containers and the API. See README.md.
 
-export { Cluster, apiRequest, clusterDir, createCluster, listClusterNames, writeFault } from './cluster.ts';
+export { Cluster, apiRequest, attachCluster, clusterDir, createCluster, listClusterNames, writeFault } from './cluster.ts';
 export type { ApiResponse, CreateClusterOptions, NodeContainer, PortMapping, TestbedDocker } from './cluster.ts';
 export { NODE_IMAGE_REF, NODE_NETWORK, TESTBED_LABEL, defaultTestbedRoot } from './constants.ts';
 export { DockerApi, DockerApiError } from './docker-api.ts';
-export { Dockerd, attachDockerd, cleanupStaleTestbeds, ensureNodeImage, startDockerd } from './dockerd.ts';
-export type { DockerdInfo, StartDockerdOptions } from './dockerd.ts';
+export { Dockerd, attachDockerd, cleanupStaleTestbeds, ensureNodeImage, listTestbeds, nodeBinds, startDockerd } from './dockerd.ts';
+export type { DockerdInfo, StartDockerdOptions, TestbedEntry } from './dockerd.ts';
 export { kubectl } from './kubectl.ts';
 export type { KubectlResult } from './kubectl.ts';
 export {
