@@ -14,7 +14,7 @@ describe('which transport', () => {
   it('uses the preload’s bridge when there is one, and only a well-formed one', () => {
     expect(findBridge({})).toBeUndefined();
     expect(findBridge({ kindtray: { getServer: 'no' } })).toBeUndefined();
-    const bridge = { getServer: async () => ({ url: 'http://127.0.0.1:1', token: 't' }) };
+    const bridge = { getServer: async () => ({ result: { url: 'http://127.0.0.1:1', token: 't', version: '0.1.0' } }) };
     expect(findBridge({ kindtray: bridge })).toBe(bridge);
   });
 
@@ -22,6 +22,7 @@ describe('which transport', () => {
     expect(parseServerAddress({ url: 'http://127.0.0.1:46590/', token: 'abc' })).toEqual({ url: 'http://127.0.0.1:46590', token: 'abc' });
     expect(parseServerAddress({ result: { url: 'http://127.0.0.1:1', token: 'x' } })).toEqual({ url: 'http://127.0.0.1:1', token: 'x' });
     expect(() => parseServerAddress({ error: 'server not started' })).toThrow('server not started');
+    expect(() => parseServerAddress({ error: { code: 'failed', message: 'no supervisor yet' } })).toThrow('no supervisor yet');
     expect(() => parseServerAddress({ url: 1 })).toThrow();
   });
 });
@@ -38,7 +39,7 @@ describe('requests', () => {
   it('in Electron: the server’s URL and a bearer token, asked for once', async () => {
     const fetch = vi.fn(async (_url: string, _init: RequestInit) => answer(200, {}));
     vi.stubGlobal('fetch', fetch);
-    const getServer = vi.fn(async () => ({ url: 'http://127.0.0.1:46590', token: 'tok' }));
+    const getServer = vi.fn(async () => ({ result: { url: 'http://127.0.0.1:46590', token: 'tok', version: '0.1.0' } }));
     const api = new Api(electronTransport({ getServer }));
     await api.json('/api/status');
     await api.json('/api/tasks');
@@ -51,7 +52,7 @@ describe('requests', () => {
 
   it('asks for the address again after a failure (the server may have moved)', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))));
-    const getServer = vi.fn(async () => ({ url: 'http://127.0.0.1:1', token: 't' }));
+    const getServer = vi.fn(async () => ({ result: { url: 'http://127.0.0.1:1', token: 't', version: '0.1.0' } }));
     const api = new Api(electronTransport({ getServer }));
     const r = await api.json('/api/status');
     expect(r).toMatchObject({ ok: false, status: 0 });

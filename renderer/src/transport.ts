@@ -6,21 +6,19 @@
 // gets errors back as values, never as exceptions.
 
 import type { ApiError } from '../../shared/api.ts';
+import { BRIDGE_GLOBAL, type KindtrayBridge as FullBridge } from '../../shared/ipc.ts';
 
 export interface ServerAddress {
   url: string;
   token: string;
 }
 
-/** What the dashboard uses of the Electron preload (shared/ipc.ts types it in full). */
-export interface KindtrayBridge {
-  getServer(): Promise<unknown>;
-  onSnapshot?: (cb: (snapshot: unknown) => void) => () => void;
-}
+/** What the dashboard uses of the Electron preload's bridge (shared/ipc.ts): where the server is, and snapshots as they change. */
+export type KindtrayBridge = Pick<FullBridge, 'getServer'> & Partial<Pick<FullBridge, 'onSnapshot'>>;
 
 /** `window.kindtray` when the preload put one there; checked, since it crosses a process boundary. */
 export function findBridge(w: unknown = globalThis): KindtrayBridge | undefined {
-  const k = (w as { kindtray?: unknown } | undefined)?.kindtray;
+  const k = (w as Record<string, unknown> | undefined)?.[BRIDGE_GLOBAL];
   if (typeof k !== 'object' || k === null) return undefined;
   const b = k as Partial<KindtrayBridge>;
   return typeof b.getServer === 'function' ? (b as KindtrayBridge) : undefined;

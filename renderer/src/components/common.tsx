@@ -7,7 +7,7 @@ import { labelled } from '../fixes.ts';
 import { formatDuration, useNow, type Tone } from '../format.ts';
 import { isFixRunning } from '../store/state.ts';
 import { useController, useDashboard } from '../store/store.ts';
-import type { ApiFailure } from '../transport.ts';
+import { isWorkerTrouble, type ApiFailure } from '../transport.ts';
 
 export function Badge({ tone, children, testId }: { tone: Tone; children: ReactNode; testId?: string }) {
   return (
@@ -82,7 +82,7 @@ export function Empty({ title, children, testId = 'empty' }: { title: string; ch
 /** A route that failed, said plainly, with the fix the server offered (Restart server when the worker hangs). */
 export function Failure({ title, failure, onRetry }: { title: string; failure: ApiFailure; onRetry?: () => void }) {
   const fix = failure.error.fix;
-  const hung = failure.status === 503 || failure.status === 504;
+  const hung = isWorkerTrouble(failure);
   return (
     <div className="state-box failure" role="alert" data-testid="error-state" data-status={failure.status}>
       <strong>{title}</strong>

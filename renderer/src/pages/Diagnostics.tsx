@@ -13,6 +13,7 @@ import { buildReport } from '../diagnostics/report.ts';
 import { CLUSTER_TONE, CONTEXT_TONE, DOCKER_TONE, SERVER_TONE, SEVERITY_TONE, formatAgo, formatDuration, plural, useNow, type Tone } from '../format.ts';
 import { snapshotAgeMs } from '../store/state.ts';
 import { useController, useDashboard } from '../store/store.ts';
+import { findBridge } from '../transport.ts';
 
 export const DASHBOARD_VERSION = typeof __KINDTRAY_VERSION__ === 'string' ? __KINDTRAY_VERSION__ : 'dev';
 
@@ -253,5 +254,5 @@ export function DiagnosticsPage() {
 }
 
 function transportKind(): 'browser' | 'electron' {
-  return typeof (globalThis as { kindtray?: unknown }).kindtray === 'object' ? 'electron' : 'browser';
+  return findBridge() ? 'electron' : 'browser';
 }

@@ -175,7 +175,7 @@ export function TaskPage({ id }: { id: string }) {
       {cancelFailure && <Failure title="The task could not be cancelled" failure={cancelFailure} onRetry={() => void cancel()} />}
       {task.reason && (
         <div className={`notice ${task.state === 'failed' ? 'error' : task.state === 'waiting' ? 'warn' : ''}`} data-testid="task-reason">
-          {task.state === 'waiting' ? 'Waiting: ' : ''}
+          {{ waiting: 'Waiting: ', failed: 'Failed: ', cancelled: 'Cancelled: ' }[task.state as string] ?? ''}
           {task.reason}
         </div>
       )}

@@ -91,8 +91,10 @@ export class Controller {
   /** The event stream, for as long as the page lives: reconnects with backoff and says so meanwhile. */
   private async follow(signal: AbortSignal): Promise<void> {
     let attempt = 0;
-    let everConnected = false;
+    let first = true;
     while (!signal.aborted) {
+      const reopening = !first;
+      first = false;
       const once = new AbortController();
       const abortOnce = () => once.abort();
       signal.addEventListener('abort', abortOnce, { once: true });
@@ -115,8 +117,7 @@ export class Controller {
             attempt = 0;
             this.dispatch({ type: 'connected', at: Date.now() });
             // Whatever happened while we were away is in the lists, not in events we missed.
-            if (everConnected && this.store.getState().taskList.state !== 'idle') void this.loadTasks();
-            everConnected = true;
+            if (reopening && this.store.getState().taskList.state !== 'idle') void this.loadTasks();
           }
           for (const m of parser.push(text)) {
             const event = toServerEvent(m);
