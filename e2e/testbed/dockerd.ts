@@ -172,24 +172,25 @@ export async function startDockerd(opts: StartDockerdOptions = {}): Promise<Dock
   const bridge = `ktb-${id}`;
   const ownerPid = opts.ownerPid ?? process.pid;
 
-  const dockerd = await withRootLock(root, async () => {
-    const subnet = pickSubnet(root);
-    const record: TestbedRecord = { id, ownerPid, ownerStart: startTimeOf(ownerPid), purpose: opts.purpose ?? 'test', createdAt: new Date().toISOString(), subnet, bridge };
+  // The lock covers choosing the subnet and recording it; once recorded, others see it taken.
+  const subnet = await withRootLock(root, async () => {
+    const chosen = pickSubnet(root);
+    const record: TestbedRecord = { id, ownerPid, ownerStart: startTimeOf(ownerPid), purpose: opts.purpose ?? 'test', createdAt: new Date().toISOString(), subnet: chosen, bridge };
     writeFileSync(join(dir, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
-    const d = new Dockerd({
-      id, dir, socketPath, dockerHost: `unix://${socketPath}`, pidFile: join(dir, 'docker.pid'),
-      startCommand: writeStartScript(dir, socketPath), network: NODE_NETWORK, subnet, bridge,
-    });
-    try {
-      await d.start();
-      await ensureNetwork(d);
-    } catch (err) {
-      await destroyTestbedDir(dir, [bridge], d.pid).catch(() => {});
-      throw err;
-    }
-    return d;
+    return chosen;
   });
-  if (opts.importImage !== false) await ensureNodeImage(dockerd);
+  const dockerd = new Dockerd({
+    id, dir, socketPath, dockerHost: `unix://${socketPath}`, pidFile: join(dir, 'docker.pid'),
+    startCommand: writeStartScript(dir, socketPath), network: NODE_NETWORK, subnet, bridge,
+  });
+  try {
+    await dockerd.start();
+    await ensureNetwork(dockerd);
+    if (opts.importImage !== false) await ensureNodeImage(dockerd);
+  } catch (err) {
+    await destroyTestbedDir(dir, [bridge], dockerd.pid).catch(() => {});
+    throw err;
+  }
   if (process.env.KINDTRAY_TESTBED_VERBOSE) console.error(`testbed ${id}: dockerd ready in ${Date.now() - started} ms`);
   return dockerd;
 }
@@ -204,7 +205,9 @@ function writeStartScript(dir: string, socketPath: string): string {
 # returns at once. Written by e2e/testbed/dockerd.ts; this is the testbed's
 # "Docker start command" (what Kindtray's Start Docker fix runs).
 DIR=${q(dir)}
-if [ -f "$DIR/docker.pid" ] && kill -0 "$(cat "$DIR/docker.pid")" 2>/dev/null; then exit 0; fi
+# Already running? (the pid must still be this testbed's dockerd, not a reused pid)
+PID=$(cat "$DIR/docker.pid" 2>/dev/null)
+if [ -n "$PID" ] && tr '\\0' ' ' <"/proc/$PID/cmdline" 2>/dev/null | grep -q -- "$DIR/docker.sock"; then exit 0; fi
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 export PATH
 setsid nohup dockerd \\
