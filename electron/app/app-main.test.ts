@@ -138,6 +138,12 @@ describe('one instance', () => {
     expect(win.focused).toBe(true);
   });
 
+  it('names itself Kindtray (and on Windows gets the app id notifications need)', async () => {
+    await start({ platform: 'win32' });
+    expect(electron.app.name).toBe('Kindtray');
+    expect(electron.app.appUserModelId).toBe('dev.kindtray.app');
+  });
+
   it('closing the last window does not quit: the tray stays', async () => {
     await start();
     expect(electron.app.listenerCount('window-all-closed')).toBe(1);

@@ -64,6 +64,10 @@ export interface AppDeps {
   loginItem?: LoginItem;
 }
 
+export const PRODUCT_NAME = 'Kindtray';
+/** electron-builder.yml's appId. */
+export const APP_ID = 'dev.kindtray.app';
+
 /** How long quitting waits for the supervisor and its children before exiting anyway. */
 const STOP_DEADLINE_MS = 6_000;
 
@@ -97,6 +101,10 @@ export async function runApp(deps: AppDeps = {}): Promise<AppOutcome> {
   const platform = deps.platform ?? process.platform;
   const argv = deps.argv ?? process.argv;
 
+  // Also when run as `electron dist/electron/app/main.js`, where no package.json names the app.
+  app.setName(PRODUCT_NAME);
+  // Windows shows notifications only for an app with an id (electron-builder.yml's appId).
+  if (platform === 'win32') app.setAppUserModelId(APP_ID);
   // Chromium's profile lives under Kindtray's home, so KINDTRAY_HOME separates
   // instances completely, single-instance lock included (it is per userData).
   app.setPath('userData', join(kindtrayHome(env), 'electron'));

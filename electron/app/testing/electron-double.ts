@@ -219,6 +219,15 @@ class FakeApp extends Emitter {
   isPackaged = false;
   loginItem = { openAtLogin: false, wasOpenedAtLogin: false };
   readonly dock = { hidden: false, hide: () => void (this.dock.hidden = true) };
+  name = 'Electron';
+  appUserModelId: string | undefined;
+  setName(name: string): void {
+    this.name = name;
+    electron.record('app.setName', name);
+  }
+  setAppUserModelId(id: string): void {
+    this.appUserModelId = id;
+  }
   setPath(name: string, value: string): void {
     this.paths.set(name, value);
     electron.record('app.setPath', name, value);
