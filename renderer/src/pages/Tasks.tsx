@@ -241,8 +241,16 @@ function LogView({ task }: { task: TaskRecord }) {
   const final = isFinalTaskState(task.state);
   // Restart the stream when the task leaves `waiting`/`pending` (its Pod exists now) or ends.
   const stage = final ? 'final' : task.state === 'running' ? 'running' : 'starting';
+  // A waiting or pending task has no Pod, so no logs yet: ask once it is launching.
+  const noPodYet = task.state === 'waiting' || task.state === 'pending';
 
   useEffect(() => {
+    if (noPodYet) {
+      setText('');
+      setFailure(undefined);
+      setPhase('waiting');
+      return;
+    }
     const abort = new AbortController();
     setText('');
     setFailure(undefined);
@@ -268,7 +276,7 @@ function LogView({ task }: { task: TaskRecord }) {
       abort.abort();
       clearTimeout(timer);
     };
-  }, [controller, task.id, follow, final, stage, attempt]);
+  }, [controller, task.id, follow, final, stage, attempt, noPodYet]);
 
   useEffect(() => {
     const el = box.current;
