@@ -82,6 +82,21 @@ describe('the private dockerd', () => {
     expect(await d.api.ping()).toBe(true);
   });
 
+  it('frozen: the socket stays and accepts, nothing answers; thawed, it answers again', async () => {
+    const d = tb.dockerd;
+    d.freeze();
+    try {
+      expect(existsSync(d.socketPath)).toBe(true);
+      const started = Date.now();
+      expect(await d.api.ping(500)).toBe(false);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+      await expect(d.api.raw('/version', { timeoutMs: 300 })).rejects.toThrow(/no answer in 300 ms/);
+    } finally {
+      d.thaw();
+    }
+    expect(await d.api.ping(5_000)).toBe(true);
+  });
+
   it('coexists with the run\'s shared dockerd: own subnet, own bridge, both clusters answer', async () => {
     const shared = attachDockerd(tb.info.dockerd);
     expect(tb.dockerd.subnet).not.toBe(shared.subnet);

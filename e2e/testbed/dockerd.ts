@@ -126,6 +126,23 @@ export class Dockerd implements DockerdInfo {
     await terminate(pid, timeoutMs);
   }
 
+  /**
+   * "Docker unresponsive": freezes dockerd (SIGSTOP). Its socket stays and the
+   * kernel still accepts connections, but nothing is answered until thaw();
+   * the containers keep running (containerd is another process).
+   */
+  freeze(): void {
+    const pid = this.pid;
+    if (pid === undefined) throw new Error(`dockerd of testbed ${this.id} is not running`);
+    process.kill(pid, 'SIGSTOP');
+  }
+
+  /** Undoes freeze() (SIGCONT). */
+  thaw(): void {
+    const pid = this.pid;
+    if (pid !== undefined) process.kill(pid, 'SIGCONT');
+  }
+
   /** Stops dockerd and removes everything this testbed made: containers, mounts, bridges, folder. */
   async destroy(): Promise<void> {
     // Bridges outlive dockerd; learn the names of any networks a test added while the engine can still tell.
@@ -388,6 +405,8 @@ function safeRead(file: string): string {
 async function terminate(pid: number, timeoutMs: number): Promise<void> {
   try {
     process.kill(pid, 'SIGTERM');
+    // A frozen dockerd (freeze()) would sit on its SIGTERM until continued.
+    process.kill(pid, 'SIGCONT');
   } catch {
     return;
   }
