@@ -2,10 +2,14 @@
 // (started once per run by e2e/testbed/global-setup.ts) and the Kubernetes stand-in.
 import { defineConfig } from 'vitest/config';
 
+// `vitest run --project unit` writes test-results/vitest-unit.json, and so on: one report per run.
+const projectArg = process.argv.indexOf('--project');
+const reportName = projectArg > 0 ? (process.argv[projectArg + 1] ?? 'all') : 'all';
+
 export default defineConfig({
   test: {
     // The JSON report lets .ci/run print one closing "N passed, N failed" line.
-    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
+    reporters: ['default', ['json', { outputFile: `test-results/vitest-${reportName}.json` }]],
     projects: [
       {
         test: {

