@@ -37,4 +37,16 @@ export default tseslint.config(
       }],
     },
   })),
+  {
+    // The dashboard is browser code: it talks to the server over HTTP (or the preload's bridge), never to Node or Electron.
+    files: ['renderer/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: nodeBuiltins, message: 'renderer/ is browser code: no Node built-ins' },
+          { group: ['electron', '**/electron/*'], message: 'renderer/ reaches the main process only through the preload bridge and HTTP' },
+        ],
+      }],
+    },
+  },
 );
