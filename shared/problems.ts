@@ -388,7 +388,10 @@ function serverProblem(s: ServerHealth): Problem | undefined {
         id,
         severity: 'error',
         title: 'Server is not answering',
-        detail: join(s.cause ?? `the API worker${pid} stopped answering`, 'it is restarted automatically after repeated misses'),
+        detail: join(
+          s.cause ?? `the API worker${pid} stopped answering`,
+          s.autoRestart === false ? 'automatic restarts are off in settings' : 'it is restarted automatically after repeated misses',
+        ),
         fix: FIXES.restartServer,
       };
     case 'down':

@@ -89,6 +89,8 @@ export interface ServerHealth {
   latencyMs?: number;
   restarts?: number;
   uptimeMs?: number;
+  /** Whether the watchdog restarts a hung worker by itself (settings.watchdog.autoRestart). */
+  autoRestart?: boolean;
   cause?: string;
 }
 

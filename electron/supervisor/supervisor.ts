@@ -231,6 +231,7 @@ export class Supervisor {
       port: this.port || undefined,
       pid: process.pid,
       uptimeMs: Date.now() - this.startedAt,
+      autoRestart: this.settings.watchdog.autoRestart,
     });
   }
 
