@@ -25,7 +25,7 @@ import {
 const DEADLINE = 400;
 const GRACE = 300;
 /** Scheduling slack on a busy 2-core machine. */
-const SLACK = 400;
+const SLACK = 1_500;
 
 let dir: string;
 let tls: Tls;
