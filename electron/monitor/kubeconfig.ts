@@ -177,7 +177,15 @@ function readKubeconfigFile(file: string): { state: KubeconfigFile; parsed?: Par
       state: { path: abs, state: 'malformed', cause: `line ${line}: ${message}`, line },
     };
   }
-  const result = kubeconfigFileSchema.safeParse(doc.toJS());
+  // toJS expands aliases and throws on a "billion laughs" document (yaml's maxAliasCount):
+  // that is a malformed file, not a reason for the monitor to fail.
+  let plain: unknown;
+  try {
+    plain = doc.toJS();
+  } catch (e) {
+    return { state: { path: abs, state: 'malformed', cause: `cannot be read as data: ${(e as Error).message}` } };
+  }
+  const result = kubeconfigFileSchema.safeParse(plain);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue?.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') ?? '';
