@@ -64,6 +64,7 @@ describe('the SkyPilot #5300 scenario, end to end', () => {
   let cluster: Cluster;
   let server: Served;
   let home: string;
+  let waitingId = '';
 
   beforeAll(async () => {
     if (!tb.dockerd.isRunning()) await tb.dockerd.start();
@@ -110,6 +111,18 @@ describe('the SkyPilot #5300 scenario, end to end', () => {
     expect(Math.max(...healthTimes)).toBeLessThan(250);
     const tasks = await call<{ tasks: TaskRecord[] }>(`${server.url}/api/tasks`, { token: server.token });
     expect(tasks.body.tasks).toHaveLength(0);
+
+    // Kept instead of refused: `launch --when-ready` records it as waiting, saying what for.
+    const kept = await call<{ task: TaskRecord }>(`${server.url}/api/tasks?when_ready=1`, {
+      method: 'POST',
+      token: server.token,
+      body: 'name: patient\nrun: echo ran-when-ready\n',
+      timeoutMs: 20_000,
+    });
+    expect(kept.status).toBe(201);
+    expect(kept.body.task.state).toBe('waiting');
+    expect(kept.body.task.reason).toMatch(/Docker is not running/);
+    waitingId = kept.body.task.id;
   }, 60_000);
 
   it('following the fixes (Start Docker, then Start cluster if offered) brings the same launch to running, with a working endpoint', async () => {
@@ -130,6 +143,14 @@ describe('the SkyPilot #5300 scenario, end to end', () => {
       expect(started.body).toMatchObject({ ok: true });
     }
     await waitFor('context ok', 20_000, async () => ((await status()).contexts.find((c) => c.name === cluster.context)?.state === 'ok' ? true : undefined));
+
+    // The task kept while Docker was down launched by itself once the cluster was back.
+    await waitFor('the waiting task ran', 30_000, async () => {
+      const t = (await call<{ task: TaskRecord }>(`${server.url}/api/tasks/${waitingId}`, { token: server.token })).body.task;
+      return t.state === 'succeeded' ? t : undefined;
+    });
+    const kept = await call<string>(`${server.url}/api/tasks/${waitingId}/logs`, { token: server.token });
+    expect(kept.body).toContain('ran-when-ready');
 
     const r = await launch();
     expect(r.status).toBe(201);
@@ -178,7 +199,7 @@ describe('the SkyPilot #5300 scenario, end to end', () => {
     });
     expect(listed.state).toBe('running');
     const all = await call<{ tasks: TaskRecord[] }>(`${server.url}/api/tasks`, { token: server.token });
-    // The cancelled task from the test before is there too, as it was.
-    expect(all.body.tasks.map((t) => t.state)).toContain('cancelled');
+    // The tasks from the tests before are there too, as they were.
+    expect(all.body.tasks.map((t) => t.state)).toEqual(expect.arrayContaining(['cancelled', 'succeeded']));
   }, 120_000);
 });
