@@ -3,12 +3,11 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT, UsageError, type CommandContext } from './context.ts';
-import { NoServerError, apiRequest, ensureServer } from './client.ts';
-import { serveCommand } from './serve.ts';
-import { serverCommand } from './server-cmd.ts';
-import { statusCommand } from './status.ts';
-import { cancelCommand, fixCommand, launchCommand, logsCommand, tasksCommand, validateCommand } from './tasks-cmd.ts';
 import { isDeadlineError } from '../../shared/deadline.ts';
+
+// Each command loads its own modules when it runs: `kindtray --help` need not load Docker's client.
+const tasks = () => import('./tasks-cmd.ts');
+const client = () => import('./client.ts');
 
 interface Command {
   summary: string;
@@ -24,51 +23,52 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Docker, clusters, contexts, the server, and what to fix',
     usage: 'kindtray status [--json]',
     options: { ...json },
-    run: (ctx) => statusCommand(ctx),
+    run: async (ctx) => (await import('./status.ts')).statusCommand(ctx),
   },
   validate: {
     summary: 'check a task file: errors with their field, line and fix',
     usage: 'kindtray validate FILE [--infra k8s/CONTEXT] [--json]',
     options: { ...json, infra: { type: 'string' } },
-    run: (ctx, p, v) => validateCommand(ctx, p, v),
+    run: async (ctx, p, v) => (await tasks()).validateCommand(ctx, p, v),
   },
   launch: {
     summary: 'launch a task; prints its id and endpoints',
     usage: 'kindtray launch FILE [--infra k8s/CONTEXT] [--when-ready] [--json]',
     options: { ...json, infra: { type: 'string' }, 'when-ready': { type: 'boolean', default: false } },
-    run: (ctx, p, v) => launchCommand(ctx, p, v),
+    run: async (ctx, p, v) => (await tasks()).launchCommand(ctx, p, v),
   },
-  tasks: { summary: 'list tasks', usage: 'kindtray tasks [--json]', options: { ...json }, run: (ctx) => tasksCommand(ctx) },
+  tasks: { summary: 'list tasks', usage: 'kindtray tasks [--json]', options: { ...json }, run: async (ctx) => (await tasks()).tasksCommand(ctx) },
   logs: {
     summary: "print a task's logs",
     usage: 'kindtray logs ID [--follow]',
     options: { ...json, follow: { type: 'boolean', short: 'f', default: false } },
-    run: (ctx, p, v) => logsCommand(ctx, p, v),
+    run: async (ctx, p, v) => (await tasks()).logsCommand(ctx, p, v),
   },
-  cancel: { summary: 'cancel a task (deletes its pod and service)', usage: 'kindtray cancel ID [--json]', options: { ...json }, run: (ctx, p) => cancelCommand(ctx, p) },
+  cancel: { summary: 'cancel a task (deletes its pod and service)', usage: 'kindtray cancel ID [--json]', options: { ...json }, run: async (ctx, p) => (await tasks()).cancelCommand(ctx, p) },
   fix: {
     summary: 'run a fix by id (start-docker, start-cluster:NAME, repair-context:NAME, ...)',
     usage: 'kindtray fix ID [--json]',
     options: { ...json },
-    run: (ctx, p) => fixCommand(ctx, p),
+    run: async (ctx, p) => (await tasks()).fixCommand(ctx, p),
   },
   server: {
     summary: 'status, start, stop or restart the server (works when it is hung)',
     usage: 'kindtray server status|start|stop|restart [--port N] [--json]',
     options: { ...json, port: { type: 'string' } },
-    run: (ctx, p, v) => serverCommand(ctx, p, v),
+    run: async (ctx, p, v) => (await import('./server-cmd.ts')).serverCommand(ctx, p, v),
   },
   serve: {
     summary: 'run the server and dashboard in the foreground (headless)',
     usage: 'kindtray serve [--port N] [--json]',
     options: { ...json, port: { type: 'string' } },
-    run: (ctx, _p, v) => serveCommand(ctx, v),
+    run: async (ctx, _p, v) => (await import('./serve.ts')).serveCommand(ctx, v),
   },
   dashboard: {
     summary: "print a one-time link to the dashboard",
     usage: 'kindtray dashboard [--json]',
     options: { ...json },
     run: async (ctx) => {
+      const { apiRequest, ensureServer } = await client();
       const info = await ensureServer(ctx.env, ctx.err);
       const answer = await apiRequest<{ url: string }>(info, '/control/login-token', { method: 'POST' });
       ctx.out(ctx.json ? JSON.stringify(answer.body) : answer.body.url);
@@ -126,7 +126,7 @@ export async function main(argv: string[], io: Pick<CommandContext, 'out' | 'err
       io.err(`kindtray ${name}: ${e.message}\nUsage: ${command.usage}`);
       return EXIT.usage;
     }
-    if (e instanceof NoServerError || isDeadlineError(e) || ['ECONNREFUSED', 'ECONNRESET'].includes((e as NodeJS.ErrnoException).code ?? '')) {
+    if ((e instanceof Error && e.name === 'NoServerError') || isDeadlineError(e) || ['ECONNREFUSED', 'ECONNRESET'].includes((e as NodeJS.ErrnoException).code ?? '')) {
       io.err(`kindtray ${name}: cannot reach the server: ${(e as Error).message}`);
       return EXIT.noServer;
     }

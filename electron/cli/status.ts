@@ -3,12 +3,12 @@
 
 import { renderStatus, statusExitCode } from '../../shared/status-text.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
-import { Monitor } from '../monitor/index.ts';
 import { apiRequest, serverInfo } from './client.ts';
 import type { CommandContext } from './context.ts';
 
 /** One full look at Docker, KinD and kubeconfig, every part under its deadline. */
 export async function lookOnce(env: NodeJS.ProcessEnv): Promise<{ snapshot: HealthSnapshot; ageMs: number }> {
+  const { Monitor } = await import('../monitor/index.ts');
   const monitor = new Monitor({ env, watch: false });
   try {
     await monitor.start();
