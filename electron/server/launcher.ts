@@ -276,7 +276,8 @@ export class Launcher {
     this.kubeconfigPaths = opts.kubeconfigPaths ?? (() => defaultKubeconfigPaths());
     this.timings = { ...DEFAULT_LAUNCHER_TIMINGS, ...opts.timings };
     this.logWake.setMaxListeners(0);
-    mkdirSync(this.logsDir, { recursive: true });
+    // Task logs are what the task printed, secrets included: the owner's alone, as the supervisor's logs folder is.
+    mkdirSync(this.logsDir, { recursive: true, mode: 0o700 });
   }
 
   logPath(id: string): string {
@@ -781,9 +782,9 @@ export class Launcher {
     if (!r.ok) return { error: r.error.kind };
     if (r.value.reset) {
       // The log restarted (rotated): keep what we have, and say so in the file.
-      await appendFile(file, `\n[kindtray: the pod's log was rotated or restarted; continuing from its new start]\n`);
+      await appendFile(file, `\n[kindtray: the pod's log was rotated or restarted; continuing from its new start]\n`, { mode: 0o600 });
     }
-    if (r.value.data.length > 0) await appendFile(file, r.value.data);
+    if (r.value.data.length > 0) await appendFile(file, r.value.data, { mode: 0o600 });
     this.logOffsets.set(task.id, r.value.nextOffset);
     if (r.value.data.length > 0 || r.value.reset) this.logWake.emit('wake', task.id);
     return { size: r.value.totalBytes };

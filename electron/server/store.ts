@@ -6,6 +6,7 @@
 // it) can never both win.
 
 import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue } from 'node:sqlite';
 import { TASK_STATES, isFinalTaskState } from '../../shared/api.ts';
@@ -146,6 +147,22 @@ const MIGRATIONS: readonly string[] = [
 
 export const STORE_SCHEMA_VERSION = MIGRATIONS.length;
 
+/**
+ * The database keeps each task's source, whose envs may hold secrets: only its
+ * owner may read it, whatever the umask or the folder's mode. SQLite gives the
+ * -wal and -shm files it creates the database file's mode; older ones are
+ * tightened too.
+ */
+function ownerOnly(path: string): void {
+  if (path === ':memory:' || path.startsWith('file:')) return;
+  try {
+    closeSync(openSync(path, 'a', 0o600));
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+  } catch {
+    // Opening it says what is wrong, in TaskStoreError's words.
+  }
+}
+
 /** How long a writer waits for another connection's write lock before giving up. */
 const BUSY_TIMEOUT_MS = 5_000;
 
@@ -230,6 +247,7 @@ export class TaskStore {
    * or was written by a newer Kindtray.
    */
   static open(path: string): TaskStore {
+    ownerOnly(path);
     let db: DatabaseSync;
     try {
       db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true });
