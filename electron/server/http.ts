@@ -66,6 +66,15 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
   });
 }
 
+/** decodeURIComponent for a path segment; a malformed escape is a 400 that says so. */
+function decodePathPart(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new HttpError(400, { error: `the path ${JSON.stringify(text.slice(0, 80))} has a malformed %-escape` });
+  }
+}
+
 export type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => Promise<void> | void;
 
 interface Route {
@@ -101,8 +110,9 @@ export class Router {
     }
     const m = route.pattern.exec(url.pathname);
     const params: Record<string, string> = {};
-    route.keys.forEach((k, i) => (params[k] = decodeURIComponent(m?.[i + 1] ?? '')));
     try {
+      // Inside the try: a malformed escape (`/api/tasks/%E0%A4%A`) is the caller's 400, not a crash of this process.
+      route.keys.forEach((k, i) => (params[k] = decodePathPart(m?.[i + 1] ?? '')));
       await route.handler(req, res, params, url);
     } catch (e) {
       sendError(res, e);

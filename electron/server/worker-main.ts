@@ -5,7 +5,7 @@
 
 import { createServer } from 'node:http';
 import { parentChannel } from './parent-channel.ts';
-import { sendJson } from './http.ts';
+import { sendError, sendJson } from './http.ts';
 import { SnapshotCache, type RefreshedMessage, type SnapshotMessage } from './snapshot-cache.ts';
 import { workerRoutes } from './routes.ts';
 import { openTaskService } from './tasks.ts';
@@ -44,7 +44,12 @@ async function main(): Promise<void> {
       return;
     }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (!(await router.handle(req, res, url))) sendJson(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+    try {
+      if (!(await router.handle(req, res, url))) sendJson(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+    } catch (e) {
+      // One bad request costs its own 500, not the worker (and every request in flight with it).
+      sendError(res, e);
+    }
   });
   server.keepAliveTimeout = 30_000;
 

@@ -51,7 +51,7 @@ function page(res: ServerResponse, status: number, title: string, body: string):
 export function serveDashboard(req: IncomingMessage, res: ServerResponse, url: URL, auth: Auth, root = DASHBOARD_DIR): void {
   req.resume();
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    res.writeHead(405, { ...SECURITY_HEADERS, allow: 'GET, HEAD' }).end();
     return;
   }
   const token = url.searchParams.get('token');
@@ -70,9 +70,17 @@ export function serveDashboard(req: IncomingMessage, res: ServerResponse, url: U
     page(res, 503, 'Kindtray', '<p>The dashboard is not built. Run <code>npm run build</code>, then reload.</p><p>The API answers at <code>/api/status</code>.</p>');
     return;
   }
-  let path = normalize(join(root, decodeURIComponent(url.pathname)));
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(url.pathname);
+  } catch {
+    // Needs no token and any web page can send it (an <img>): thrown, it would end the process that holds the port.
+    page(res, 400, 'Bad request', '<p>The address has a malformed %-escape.</p>');
+    return;
+  }
+  let path = normalize(join(root, decoded));
   if (!path.startsWith(root.endsWith(sep) ? root : root + sep) && path !== root.replace(/\/$/, '')) {
-    res.writeHead(404).end();
+    res.writeHead(404, SECURITY_HEADERS).end();
     return;
   }
   // The dashboard routes in the page itself: unknown paths get index.html.

@@ -12,7 +12,7 @@ import { withDeadline } from '../../shared/deadline.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 import { runFix, type FixResult } from '../fixes/index.ts';
 import { Monitor, dockerClientFor, type MonitorOptions } from '../monitor/index.ts';
-import { HttpError, Router, readBody, sendJson } from '../server/index.ts';
+import { HttpError, Router, readBody, sendError, sendJson } from '../server/index.ts';
 import { Auth, checkHostAndOrigin } from './auth.ts';
 import { forkChild, moduleBeside, type LaunchChild } from './child.ts';
 import { ensureHome, kindtrayPaths, type KindtrayPaths } from './home.ts';
@@ -111,7 +111,8 @@ export class Supervisor {
       onMessage: (m) => this.onWorkerMessage(m),
       onChange: () => this.publishServerHealth(),
     });
-    this.server = createServer((req, res) => void this.handle(req, res));
+    // Whatever goes wrong in one request is that request's 500, never the end of the process that holds the port.
+    this.server = createServer((req, res) => void this.handle(req, res).catch((e: unknown) => sendError(res, e)));
     this.server.keepAliveTimeout = 30_000;
     this.routes();
   }
@@ -285,7 +286,7 @@ export class Supervisor {
       sendJson(res, 200, { ...snapshot, ageMs });
     });
     r.on('GET', '/api/events', (req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-content-type-options': 'nosniff' });
       res.write(`event: snapshot\ndata: ${JSON.stringify({ type: 'snapshot', snapshot: this.monitor.current().snapshot })}\n\n`);
       this.sse.add(res);
       req.on('close', () => this.sse.delete(res));
@@ -293,9 +294,11 @@ export class Supervisor {
     r.on('GET', '/api/history', (_req, res) => sendJson(res, 200, this.history.view()));
     r.on('GET', '/api/settings', (_req, res) => sendJson(res, 200, this.settings));
     r.on('PUT', '/api/settings', async (req, res) => {
+      // Read outside the try: an oversize body is the reader's 413, not "not JSON".
+      const text = await readBody(req, 64 * 1024);
       let raw: unknown;
       try {
-        raw = JSON.parse(await readBody(req, 64 * 1024));
+        raw = JSON.parse(text);
       } catch {
         throw new HttpError(400, { error: 'settings must be a JSON object' });
       }
@@ -343,8 +346,11 @@ export class Supervisor {
       return;
     }
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${this.port}`);
-    if (req.method === 'GET' && url.pathname === '/api/health') {
-      sendJson(res, 200, this.health());
+    if (url.pathname === '/api/health') {
+      req.resume();
+      // Answered here, before any token check: other methods get a plain 405, not the worker's 404.
+      if (req.method === 'GET' || req.method === 'HEAD') sendJson(res, 200, this.health());
+      else sendJson(res, 405, { error: `${req.method} is not allowed on /api/health` }, { allow: 'GET, HEAD' });
       return;
     }
     const isApi = url.pathname.startsWith('/api/') || url.pathname.startsWith('/control/');
