@@ -13,6 +13,8 @@ import { MAX_PORT, MAX_TASK_PORTS, MIN_PORT, expandRanges, formatPorts, mergeRan
 
 /** Generous: a small input takes about a millisecond; this only catches a hang or a blow-up. */
 const BOUNDED_MS = 1_000;
+/** A whole property (a few hundred runs) takes a second or two on a loaded 2-core machine; vitest's default is 5 s. */
+const PROPERTY_TIMEOUT_MS = 60_000;
 
 /** A field path as issues write it: `name`, `resources.ports[1]`, `envs["a.b"]`, or '' for the whole document. */
 const SEGMENT = String.raw`(?:\[(?:\d+|"(?:[^"\\]|\\.)*")\])`;
@@ -107,11 +109,11 @@ describe('parseTask on any text', () => {
       }),
       { numRuns: 400 },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('almost-YAML built from syntax pieces (anchors, aliases, brackets, tabs): same contract', () => {
     fc.assert(fc.property(almostYaml, (text) => void timedParse(text)), { numRuns: 400 });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('arbitrary JSON values serialised as YAML and as JSON: same contract', () => {
     fc.assert(
@@ -120,7 +122,7 @@ describe('parseTask on any text', () => {
       }),
       { numRuns: 300 },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('task-shaped documents with any field values: same contract, and a task only when every field is right', () => {
     fc.assert(
@@ -137,7 +139,7 @@ describe('parseTask on any text', () => {
       }),
       { numRuns: 400 },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('nesting of any depth (flow, block, indented maps): refused past the limit with a whole-document error, never a stack overflow', () => {
     const nested = fc.tuple(fc.integer({ min: 1, max: 400 }), fc.constantFrom('flow', 'block', 'map'));
@@ -158,7 +160,7 @@ describe('parseTask on any text', () => {
       }),
       { numRuns: 200 },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });
 
 describe('parseTask on hostile documents at the size limit', () => {
@@ -226,7 +228,7 @@ describe('parsePorts on any value', () => {
       }),
       { numRuns: 500 },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('ranges round-trip: parsePorts(formatPorts(r)) gives mergeRanges(r), without errors', () => {
     fc.assert(
@@ -237,7 +239,7 @@ describe('parsePorts on any value', () => {
       }),
       { numRuns: 500 },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('the same port or range written twice is an error on the later item, naming both places', () => {
     fc.assert(
@@ -250,5 +252,5 @@ describe('parsePorts on any value', () => {
       }),
       { numRuns: 300 },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });
