@@ -83,7 +83,9 @@ async function nodeContainers(ctx: FixContext, cluster: string, signal: AbortSig
 }
 
 async function startCluster(ctx: FixContext, cluster: string, restart: boolean): Promise<string> {
-  if (ctx.snapshot().docker.state !== 'running') throw new FixError('Docker is not running; start Docker first');
+  // Docker may have come up a moment ago (started outside Kindtray): look again before saying no.
+  const docker = ctx.snapshot().docker.state === 'running' ? 'running' : (await ctx.refresh()).docker.state;
+  if (docker !== 'running') throw new FixError('Docker is not running; start Docker first');
   await withDeadline(`${restart ? 'restarting' : 'starting'} cluster ${cluster}`, 60_000, async (signal) => {
     for (const c of await nodeContainers(ctx, cluster, signal)) {
       const container = ctx.docker().getContainer(c.Id);

@@ -207,6 +207,8 @@ export class DockerWatcher {
   private inFlight: Promise<DockerObservation> | undefined;
   private again = false;
   private downDelay: number;
+  /** Until when to look again quickly: the socket just appeared, and the engine is coming up. */
+  private fastUntil = 0;
   private eventsBackoff = 250;
   private eventsRetryAt = 0;
   private stopped = false;
@@ -270,7 +272,8 @@ export class DockerWatcher {
       if (!wasRunning) this.downDelay = Math.min(this.downDelay * 1.5, 5_000);
     }
     this.opts.onChange(o);
-    this.schedule(running && this.events ? (this.opts.idlePingMs ?? INTERVALS.dockerPingIdle) : this.downDelay);
+    const startingUp = !running && Date.now() < this.fastUntil;
+    this.schedule(running && this.events ? (this.opts.idlePingMs ?? INTERVALS.dockerPingIdle) : startingUp ? 250 : this.downDelay);
   }
 
   private schedule(ms: number): void {
@@ -293,7 +296,10 @@ export class DockerWatcher {
     const dir = dirname(path);
     try {
       this.socketWatch = watch(dir, { persistent: false }, (_event, file) => {
-        if (file === null || file === basename(path)) this.soon();
+        if (file !== null && file !== basename(path)) return;
+        // An engine creates its socket a moment before it answers on it: look often until it does.
+        if (existsSync(path)) this.fastUntil = Date.now() + 30_000;
+        this.soon();
       });
       this.socketWatch.on('error', () => {
         this.socketWatch?.close();
