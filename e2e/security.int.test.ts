@@ -194,7 +194,10 @@ describe('token, Host and Origin on every route', () => {
       expect(r.headers['x-content-type-options']).toBe('nosniff');
     });
 
-    it.skipIf(route.pattern === '/control/shutdown')('right token and our own Origin → the route answers', async () => {
+    // For shutdown this case is the last test of the file.
+    if (route.pattern === '/control/shutdown') return;
+
+    it('right token and our own Origin → the route answers', async () => {
       await workerHealthy();
       const r = await send({ token: s.token, headers: { origin: `http://127.0.0.1:${s.port}` } });
       expect(r.status, r.body.slice(0, 300)).not.toBe(401);
