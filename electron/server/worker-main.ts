@@ -3,6 +3,7 @@
 // SQLite, and launches them. It holds no public port, so when it hangs the
 // supervisor kills it and starts another, and nothing but a request is lost.
 
+import { timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import { parentChannel } from './parent-channel.ts';
 import { sendError, sendJson } from './http.ts';
@@ -39,7 +40,9 @@ async function main(): Promise<void> {
   const router = workerRoutes(cache, tasks);
   const server = createServer(async (req, res) => {
     // Only the supervisor may call: it authenticated the user and passes our shared secret.
-    if (req.headers[INTERNAL_SECRET_HEADER] !== secret) {
+    const given = Buffer.from(String(req.headers[INTERNAL_SECRET_HEADER] ?? ''));
+    const wanted = Buffer.from(secret);
+    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
       sendJson(res, 403, { error: 'the API worker answers only its supervisor' });
       return;
     }

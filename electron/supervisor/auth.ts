@@ -20,8 +20,9 @@ function safeEqual(a: string, b: string): boolean {
 
 /** The host part of a Host header: `127.0.0.1:46590` → `127.0.0.1`, `[::1]:80` → `[::1]`. */
 function hostName(host: string): string {
-  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
-  return host.split(':')[0] ?? '';
+  const m = /^(\[[^\]]*\]|[^:[\]]*)(?::\d{1,5})?$/.exec(host);
+  // Anything else (`[::1]junk`, several colons) is not a host we answer to.
+  return m?.[1] ?? '';
 }
 
 export type Refusal = { status: 400 | 401 | 403; error: string };
