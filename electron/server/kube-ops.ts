@@ -136,8 +136,8 @@ export const DEFAULT_KUBE_OP_DEADLINE_MS = DEADLINES.kubeProbe;
 export const CHILD_START_DEADLINE_MS = 10_000;
 /** A child with nothing to do for this long exits. */
 export const CHILD_IDLE_MS = 60_000;
-/** At most this many requests wait in one child; more answer at once that the context is overloaded. */
-export const MAX_IN_FLIGHT_PER_CONTEXT = 32;
+/** At most this many requests wait in one child (each under its deadline); more answer at once that the context is overloaded. Sized for a burst of 100 launches with their status and log polls. */
+export const MAX_IN_FLIGHT_PER_CONTEXT = 256;
 /** A child silent this long past a deadline (its answer given to the caller already) is killed and replaced. */
 export const CHILD_GRACE_MS = 500;
 /** The child gives up on the HTTP request this much before the parent's deadline, so it can answer in time. */
