@@ -81,4 +81,4 @@ export function updateReadme(): void {
   writeFileSync(README, next);
 }
 
-export const ms = (x: number): string => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(x < 10 ? 2 : 0)} ms`);
+export const ms = (x: number): string => (x < 0 ? `-${ms(-x)}` : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(x < 10 ? 2 : 0)} ms`);

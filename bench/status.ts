@@ -1,0 +1,156 @@
+// `kindtray status --json` wall time, as a user's shell sees it (spawn to
+// exit), on a private dockerd with two healthy KinD-like clusters:
+//  - warm: a `kindtray serve` runs in the same KINDTRAY_HOME, so status asks it;
+//  - cold: no server in its KINDTRAY_HOME, so status looks once by itself
+//    (Docker, kubeconfig, one probe per running cluster in a probe child);
+//  - baselines: `node -e 0`, the cost of starting the same Node binary, and
+//    `kindtray --help`, which loads all of the CLI's modules and does nothing.
+// The three are interleaved run by run so that the machine's noise falls on
+// all of them alike.
+
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import type { HealthSnapshot } from '../shared/snapshot.ts';
+import { kindtray, serve, tempHome, freePort, call, type Served } from '../e2e/helpers/serve.ts';
+import { ms, stats, writeResult, type Summary } from './lib.ts';
+import { loadAverage, log, onCleanup, poll, round, withTestbed } from './harness.ts';
+
+const RUNS = Number(process.env.BENCH_STATUS_RUNS ?? 10);
+
+function nodeBaseline(): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('exit', () => {
+      clearTimeout(timer);
+      resolve(performance.now() - t0);
+    });
+  });
+}
+
+interface StatusRun {
+  ms: number;
+  code: number | null;
+  clustersRunning: number;
+  server?: string;
+  /** What it said about a cluster that was in fact healthy, when it was not `running`/`ok`. */
+  misreported?: { cluster: string; state?: string; context?: string; cause?: string }[];
+}
+
+export async function run(): Promise<void> {
+  const warm: StatusRun[] = [];
+  const cold: StatusRun[] = [];
+  const baseline: number[] = [];
+  const cliLoad: number[] = [];
+  const loadBefore = loadAverage();
+
+  await withTestbed(async (tb) => {
+    const [a, b] = await Promise.all([tb.createCluster(`st-a-${process.pid}`), tb.createCluster(`st-b-${process.pid}`)]);
+    if (!a || !b) throw new Error('clusters not created');
+    const names = [a.name, b.name];
+    const warmEnv = tb.env({ KINDTRAY_HOME: tempHome('kt-bench-warm-') });
+    const coldEnv = tb.env({ KINDTRAY_HOME: tempHome('kt-bench-cold-') });
+    let server: Served | undefined;
+    const removeHomes = () => {
+      for (const e of [warmEnv, coldEnv]) if (e.KINDTRAY_HOME) rmSync(e.KINDTRAY_HOME, { recursive: true, force: true });
+    };
+    const off = onCleanup(async () => {
+      await server?.stop();
+      removeHomes();
+    });
+    try {
+      server = await serve(warmEnv, { port: await freePort() });
+      const s = server;
+      await poll('server sees both clusters healthy', 30_000, async () => {
+        const snap = (await call<HealthSnapshot>(`${s.url}/api/status`, { token: s.token })).body;
+        return names.every((n) => snap.clusters.find((c) => c.name === n)?.state === 'running') &&
+          [a.context, b.context].every((n) => snap.contexts.find((c) => c.name === n)?.state === 'ok')
+          ? true
+          : undefined;
+      }, 200);
+
+      const look = async (env: NodeJS.ProcessEnv): Promise<StatusRun> => {
+        const r = await kindtray(['status', '--json'], env, 30_000);
+        let snap: (HealthSnapshot & { ageMs?: number }) | undefined;
+        try {
+          snap = JSON.parse(r.stdout) as HealthSnapshot;
+        } catch {
+          log(`status: unparsable output (exit ${r.code}): ${r.stdout.slice(0, 200)} ${r.stderr.slice(0, 400)}`);
+        }
+        const misreported = [a, b]
+          .map((c) => ({ c, cl: snap?.clusters.find((x) => x.name === c.name), ctx: snap?.contexts.find((x) => x.name === c.context) }))
+          .filter(({ cl, ctx }) => cl?.state !== 'running' || ctx?.state !== 'ok')
+          .map(({ c, cl, ctx }) => ({ cluster: c.name, ...(cl ? { state: cl.state } : {}), ...(ctx ? { context: ctx.state } : {}), ...(ctx?.cause ? { cause: ctx.cause } : {}) }));
+        return {
+          ms: round(r.ms),
+          code: r.code,
+          clustersRunning: snap?.clusters.filter((c) => names.includes(c.name) && c.state === 'running').length ?? 0,
+          ...(snap?.server ? { server: snap.server.state } : {}),
+          ...(misreported.length ? { misreported } : {}),
+        };
+      };
+      // One unmeasured round first: the page cache, not Kindtray, pays for the first start.
+      const help = async () => round((await kindtray(['--help'], warmEnv, 30_000)).ms);
+      await nodeBaseline();
+      await help();
+      await look(warmEnv);
+      await look(coldEnv);
+      for (let i = 0; i < RUNS; i++) {
+        baseline.push(round(await nodeBaseline()));
+        cliLoad.push(await help());
+        warm.push(await look(warmEnv));
+        cold.push(await look(coldEnv));
+        log(`status ${i + 1}/${RUNS}: node -e 0 ${ms(baseline.at(-1) ?? NaN)}, kindtray --help ${ms(cliLoad.at(-1) ?? NaN)}, warm ${ms(warm.at(-1)?.ms ?? NaN)}, cold ${ms(cold.at(-1)?.ms ?? NaN)}`);
+      }
+    } finally {
+      off();
+      await server?.stop();
+      removeHomes();
+    }
+  });
+
+  const w = stats(warm.map((r) => r.ms));
+  const c = stats(cold.map((r) => r.ms));
+  const n = stats(baseline);
+  const h = stats(cliLoad);
+  const results = {
+    runs: RUNS,
+    loadAverage: { before: loadBefore, after: loadAverage() },
+    baseline: { what: '`node -e 0`: spawn to exit', ms: n, runs: baseline },
+    cliLoad: { what: '`kindtray --help`: the CLI with all its modules loaded, doing nothing', ms: h, runs: cliLoad },
+    warm: {
+      what: '`kindtray status --json` with a server running in KINDTRAY_HOME (answers from its snapshot)',
+      ms: w,
+      ratioToNodeStart: round(w.median / n.median),
+      overNodeStartMs: round(w.median - n.median),
+      overCliLoadMs: round(w.median - h.median),
+      runs: warm,
+    },
+    cold: {
+      what: '`kindtray status --json` with no server: one look of its own (Docker, kubeconfig, a probe child probing 2 contexts)',
+      ms: c,
+      ratioToNodeStart: round(c.median / n.median),
+      overNodeStartMs: round(c.median - n.median),
+      overCliLoadMs: round(c.median - h.median),
+      runs: cold,
+    },
+    allRunsSawBothClustersRunning: [...warm, ...cold].every((r) => r.clustersRunning === 2),
+    runsThatMisreportedAHealthyCluster: { warm: warm.filter((r) => r.misreported).length, cold: cold.filter((r) => r.misreported).length },
+    exitCodes: [...new Set([...warm, ...cold].map((r) => r.code))],
+  };
+  const summary: Summary[] = [
+    {
+      metric: `kindtray status --json, warm (server running), n=${w.n}`,
+      value: `median ${ms(w.median)}, worst ${ms(w.max)} (${round(w.median / n.median, 1)}× node start)`,
+      reference: `node -e 0 in the same run: median ${ms(n.median)}; kindtray --help (CLI load only): median ${ms(h.median)}`,
+    },
+    {
+      metric: `kindtray status --json, cold (no server: looks once itself), n=${c.n}`,
+      value: `median ${ms(c.median)}, worst ${ms(c.max)} (${round(c.median / n.median, 1)}× node start)${cold.some((r) => r.misreported) ? `; ${cold.filter((r) => r.misreported).length} of ${cold.length} runs called a healthy cluster ${[...new Set(cold.flatMap((r) => r.misreported ?? []).map((m) => `${m.state}/${m.context}`))].join(', ')}` : ''}`,
+      reference: `node -e 0: median ${ms(n.median)}; kindtray --help: median ${ms(h.median)}; warm: median ${ms(w.median)}`,
+    },
+  ];
+  writeResult('status', results, summary);
+}
