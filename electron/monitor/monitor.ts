@@ -54,6 +54,8 @@ export class Monitor {
   private busy = false;
   private snap: HealthSnapshot;
   private shape = '';
+  /** Probes wait for the child to be ready, so its start-up does not eat their deadline. */
+  private proberReady: Promise<boolean> | undefined;
   private watchedFiles = '';
 
   constructor(opts: MonitorOptions = {}) {
@@ -81,6 +83,7 @@ export class Monitor {
   async start(): Promise<HealthSnapshot> {
     // The probe child takes a second to load client-node: start it while Docker is asked.
     const proberReady = this.prober.start();
+    this.proberReady = proberReady;
     const first = await this.docker.refresh();
     this.onDocker(first);
     if (this.watch) {
@@ -186,6 +189,7 @@ export class Monitor {
   private async probe(context: string, force = false): Promise<void> {
     if (this.stopController.signal.aborted) return;
     clearTimeout(this.probeTimers.get(context));
+    if (this.proberReady) await this.proberReady;
     const result = await this.prober.probe(context, { kubeconfigPaths: this.kubeconfigPaths(), force });
     if (this.stopController.signal.aborted) return;
     this.probes.set(context, result);
@@ -193,6 +197,8 @@ export class Monitor {
     if (!this.watch) return;
     // The prober keeps the interval for healthy contexts and the backoff for dead ones.
     const delay = Math.max(50, this.prober.nextProbeDelay(context));
+    // Two probes of one context can finish close together: keep one timer, not one each.
+    clearTimeout(this.probeTimers.get(context));
     const timer = setTimeout(() => {
       this.probeTimers.delete(context);
       if (this.contextsToProbe().includes(context)) void this.probe(context);
