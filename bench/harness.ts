@@ -5,6 +5,7 @@
 // Every loop here is bounded in count and in time, and talks to 127.0.0.1 only.
 
 import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -359,3 +360,36 @@ export function followSnapshots(port: number, token: string): { lastAt: () => nu
 
 export const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 export const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+// ---------------------------------------------------------------------------
+// The ceiling: a bare node:http server
+
+/** A bare node:http server in its own process, answering each path with the given bytes and headers. */
+export async function bareServer(answers: Record<string, { headers: Record<string, string>; body: string }>): Promise<{ port: number; child: ChildProcess; stop: () => void }> {
+  const script = `
+const http = require('node:http');
+const answers = JSON.parse(process.env.BENCH_BARE_ANSWERS);
+const server = http.createServer((req, res) => {
+  const a = answers[req.url];
+  if (!a) { res.writeHead(404).end(); return; }
+  res.writeHead(200, { ...a.headers, 'content-length': Buffer.byteLength(a.body) });
+  res.end(a.body);
+});
+server.keepAliveTimeout = 30000;
+server.listen(0, '127.0.0.1', 2048, () => process.stdout.write(server.address().port + '\\n'));
+// Gone with the benchmark: its end of stdin closes when the benchmark exits, however it exits.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.on('error', () => process.exit(0));
+process.stdin.resume();
+`;
+  const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, BENCH_BARE_ANSWERS: JSON.stringify(answers) }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('bare server did not start')), 15_000);
+    child.stdout?.once('data', (b: Buffer) => {
+      clearTimeout(timer);
+      resolve(Number(b.toString().trim()));
+    });
+    child.once('exit', () => reject(new Error('bare server exited')));
+  });
+  return { port, child, stop: () => void child.kill('SIGKILL') };
+}

@@ -13,7 +13,6 @@
 // The load generator shares the machine (2 cores) with the server: its CPU
 // share is recorded so that a saturated generator is not read as a slow server.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { request } from 'node:http';
 import type { TaskRecord, ValidateResponse } from '../shared/api.ts';
@@ -21,7 +20,7 @@ import { DEADLINES } from '../shared/constants.ts';
 import type { HealthSnapshot } from '../shared/snapshot.ts';
 import { freePort, serve, tempHome, writeSettings } from '../e2e/helpers/serve.ts';
 import { ms, stats, writeResult, type Stats, type Summary } from './lib.ts';
-import { fmtInt, http, keepAlive, load, loadAverage, log, onCleanup, poll, round, sample, sleep, withTestbed, type HttpAnswer, type LoadResult } from './harness.ts';
+import { bareServer, fmtInt, http, keepAlive, load, loadAverage, log, onCleanup, poll, round, sample, sleep, withTestbed, type HttpAnswer, type LoadResult } from './harness.ts';
 
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 5);
 const CONNECTIONS = 1_000;
@@ -32,34 +31,6 @@ const FINAL_WITHIN_MS = 180_000;
 
 type Answer = { headers: Record<string, string>; body: string };
 
-/** A bare node:http server in its own process, answering each path with the given bytes and headers. */
-async function bareServer(answers: Record<string, Answer>): Promise<{ port: number; child: ChildProcess; stop: () => void }> {
-  const script = `
-const http = require('node:http');
-const answers = JSON.parse(process.env.BENCH_BARE_ANSWERS);
-const server = http.createServer((req, res) => {
-  const a = answers[req.url];
-  if (!a) { res.writeHead(404).end(); return; }
-  res.writeHead(200, { ...a.headers, 'content-length': Buffer.byteLength(a.body) });
-  res.end(a.body);
-});
-server.keepAliveTimeout = 30000;
-server.listen(0, '127.0.0.1', 2048, () => process.stdout.write(server.address().port + '\\n'));
-process.stdin.on('end', () => process.exit(0));
-process.stdin.on('error', () => process.exit(0));
-process.stdin.resume();
-`;
-  const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, BENCH_BARE_ANSWERS: JSON.stringify(answers) }, stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('bare server did not start')), 15_000);
-    child.stdout?.once('data', (b: Buffer) => {
-      clearTimeout(timer);
-      resolve(Number(b.toString().trim()));
-    });
-    child.once('exit', () => reject(new Error('bare server exited')));
-  });
-  return { port, child, stop: () => void child.kill('SIGKILL') };
-}
 
 const PER_CONNECTION = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
 

@@ -15,7 +15,6 @@
 //  - launch to running of a task (POST /api/tasks → GET /api/tasks/:id says
 //    running), against creating the same Pod straight on the stand-in.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HealthResponse, TaskRecord, ValidateResponse } from '../shared/api.ts';
@@ -24,7 +23,7 @@ import type { HealthSnapshot } from '../shared/snapshot.ts';
 import { freePort, kindtray, serve, tempHome, type Served } from '../e2e/helpers/serve.ts';
 import type { Cluster } from '../e2e/testbed/index.ts';
 import { ms, stats, writeResult, type Stats, type Summary } from './lib.ts';
-import { descendantsOf, fmtInt, followSnapshots, http, keepAlive, load, procCpuMs, loadAverage, log, onCleanup, poll, round, sample, sleep, withTestbed, type HttpAnswer, type LoadResult } from './harness.ts';
+import { bareServer, descendantsOf, fmtInt, followSnapshots, http, keepAlive, load, procCpuMs, loadAverage, log, onCleanup, poll, round, sample, sleep, withTestbed, type HttpAnswer, type LoadResult } from './harness.ts';
 
 const LOAD_SECONDS = Number(process.env.BENCH_SERVER_LOAD_SECONDS ?? 5);
 const CONNECTIONS = 50;
@@ -39,34 +38,6 @@ const STALE_EPISODES = Number(process.env.BENCH_SERVER_STALE_EPISODES ?? 1);
 
 const taskYaml = (context: string, run = 'echo hi; sleep 30') => `resources:\n  infra: k8s/${context}\n  ports: [8080]\nrun: ${run}\n`;
 
-/** A bare node:http server in its own process, answering each path with the given bytes and headers. */
-async function bareServer(answers: Record<string, { headers: Record<string, string>; body: string }>): Promise<{ port: number; child: ChildProcess; stop: () => void }> {
-  const script = `
-const http = require('node:http');
-const answers = JSON.parse(process.env.BENCH_BARE_ANSWERS);
-const server = http.createServer((req, res) => {
-  const a = answers[req.url];
-  if (!a) { res.writeHead(404).end(); return; }
-  res.writeHead(200, { ...a.headers, 'content-length': Buffer.byteLength(a.body) });
-  res.end(a.body);
-});
-server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
-// Gone with the benchmark: its end of stdin closes when the benchmark exits, however it exits.
-process.stdin.on('end', () => process.exit(0));
-process.stdin.on('error', () => process.exit(0));
-process.stdin.resume();
-`;
-  const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, BENCH_BARE_ANSWERS: JSON.stringify(answers) }, stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('bare server did not start')), 15_000);
-    child.stdout?.once('data', (b: Buffer) => {
-      clearTimeout(timer);
-      resolve(Number(b.toString().trim()));
-    });
-    child.once('exit', () => reject(new Error('bare server exited')));
-  });
-  return { port, child, stop: () => void child.kill('SIGKILL') };
-}
 
 const HOP_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
 
