@@ -14,8 +14,9 @@ import { useTestbed, type Cluster } from './testbed/index.ts';
 
 const tb = useTestbed({ privateDockerd: true });
 
-const TASK = `name: web-demo
+const taskFor = (context: string) => `name: web-demo
 resources:
+  infra: k8s/${context}
   ports: [8080]
 run: mkdir -p /tmp/www && echo hello-from-kindtray > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www
 `;
@@ -81,7 +82,7 @@ describe('the SkyPilot #5300 scenario, end to end', () => {
   const mine = (s: HealthSnapshot) => s.clusters.find((c) => c.name === cluster.name);
   const launch = () => call<{ task?: TaskRecord; error?: string; field?: string; errors?: { path: string; message: string; fix?: { id: string } }[] }>(
     `${server.url}/api/tasks`,
-    { method: 'POST', token: server.token, body: TASK, timeoutMs: 20_000 },
+    { method: 'POST', token: server.token, body: taskFor(cluster.context), timeoutMs: 20_000 },
   );
 
   it('with Docker stopped, launching a task with ports fails fast on `resources`, naming Docker and offering Start Docker; health stays fast', async () => {
@@ -153,7 +154,7 @@ describe('the SkyPilot #5300 scenario, end to end', () => {
     expect(kept.body).toContain('ran-when-ready');
 
     const r = await launch();
-    expect(r.status).toBe(201);
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
     const id = r.body.task?.id ?? '';
     const running = await waitFor('task running', 30_000, async () => {
       const t = (await call<{ task: TaskRecord }>(`${server.url}/api/tasks/${id}`, { token: server.token })).body.task;
@@ -179,10 +180,10 @@ describe('the SkyPilot #5300 scenario, end to end', () => {
     const r = await call<{ task: TaskRecord }>(`${server.url}/api/tasks`, {
       method: 'POST',
       token: server.token,
-      body: 'name: long-one\nrun: echo started; sleep 300\n',
+      body: `name: long-one\nresources:\n  infra: k8s/${cluster.context}\nrun: echo started; sleep 300\n`,
       timeoutMs: 20_000,
     });
-    expect(r.status).toBe(201);
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
     const id = r.body.task.id;
     await waitFor('task running', 30_000, async () => {
       const t = (await call<{ task: TaskRecord }>(`${server.url}/api/tasks/${id}`, { token: server.token })).body.task;

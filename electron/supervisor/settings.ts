@@ -13,15 +13,15 @@ export const SettingsSchema = z
     dockerStartCommand: z.string().default(''),
     watchdog: z
       .object({
-        intervalMs: z.number().int().min(100).max(60_000).default(750),
+        intervalMs: z.number().int().min(100).max(60_000).default(1_000),
         /** A ping slower than this marks the worker `slow`. */
-        slowMs: z.number().int().min(10).max(60_000).default(300),
+        slowMs: z.number().int().min(10).max(60_000).default(500),
         /** Consecutive missed pings that mark the worker `hung` and, with autoRestart, restart it. */
         missesBeforeRestart: z.number().int().min(1).max(100).default(3),
         autoRestart: z.boolean().default(true),
       })
       .strict()
-      .default({ intervalMs: 750, slowMs: 300, missesBeforeRestart: 3, autoRestart: true }),
+      .default({ intervalMs: 1_000, slowMs: 500, missesBeforeRestart: 3, autoRestart: true }),
     probe: z
       .object({
         intervalMs: z.number().int().min(500).max(600_000).default(INTERVALS.kubeProbe),
