@@ -66,16 +66,16 @@ export function serveDashboard(req: IncomingMessage, res: ServerResponse, url: U
     res.end();
     return;
   }
-  if (!existsSync(join(root, 'index.html'))) {
-    page(res, 503, 'Kindtray', '<p>The dashboard is not built. Run <code>npm run build</code>, then reload.</p><p>The API answers at <code>/api/status</code>.</p>');
-    return;
-  }
   let decoded: string;
   try {
     decoded = decodeURIComponent(url.pathname);
   } catch {
     // Needs no token and any web page can send it (an <img>): thrown, it would end the process that holds the port.
     page(res, 400, 'Bad request', '<p>The address has a malformed %-escape.</p>');
+    return;
+  }
+  if (!existsSync(join(root, 'index.html'))) {
+    page(res, 503, 'Kindtray', '<p>The dashboard is not built. Run <code>npm run build:renderer</code>, then reload.</p><p>The API answers at <code>/api/status</code>.</p>');
     return;
   }
   let path = normalize(join(root, decoded));
