@@ -144,12 +144,15 @@ export class Monitor {
 
   private onDocker(o: DockerObservation): void {
     const before = new Map(this.clusters.map((c) => [c.context, c.apiEndpoint]));
+    const wasRunning = this.dockerObs.health.state === 'running';
     this.dockerObs = o;
     this.clusters = o.health.state === 'running' ? kindClusters(o.containers) : this.clusters.map((c) => ({ ...c }));
     this.publish();
     // A cluster that came up, or whose API moved, is probed at once rather than at its next turn.
+    // So is every cluster when the engine answers again: probes stopped while it did not.
+    const back = !wasRunning && o.health.state === 'running';
     for (const c of this.clusters) {
-      if (c.apiEndpoint && before.get(c.context) !== c.apiEndpoint) void this.probe(c.context, true);
+      if (c.apiEndpoint && (back || before.get(c.context) !== c.apiEndpoint)) void this.probe(c.context, true);
     }
   }
 
