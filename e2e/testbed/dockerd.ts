@@ -481,13 +481,16 @@ function which(cmd: string): boolean {
 
 let toolsChecked = false;
 
-/** dockerd, busybox, openssl, tar: installs the Debian packages that are missing (as root), saying so on stderr. */
+/** dockerd, busybox, openssl, kubectl, chromium: installs the Debian packages that are missing (as root), saying so on stderr. */
 export async function ensureTools(): Promise<void> {
   if (toolsChecked) return;
   const packages: string[] = [];
   if (!which('dockerd')) packages.push('docker.io');
   if (!existsSync('/bin/busybox')) packages.push('busybox-static');
   if (!which('openssl')) packages.push('openssl');
+  // kubectl checks that the stand-in satisfies a real client; Chromium runs the dashboard specs.
+  if (!which('kubectl')) packages.push('kubernetes-client');
+  if (!which('chromium')) packages.push('chromium');
   if (packages.length) {
     if (process.getuid?.() !== 0) throw new Error(`the testbed needs ${packages.join(', ')} (apt-get install -y ${packages.join(' ')}, as root)`);
     console.error(`testbed: installing ${packages.join(' ')} with apt-get`);
