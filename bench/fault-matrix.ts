@@ -1,7 +1,8 @@
 // `npm run faults`: the design's fault table, row by row, against a private
 // dockerd with KinD-like clusters and `kindtray serve` as a real process, with
-// Kindtray's default settings (probe every 5 s with a 2 s deadline, watchdog
-// every 750 ms, restart after 3 misses). Each row injects its fault, times how
+// Kindtray's default settings (electron/supervisor/settings.ts: the probe every
+// 5 s with a 2 s deadline, the watchdog's beat and misses; the results record
+// them). Each row injects its fault, times how
 // long until the snapshot shows the right problem and fix, runs the fix as a
 // user would (through /control/fixes/:id, or the CLI for a stale server), and
 // times how long until all is healthy again. The rows are bench/faults/rows.ts

@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import type { HealthResponse, TaskRecord } from '../../shared/api.ts';
 import type { HealthSnapshot, Problem } from '../../shared/snapshot.ts';
+import { defaultSettings } from '../../electron/supervisor/index.ts';
 import { call, kindtray, serve, tempHome, writeSettings, freePort, type Served } from '../../e2e/helpers/serve.ts';
 import {
   editKubeconfig,
@@ -43,11 +44,11 @@ export interface StageSettings {
   watchdog: { intervalMs: number; slowMs: number; missesBeforeRestart: number; autoRestart: boolean };
 }
 
-/** Kindtray's defaults (electron/supervisor/settings.ts), but for the Docker start command, which the testbed gives. */
-export const DEFAULT_SETTINGS: Omit<StageSettings, 'dockerStartCommand'> = {
-  probe: { intervalMs: 5_000, deadlineMs: 2_000 },
-  watchdog: { intervalMs: 750, slowMs: 300, missesBeforeRestart: 3, autoRestart: true },
-};
+/** Kindtray's own defaults (electron/supervisor/settings.ts), but for the Docker start command, which the testbed gives. */
+export const DEFAULT_SETTINGS: Omit<StageSettings, 'dockerStartCommand'> = (() => {
+  const d = defaultSettings();
+  return { probe: { ...d.probe }, watchdog: { ...d.watchdog } };
+})();
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 export const now = (): number => performance.now();
