@@ -58,7 +58,9 @@ function summaryOf(r: RowResult): Summary {
   const findings = once(r.findings, n);
   return {
     metric: r.fault,
-    value: untag(`noticed in ${noticed} (${what}); ran ${fixes}; ${recovered}`),
+    value: untag(
+      `${r.atStart ? `at start: ${r.atStart.shownInFirstStatus ? 'shown' : 'NOT shown'} in the first status (serve up in ${ms(r.atStart.serveMs)}); taken away while running: ` : ''}noticed in ${noticed} (${what}); ran ${fixes}; ${recovered}`,
+    ),
     reference: untag(
       `design: ${r.bound}; ${r.ok ? 'met' : `NOT MET: ${violations.join('; ')}`}${findings.length ? `; not handled well: ${findings.join('; ')}` : ''}`,
     ),

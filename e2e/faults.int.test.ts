@@ -36,7 +36,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const r of results) {
-    log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.fault}: noticed ${r.noticedMs ?? '-'} ms (bound ${r.bound}), ${r.problemId ?? '-'} [${r.fixOffered ?? '-'}], recovered ${r.recoveredMs ?? '-'} ms${r.findings.length ? `; findings: ${r.findings.join('; ')}` : ''}`);
+    // "short" marks a row that missed the design's own bound or check (the bench records it as not met); CI asserts the limits above.
+    log(`${r.ok ? 'met  ' : 'short'} ${r.fault}: noticed ${r.noticedMs ?? '-'} ms (bound ${r.bound}), ${r.problemId ?? '-'} [${r.fixOffered ?? '-'}], recovered ${r.recoveredMs ?? '-'} ms${r.findings.length ? `; findings: ${r.findings.join('; ')}` : ''}`);
   }
   await disposeStage(stage);
 }, 120_000);
@@ -51,6 +52,10 @@ describe('the fault table, row by row', () => {
       if (!stage) throw new Error('no stage');
       const r = await runRow(def, stage, { mode: 'ci' });
       results.push(r);
+      if (!r.reproducible) {
+        log(`${def.fault}: not reproducible here: ${r.notReproducible ?? ''}`);
+        return;
+      }
       const limit = def.limitMs(stage.settings);
       const bound = def.bound(stage.settings).ms;
       // Never tighter than the design promises.

@@ -7,12 +7,14 @@
 //
 // Everything here talks to 127.0.0.1 only, and every wait is bounded.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chownSync, copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import type { HealthResponse, TaskRecord } from '../../shared/api.ts';
 import type { HealthSnapshot, Problem } from '../../shared/snapshot.ts';
 import { defaultSettings } from '../../electron/supervisor/index.ts';
-import { call, kindtray, serve, tempHome, writeSettings, freePort, type Served } from '../../e2e/helpers/serve.ts';
+import { BIN, call, kindtray, readToken, serve, tempHome, writeSettings, freePort, type Served } from '../../e2e/helpers/serve.ts';
 import {
   editKubeconfig,
   readKubeconfig,
@@ -286,6 +288,51 @@ export async function startKindtray(bed: FaultBed, settings: StageSettings, opts
   const env = bed.env({ KINDTRAY_HOME: home, KINDTRAY_TASK_IMAGE: bed.image });
   const served = await serve(env, { port: opts.port ?? (await freePort()), timeoutMs: 60_000 });
   return new Kindtray({ home, env, port: served.port, token: served.token, pid: served.pid, served });
+}
+
+/** The unprivileged user the stage runs Kindtray as, to meet a Docker socket it may not open (nobody). */
+export const UNPRIVILEGED = { uid: 65534, gid: 65534 };
+
+/**
+ * Starts `kindtray serve` as an unprivileged user (root drops to `uid`/`gid`,
+ * with no supplementary groups): its own KINDTRAY_HOME, HOME and a copy of the
+ * stage's kubeconfig, all owned by that user. Resolves when it listens.
+ */
+export async function startKindtrayAs(bed: FaultBed, settings: StageSettings, user = UNPRIVILEGED): Promise<Kindtray> {
+  const home = tempHome('kt-faults-user-');
+  writeSettings(home, settings);
+  const kubeconfig = join(home, 'kubeconfig');
+  copyFileSync(bed.kubeconfigPath, kubeconfig);
+  for (const f of [home, join(home, 'settings.json'), kubeconfig]) chownSync(f, user.uid, user.gid);
+  const env = bed.env({ KINDTRAY_HOME: home, HOME: home, KUBECONFIG: kubeconfig, KINDTRAY_TASK_IMAGE: bed.image });
+  const port = await freePort();
+  const child = spawn(process.execPath, [BIN, 'serve', '--json', '--port', String(port)], { env, uid: user.uid, gid: user.gid, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+  const info = await new Promise<{ port: number; pid: number }>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`kindtray serve (uid ${user.uid}) did not start in time; stderr:\n${err}`));
+    }, 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`kindtray serve (uid ${user.uid}) exited (${code}); stderr:\n${err}`));
+    });
+    child.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (!out.includes('\n')) return;
+      clearTimeout(timer);
+      resolve(JSON.parse(out.split('\n')[0] ?? '{}') as { port: number; pid: number });
+    });
+  });
+  const k = new Kindtray({ home, env, port: info.port, token: readToken(home), pid: info.pid });
+  const stop = k.stop.bind(k);
+  k.stop = async () => {
+    await stop();
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  return k;
 }
 
 /** A handle on the server server.json names (one the CLI started in the background). */
