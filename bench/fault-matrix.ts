@@ -5,7 +5,7 @@
 // them). Each row injects its fault, times how
 // long until the snapshot shows the right problem and fix, runs the fix as a
 // user would (through /control/fixes/:id, or the CLI for a stale server), and
-// times how long until all is healthy again. The rows are bench/faults/rows.ts
+// times how long until all is healthy again. The rows are e2e/faults/rows.ts
 // (the CI test e2e/faults.int.test.ts runs the same ones). Writes
 // bench/results/faults.json and the README's rows.
 //
@@ -17,8 +17,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ms, RESULTS_DIR, updateReadme, writeResult, type Summary } from './lib.ts';
 import { loadAverage, log, onCleanup, runCleanups, withTestbed } from './harness.ts';
-import { ROWS, runRowRepeated, type RowResult } from './faults/rows.ts';
-import { disposeStage, setupStage, type Stage } from './faults/stage.ts';
+import { ROWS, runRowRepeated, type RowResult } from '../e2e/faults/rows.ts';
+import { disposeStage, setupStage, type Stage } from '../e2e/faults/stage.ts';
 
 const only = (process.env.FAULTS_ONLY ?? '').split(',').filter(Boolean);
 const runs = Math.max(1, Number(process.env.FAULTS_RUNS ?? 3) || 3);

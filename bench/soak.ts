@@ -1,4 +1,4 @@
-// `npm run soak`: the chaos soak (bench/faults/soak.ts) on a private testbed
+// `npm run soak`: the chaos soak (e2e/faults/soak.ts) on a private testbed
 // with Kindtray's default settings, for SOAK_SECONDS (default 600) with the
 // seed SOAK_SEED (default: random, printed), every fault kind of the soak
 // (SOAK_EXCLUDE=kind,kind leaves some out). Writes bench/results/soak.json and
@@ -6,7 +6,7 @@
 
 import { ms, updateReadme, writeResult, type Summary } from './lib.ts';
 import { fmtInt, loadAverage, log, runCleanups, withTestbed } from './harness.ts';
-import { runSoak, type SoakReport } from './faults/soak.ts';
+import { runSoak, type SoakReport } from '../e2e/faults/soak.ts';
 
 const seconds = Math.max(10, Number(process.env.SOAK_SECONDS ?? 600) || 600);
 const seed = Number(process.env.SOAK_SEED ?? Math.floor(Math.random() * 2 ** 31));

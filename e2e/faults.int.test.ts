@@ -1,5 +1,5 @@
 // The design's fault table as a CI test: the same rows as `npm run faults`
-// (bench/faults/rows.ts), against a private dockerd of this file's own with
+// (e2e/faults/rows.ts), against a private dockerd of this file's own with
 // three KinD-like clusters and `kindtray serve` as a real process. Each row
 // asserts that the right problem and fix appear within the table's bound (plus
 // room for a loaded 2-core machine, never tighter than the bound), and that the
@@ -9,8 +9,8 @@
 // 1 s + the 2 s deadline; the bench runs the defaults.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROWS, runRow, type RowResult } from '../bench/faults/rows.ts';
-import { disposeStage, setupStage, type FaultBed, type Stage } from '../bench/faults/stage.ts';
+import { ROWS, runRow, type RowResult } from './faults/rows.ts';
+import { disposeStage, setupStage, type FaultBed, type Stage } from './faults/stage.ts';
 import { useTestbed } from './testbed/index.ts';
 
 const tb = useTestbed({ privateDockerd: true });

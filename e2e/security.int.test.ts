@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthResponse } from '../shared/api.ts';
-import { CONTENT_SECURITY_POLICY } from '../electron/supervisor/static.ts';
+import { CONTENT_SECURITY_POLICY } from '../shared/csp.ts';
 import { freePort, serve, tempHome, type Served } from './helpers/serve.ts';
 
 // ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-// The chaos soak's short form (bench/faults/soak.ts; `npm run soak` is the
+// The chaos soak's short form (e2e/faults/soak.ts; `npm run soak` is the
 // long one): about a minute of random faults — dockerd stop/start, node
 // containers stop/start, API hang/slow/answering again, the API worker
 // frozen, kubeconfig edits — while tasks are launched and cancelled, on a
@@ -11,8 +11,8 @@
 // changes the length.
 
 import { expect, it } from 'vitest';
-import { runSoak } from '../bench/faults/soak.ts';
-import type { FaultBed } from '../bench/faults/stage.ts';
+import { runSoak } from './faults/soak.ts';
+import type { FaultBed } from './faults/stage.ts';
 import { useTestbed } from './testbed/index.ts';
 
 const tb = useTestbed({ privateDockerd: true });

@@ -14,9 +14,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { _electron as electron, expect, test, type ElectronApplication, type Page } from '@playwright/test';
-import type { KindtrayTestHooks } from '../../electron/app/app-main.ts';
+import type { KindtrayTestHooks } from '../../electron/app/testing/test-main.ts';
 import { buildApp } from '../../electron/app/scripts/build.ts';
-import { MAIN_JS, displayAvailable, findElectronBinary } from '../../electron/app/scripts/paths.ts';
+import { MAIN_JS, TEST_MAIN_JS, displayAvailable, findElectronBinary } from '../../electron/app/scripts/paths.ts';
 
 const binary = findElectronBinary();
 const SKIP_REASON = !binary.found
@@ -51,7 +51,6 @@ async function newHome(): Promise<Home> {
   const env = {
     ...process.env,
     KINDTRAY_HOME: dir,
-    KINDTRAY_E2E_HOOKS: '1',
     // Docker "stopped": a socket that does not exist, so the tray has a fix to offer.
     DOCKER_HOST: `unix://${join(dir, 'no-docker.sock')}`,
     KUBECONFIG: join(dir, 'kubeconfig'),
@@ -60,7 +59,7 @@ async function newHome(): Promise<Home> {
 }
 
 async function launch(home: Home, args: string[] = ['--hidden']): Promise<ElectronApplication> {
-  return electron.launch({ executablePath: binary.path, args: [...CHROMIUM_FLAGS, MAIN_JS, ...args], env: home.env as Record<string, string>, timeout: 60_000 });
+  return electron.launch({ executablePath: binary.path, args: [...CHROMIUM_FLAGS, TEST_MAIN_JS, ...args], env: home.env as Record<string, string>, timeout: 60_000 });
 }
 
 /** Waits until the app has started its supervisor and exposed the test hooks. */
@@ -81,7 +80,7 @@ async function openWindow(app: ElectronApplication): Promise<Page> {
 
 test.beforeAll(() => {
   // The specs run the compiled app; build it when it is missing or older than the sources.
-  if (!existsSync(MAIN_JS) || process.env.KINDTRAY_E2E_REBUILD === '1') expect(buildApp()).toBe(true);
+  if (!existsSync(TEST_MAIN_JS) || process.env.KINDTRAY_E2E_REBUILD === '1') expect(buildApp()).toBe(true);
 });
 
 let home: Home;

@@ -1,11 +1,19 @@
-// The testbed's own facts, each in one place. The KinD facts (labels, API
-// port, context names) come from shared/constants.ts, which Kindtray itself
-// reads, so the testbed and the app cannot drift apart on them.
+// The testbed's own facts, each in one place. The testbed stands for the
+// outside world, so it spells kind's facts (labels, API port, context names)
+// itself, as kind's own source does (pkg/cluster/constants, the kubeconfig
+// writer), instead of importing Kindtray's constants: a wrong constant shared
+// by both sides could never fail a test.
 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export { KIND_API_CONTAINER_PORT, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, kindContextName } from '../../shared/constants.ts';
+/** kind labels each node container with its cluster's name and the node's role. */
+export const KIND_CLUSTER_LABEL = 'io.x-k8s.kind.cluster';
+export const KIND_ROLE_LABEL = 'io.x-k8s.kind.role';
+/** The API server listens on 6443 inside the control-plane container. */
+export const KIND_API_CONTAINER_PORT = 6443;
+/** kind writes its kubeconfig context, cluster and user as `kind-NAME`. */
+export const kindContextName = (cluster: string): string => `kind-${cluster}`;
 
 /** Where testbeds live: one folder `tb-ID` each. Override with KINDTRAY_TESTBED_ROOT. */
 export const defaultTestbedRoot = (): string => process.env.KINDTRAY_TESTBED_ROOT ?? join(tmpdir(), 'kindtray-testbed');

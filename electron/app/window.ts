@@ -24,6 +24,7 @@ import {
   type WebContents,
 } from 'electron';
 import { DASHBOARD_PAGES, isAllowedExternalUrl, type DashboardPage, type EventChannel, type IpcEventMap } from '../../shared/ipc.ts';
+import { WINDOW_CSP } from '../../shared/csp.ts';
 
 /** The window's session: in memory only (no `persist:`), used by nothing else. */
 export const WINDOW_PARTITION = 'kindtray-dashboard';
@@ -31,20 +32,7 @@ export const WINDOW_PARTITION = 'kindtray-dashboard';
 /** The preload, compiled beside the compiled main (preload.cts → preload.cjs). */
 export const PRELOAD_PATH = fileURLToPath(new URL('./preload.cjs', import.meta.url));
 
-/** The window's own policy, as strict as the dashboard allows (it needs inline styles). */
-export const WINDOW_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
+export { WINDOW_CSP };
 
 /**
  * Clipboard writes stay allowed for the dashboard's own page: "copy

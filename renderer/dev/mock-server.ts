@@ -17,7 +17,7 @@ import { withProblems, type SnapshotInput } from '../../shared/problems.ts';
 import { dockerStoppedInput, healthyInput, kindCluster, kubeContext } from '../../shared/snapshot-fixtures.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 import { validateTask } from '../../shared/task/index.ts';
-import { CONTENT_SECURITY_POLICY } from '../../electron/supervisor/static.ts';
+import { CONTENT_SECURITY_POLICY } from '../../shared/csp.ts';
 
 export const SCENARIOS = ['healthy', 'docker-stopped', 'cluster-stopped', 'stale-context', 'worker-hung', 'no-clusters', 'restarting'] as const;
 export type Scenario = (typeof SCENARIOS)[number];

@@ -26,6 +26,7 @@ const MUST_NOT_SHIP: { what: string; test: (path: string) => boolean }[] = [
   { what: 'tests', test: (p) => /\.(test|int\.test|spec)\.(c|m)?[jt]s$/.test(p) && !p.startsWith('/node_modules/') },
   { what: 'e2e and benchmarks', test: (p) => /^\/(e2e|bench|test-results|playwright-report)\//.test(p) },
   { what: 'the renderer sources', test: (p) => p.startsWith('/renderer/') },
+  { what: 'the specs\' entry and test doubles', test: (p) => p.startsWith('/dist/electron/app/testing/') },
 ];
 
 /** An Electron folder as electron-builder expects one for Linux: the executable and the files beside it. */

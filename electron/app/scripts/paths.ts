@@ -10,22 +10,34 @@ export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const DIST = join(ROOT, 'dist');
 /** The compiled main process: package.json "main" in a packaged build. */
 export const MAIN_JS = join(DIST, 'electron', 'app', 'main.js');
+/** The same app with a handle for its specs (testing/test-main.ts); never packaged. */
+export const TEST_MAIN_JS = join(DIST, 'electron', 'app', 'testing', 'test-main.js');
 export const PRELOAD_CJS = join(DIST, 'electron', 'app', 'preload.cjs');
 export const RENDERER_DIST = join(ROOT, 'renderer', 'dist');
 /** Where the supervisor looks for the dashboard, relative to its compiled self (dist/electron/supervisor → dist/renderer/dist). */
 export const DIST_RENDERER = join(DIST, 'renderer', 'dist');
 export const BUILD_RESOURCES = join(ROOT, 'build');
 
-/** Files an unpacked app must contain, relative to the app root (app.asar's top). */
-export const APP_NEEDS = [
+/**
+ * Files an unpacked app must contain, relative to the app root (app.asar's top):
+ * every entry point tsconfig.build.json compiles (the main process, the preload
+ * and each child process), compiled, and the dashboard. Read from that file so
+ * that a new child process cannot be forgotten here. The specs' own entry
+ * (electron/app/testing/) is built too but never shipped.
+ */
+function buildEntryPoints(): string[] {
+  // The file is JSON with whole-line // comments, as tsc allows.
+  const text = readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8').replace(/^\s*\/\/.*$/gm, '');
+  return (JSON.parse(text) as { files: string[] }).files;
+}
+
+export const APP_NEEDS: readonly string[] = [
   'package.json',
-  'dist/electron/app/main.js',
-  'dist/electron/app/preload.cjs',
-  'dist/electron/server/worker-main.js',
-  'dist/electron/server/kube-ops-child.js',
-  'dist/electron/monitor/kube-probe-child.js',
+  ...buildEntryPoints()
+    .filter((f) => !f.startsWith('electron/app/testing/'))
+    .map((f) => `dist/${f.replace(/\.cts$/, '.cjs').replace(/\.ts$/, '.js')}`),
   'dist/renderer/dist/index.html',
-] as const;
+];
 
 export interface ElectronBinary {
   found: boolean;

@@ -1,4 +1,5 @@
-// Runs the compiled main process (dist/electron/app/main.js, from
+// Runs the compiled app (dist/electron/app/testing/test-main.js: main.js plus a
+// handle for the checks below; from
 // `npm run build:app`) under plain Node, with a stand-in `electron` that
 // records instead of drawing but really forks the utility processes. Where no
 // Electron binary exists this is the closest thing to starting the app: the
@@ -14,9 +15,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { KindtrayTestHooks } from '../app-main.ts';
+import type { KindtrayTestHooks } from '../testing/test-main.ts';
 import type { electron as Recorder } from '../testing/electron-double.ts';
-import { MAIN_JS } from './paths.ts';
+import { APP_NEEDS, TEST_MAIN_JS } from './paths.ts';
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -37,14 +38,14 @@ async function until<T>(what: string, probe: () => T | undefined, ms = 30_000): 
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(MAIN_JS)) throw new Error(`smoke: ${MAIN_JS} is missing: run npm run build:app first`);
+  if (!existsSync(TEST_MAIN_JS)) throw new Error(`smoke: ${TEST_MAIN_JS} is missing: run npm run build:app first`);
   register(new URL('../testing/electron-loader-hooks.ts', import.meta.url));
   const home = mkdtempSync(join(tmpdir(), 'kindtray-smoke-'));
   try {
     writeFileSync(join(home, 'settings.json'), JSON.stringify({ port: await freePort(), notifications: false }));
-    Object.assign(process.env, { KINDTRAY_HOME: home, KINDTRAY_E2E_HOOKS: '1', DOCKER_HOST: `unix://${join(home, 'no-docker.sock')}`, KUBECONFIG: join(home, 'kubeconfig') });
+    Object.assign(process.env, { KINDTRAY_HOME: home, DOCKER_HOST: `unix://${join(home, 'no-docker.sock')}`, KUBECONFIG: join(home, 'kubeconfig') });
     process.argv.push('--hidden');
-    await import(pathToFileURL(MAIN_JS).href);
+    await import(pathToFileURL(TEST_MAIN_JS).href);
     const g = globalThis as { kindtrayTestHooks?: KindtrayTestHooks; kindtrayElectronRecorder?: typeof Recorder };
     const hooks = await until('the app starting', () => g.kindtrayTestHooks);
     const rec = g.kindtrayElectronRecorder!;
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
     rec.app.quit();
     await until('quitting', () => rec.called('app.quit:proceeded').length > 0 || undefined);
     const checks: [string, boolean][] = [
-      [`worker and probe forked from dist (${forks.join(', ')})`, forks.includes('dist/electron/server/worker-main.js') && forks.includes('dist/electron/monitor/kube-probe-child.js')],
+      [`worker and Kubernetes child forked from dist, each an entry point the package ships (${forks.join(', ')})`, forks.includes('dist/electron/server/worker-main.js') && forks.length >= 2 && forks.every((f) => APP_NEEDS.includes(f))],
       [`worker healthy (${health.status}, ${health.worker.state})`, health.worker.state === 'healthy'],
       [`dashboard served (${page.status})`, page.status === 200],
       [`tray menu (${labels.filter(Boolean).join(' / ')})`, labels.includes('Start Docker') && labels.includes('Quit')],

@@ -35,7 +35,7 @@ import type { TaskRecord } from '../../shared/api.ts';
 import { isFinalTaskState } from '../../shared/api.ts';
 import { DEADLINES, INTERVALS, TASK_LABEL } from '../../shared/constants.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
-import { setContextServer, setContextServerPort, setCurrentContext, type Cluster } from '../../e2e/testbed/index.ts';
+import { setContextServer, setContextServerPort, setCurrentContext, type Cluster } from '../testbed/index.ts';
 import { margin } from './rows.ts';
 import {
   descendants,

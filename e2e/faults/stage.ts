@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { HealthResponse, TaskRecord } from '../../shared/api.ts';
 import type { HealthSnapshot, Problem } from '../../shared/snapshot.ts';
 import { defaultSettings } from '../../electron/supervisor/index.ts';
-import { BIN, call, kindtray, readToken, serve, tempHome, writeSettings, freePort, type Served } from '../../e2e/helpers/serve.ts';
+import { BIN, call, kindtray, readToken, serve, tempHome, writeSettings, freePort, type Served } from '../helpers/serve.ts';
 import {
   editKubeconfig,
   readKubeconfig,
@@ -24,7 +24,7 @@ import {
   type CreateClusterOptions,
   type Dockerd,
   type Kubeconfig,
-} from '../../e2e/testbed/index.ts';
+} from '../testbed/index.ts';
 
 // ---------------------------------------------------------------------------
 // What the stage needs of a testbed (bench/harness.ts's BenchTestbed and the

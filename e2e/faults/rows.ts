@@ -18,8 +18,8 @@ import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEADLINES } from '../../shared/constants.ts';
 import type { HealthSnapshot, Problem } from '../../shared/snapshot.ts';
-import { freePort, kindtray } from '../../e2e/helpers/serve.ts';
-import { setContextUser, setCurrentContext } from '../../e2e/testbed/index.ts';
+import { freePort, kindtray } from '../helpers/serve.ts';
+import { setContextUser, setCurrentContext } from '../testbed/index.ts';
 import {
   actionableRoots,
   attachKindtray,
