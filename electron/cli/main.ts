@@ -1,9 +1,13 @@
 // The `kindtray` command line: parses arguments, runs one command, returns the
 // exit code of the design's contract (0 ok, 1 not ok / invalid, 2 usage, 3 no server).
 
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { EXIT, UsageError, type CommandContext } from './context.ts';
 import { isDeadlineError } from '../../shared/deadline.ts';
+
+// Not `import { parseArgs } from 'node:util'`: an ES import of a built-in builds its whole
+// facade (see server-link.ts); every command pays for this file.
+const { parseArgs } = process.getBuiltinModule('node:util');
 
 // Each command loads its own modules when it runs: `kindtray --help` need not load Docker's client.
 const tasks = () => import('./tasks-cmd.ts');
@@ -46,7 +50,7 @@ const COMMANDS: Record<string, Command> = {
   },
   cancel: { summary: 'cancel a task (deletes its pod and service)', usage: 'kindtray cancel ID [--json]', options: { ...json }, run: async (ctx, p) => (await tasks()).cancelCommand(ctx, p) },
   fix: {
-    summary: 'run a fix by id (start-docker, start-cluster:NAME, repair-context:NAME, ...)',
+    summary: 'run a fix by id (start-docker, start-cluster:NAME, repair-context:CONTEXT, ...)',
     usage: 'kindtray fix ID [--json]',
     options: { ...json },
     run: async (ctx, p) => (await tasks()).fixCommand(ctx, p),

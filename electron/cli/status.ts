@@ -1,9 +1,10 @@
 // `kindtray status`: the snapshot, at a glance or as JSON. Works before any
-// server exists: it then looks once by itself, as `docker info` does.
+// server exists: it then looks once by itself, as `docker info` does. Asking a
+// running server loads only server-link.ts; the monitor is loaded for a look of our own.
 
 import { renderStatus, statusExitCode } from '../../shared/status-text.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
-import { apiRequest, serverInfo } from './client.ts';
+import { apiRequest, serverInfo } from './server-link.ts';
 import type { CommandContext } from './context.ts';
 
 /** One full look at Docker, KinD and kubeconfig, every part under its deadline. */
