@@ -20,7 +20,6 @@ import {
   kindtrayHome,
   kindtrayPaths,
   loadSettings,
-  moduleBeside,
   removeServerFile,
   saveSettings,
   stopProcess,
@@ -29,7 +28,7 @@ import {
   type StartedSupervisor,
   type SupervisorOptions,
 } from '../supervisor/index.ts';
-import { utilityChildLauncher, utilityProbeLauncher } from './children.ts';
+import { utilityLauncher } from './children.ts';
 import { IpcRefusal, registerIpc, type IpcHandlers } from './ipc.ts';
 import { HIDDEN_FLAG, loginItem as platformLoginItem, type LoginItem } from './login-item.ts';
 import { Notifier } from './notifications.ts';
@@ -86,9 +85,7 @@ export type AppOutcome = RunningApp | { kind: 'second-instance' } | { kind: 'not
 
 const defaultProber = (settings: Settings): KubeProber =>
   new KubeProber({
-    launch: utilityProbeLauncher(),
-    // The compiled child beside the compiled monitor (the monitor's own default names the .ts source).
-    childModule: moduleBeside(import.meta.url, '../monitor/kube-probe-child'),
+    launch: utilityLauncher,
     intervalMs: settings.probe.intervalMs,
     deadlineMs: settings.probe.deadlineMs,
   });
@@ -129,7 +126,7 @@ export async function runApp(deps: AppDeps = {}): Promise<AppOutcome> {
   const settings = loadSettings(paths.settings).settings;
   const prober = (deps.createProber ?? defaultProber)(settings);
   const supervisor = (deps.createSupervisor ?? defaultSupervisor)(
-    { env, launch: utilityChildLauncher(), log: (line) => process.stderr.write(`kindtray: ${line}\n`) },
+    { env, launch: utilityLauncher, log: (line) => process.stderr.write(`kindtray: ${line}\n`) },
     prober,
   );
 

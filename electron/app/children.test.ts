@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SERVICE_NAMES, utilityChildLauncher, utilityProbeLauncher } from './children.ts';
+import { DEFAULT_SERVICE_NAME, utilityLauncher } from './children.ts';
 import { electron } from './testing/electron-double.ts';
 
 vi.mock('electron', async () => (await import('./testing/electron-double.ts')).electronModule);
@@ -7,19 +7,19 @@ vi.mock('electron', async () => (await import('./testing/electron-double.ts')).e
 beforeEach(() => electron.reset());
 afterEach(() => vi.restoreAllMocks());
 
-describe('the API worker as a utility process', () => {
+describe('a Kindtray child as a utility process', () => {
   it('forks the module with the given environment (a copy), a service name, and our stdio', () => {
     const env = { KINDTRAY_DB: '/tmp/k.db', PATH: '/bin' };
-    utilityChildLauncher()('/app/dist/electron/server/worker-main.js', env);
+    utilityLauncher('/app/dist/electron/server/worker-main.js', env, { name: 'Kindtray API worker' });
     const [p] = electron.utilityProcesses;
     expect(p!.modulePath).toBe('/app/dist/electron/server/worker-main.js');
     expect(p!.args).toEqual([]);
-    expect(p!.options).toEqual({ env, serviceName: SERVICE_NAMES.worker, stdio: 'inherit' });
+    expect(p!.options).toEqual({ env, serviceName: 'Kindtray API worker', stdio: 'inherit' });
     expect(p!.options.env).not.toBe(env);
   });
 
-  it('send is postMessage, messages and exits come back through the ChildLike listeners', () => {
-    const child = utilityChildLauncher()('/w.js', {});
+  it('send is postMessage, messages and exits come back through the ChildHandle listeners', () => {
+    const child = utilityLauncher('/w.js', {});
     const p = electron.utilityProcesses[0]!;
     const got: unknown[] = [];
     const exits: unknown[] = [];
@@ -41,7 +41,7 @@ describe('the API worker as a utility process', () => {
 
   it('kill() is SIGKILL by process id, since a hung worker would never act on SIGTERM', () => {
     const kill = vi.spyOn(process, 'kill').mockImplementation(() => true);
-    const child = utilityChildLauncher()('/w.js', {});
+    const child = utilityLauncher('/w.js', {});
     const p = electron.utilityProcesses[0]!;
     child.kill();
     expect(kill).toHaveBeenCalledWith(p.pid, 'SIGKILL');
@@ -53,29 +53,31 @@ describe('the API worker as a utility process', () => {
     vi.spyOn(process, 'kill').mockImplementation(() => {
       throw Object.assign(new Error('ESRCH'), { code: 'ESRCH' });
     });
-    const child = utilityChildLauncher()('/w.js', {});
+    const child = utilityLauncher('/w.js', {});
     child.kill('SIGKILL');
     expect(electron.utilityProcesses[0]!.killed).toBe(1);
   });
 });
 
-describe('the Kubernetes probe as a utility process', () => {
-  it('speaks the ProbeProcess shape: send, on(message|exit), kill', () => {
+describe('the Kubernetes child as a utility process', () => {
+  it('is named by its starter, or by default; kill ends it by pid', () => {
     const kill = vi.spyOn(process, 'kill').mockImplementation(() => true);
-    const proc = utilityProbeLauncher()('/app/dist/electron/monitor/kube-probe-child.js', { KINDTRAY_PROBE_CHILD: '1' });
-    const p = electron.utilityProcesses[0]!;
-    expect(p.options).toMatchObject({ serviceName: SERVICE_NAMES.probe, env: { KINDTRAY_PROBE_CHILD: '1' } });
+    const proc = utilityLauncher('/app/dist/electron/kube/kube-child.js', { KINDTRAY_KUBE_CHILD: '1' }, { name: 'Kindtray Kubernetes client' });
+    utilityLauncher('/x.js', {});
+    const [p, q] = electron.utilityProcesses;
+    expect(p!.options).toMatchObject({ serviceName: 'Kindtray Kubernetes client', env: { KINDTRAY_KUBE_CHILD: '1' } });
+    expect(q!.options).toMatchObject({ serviceName: DEFAULT_SERVICE_NAME });
     const messages: unknown[] = [];
     let exited = false;
-    proc.on('message', (m) => messages.push(m));
-    proc.on('exit', () => (exited = true));
-    proc.send({ type: 'probe', id: 7 } as never);
-    expect(p.posted).toEqual([{ type: 'probe', id: 7 }]);
-    p.emit('message', { type: 'ready', pid: p.pid });
+    proc.onMessage((m) => messages.push(m));
+    proc.onExit(() => (exited = true));
+    proc.send({ type: 'probe', id: 7 });
+    expect(p!.posted).toEqual([{ type: 'probe', id: 7 }]);
+    p!.emit('message', { type: 'ready', pid: p!.pid });
     proc.kill();
-    expect(kill).toHaveBeenCalledWith(p.pid, 'SIGKILL');
-    p.emit('exit', 9);
-    expect(messages).toEqual([{ type: 'ready', pid: p.pid }]);
+    expect(kill).toHaveBeenCalledWith(p!.pid, 'SIGKILL');
+    p!.emit('exit', 9);
+    expect(messages).toEqual([{ type: 'ready', pid: p!.pid }]);
     expect(exited).toBe(true);
   });
 });

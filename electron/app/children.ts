@@ -1,95 +1,52 @@
-// Kindtray's child processes as Electron utility processes: the API worker
-// (the supervisor's LaunchChild) and the Kubernetes probe (KubeProber's
-// launcher). Both sides already speak `process.parentPort` when it is there,
-// so these adapters only translate names: postMessage for send, the 'exit'
-// event, and a kill that is really a kill.
+// Kindtray's child processes as Electron utility processes: the one adapter
+// from utilityProcess to the process room's launcher type. The API worker and
+// the Kubernetes child already speak `process.parentPort` when it is there, so
+// this only translates names: postMessage for send, the 'exit' event, and a
+// kill that is really a kill.
 
-import { utilityProcess, type UtilityProcess } from 'electron';
-import type { KubeProber } from '../monitor/index.ts';
-import type { ChildLike, LaunchChild } from '../supervisor/index.ts';
+import { utilityProcess } from 'electron';
+import type { ChildLauncher } from '../process/index.ts';
 
-/** KubeProber's launcher option, as the monitor room declares it. */
-export type ProbeLauncher = NonNullable<NonNullable<ConstructorParameters<typeof KubeProber>[0]>['launch']>;
+/** What a child is called in Electron's process list when its starter names none. */
+export const DEFAULT_SERVICE_NAME = 'Kindtray child';
 
-/** What each child is called in Electron's process list and crash reports. */
-export const SERVICE_NAMES = {
-  worker: 'Kindtray API worker',
-  probe: 'Kindtray Kubernetes probe',
-} as const;
-
-interface Tracked {
-  proc: UtilityProcess;
-  exited: boolean;
-}
-
-function fork(modulePath: string, env: NodeJS.ProcessEnv, serviceName: string): Tracked {
+export const utilityLauncher: ChildLauncher = (modulePath, env, opts) => {
   // stdin is always 'ignore' for a utility process; its output goes where ours goes.
-  const proc = utilityProcess.fork(modulePath, [], { env: { ...env }, serviceName, stdio: 'inherit' });
-  const tracked: Tracked = { proc, exited: false };
+  const proc = utilityProcess.fork(modulePath, [], { env: { ...env }, serviceName: opts?.name ?? DEFAULT_SERVICE_NAME, stdio: 'inherit' });
+  let exited = false;
   proc.on('exit', () => {
-    tracked.exited = true;
+    exited = true;
   });
-  return tracked;
-}
-
-/**
- * Ends the child. utilityProcess.kill() sends SIGTERM, which a process whose
- * event loop is blocked may never act on (and a hung worker is exactly why we
- * kill it), so SIGKILL, the supervisor's default, goes through process.kill.
- */
-function end(t: Tracked, signal: NodeJS.Signals = 'SIGKILL'): void {
-  if (t.exited) return;
-  const pid = t.proc.pid;
-  if (signal === 'SIGTERM' || pid === undefined) {
-    t.proc.kill();
-    return;
-  }
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // Already gone: its 'exit' event says the rest.
-    t.proc.kill();
-  }
-}
-
-export function utilityChildLauncher(serviceName: string = SERVICE_NAMES.worker): LaunchChild {
-  return (modulePath, env): ChildLike => {
-    const t = fork(modulePath, env, serviceName);
-    return {
-      get pid() {
-        return t.proc.pid;
-      },
-      send: (message) => {
-        if (!t.exited) t.proc.postMessage(message);
-      },
-      onMessage: (listener) => {
-        t.proc.on('message', (message: unknown) => listener(message));
-      },
-      // A utility process reports its exit code only; a signal shows as a non-zero code.
-      onExit: (listener) => {
-        t.proc.on('exit', (code) => listener(code, null));
-      },
-      kill: (signal) => end(t, signal),
-    };
+  return {
+    get pid() {
+      return proc.pid;
+    },
+    send: (message) => {
+      if (!exited) proc.postMessage(message);
+    },
+    onMessage: (listener) => {
+      proc.on('message', (message: unknown) => listener(message));
+    },
+    // A utility process reports its exit code only; a signal shows as a non-zero code.
+    onExit: (listener) => {
+      proc.on('exit', (code) => listener(code, null));
+    },
+    // utilityProcess.kill() sends SIGTERM, which a child whose event loop is blocked never acts on
+    // (and a hung child is exactly why we kill it), so SIGKILL goes through process.kill.
+    // Credential helpers a Kubernetes child starts run in process groups its parent ends itself.
+    kill: (signal = 'SIGKILL') => {
+      if (exited) return;
+      const pid = proc.pid;
+      if (signal === 'SIGTERM' || pid === undefined) {
+        proc.kill();
+        return;
+      }
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Already gone: its 'exit' event says the rest.
+        proc.kill();
+      }
+    },
   };
-}
-
-export function utilityProbeLauncher(serviceName: string = SERVICE_NAMES.probe): ProbeLauncher {
-  return (modulePath, env) => {
-    const t = fork(modulePath, env, serviceName);
-    return {
-      get pid() {
-        return t.proc.pid;
-      },
-      send: (message) => {
-        if (!t.exited) t.proc.postMessage(message);
-      },
-      on(event: 'message' | 'exit', listener: (message: unknown) => void) {
-        if (event === 'message') t.proc.on('message', (m: unknown) => listener(m));
-        else t.proc.on('exit', () => listener(undefined));
-      },
-      // Credential helpers the probe starts run in their own process groups, which the prober ends itself.
-      kill: () => end(t, 'SIGKILL'),
-    };
-  };
-}
+};

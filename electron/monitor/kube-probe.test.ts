@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeProber, type ProbeProcess, type ProbeProcessLauncher, forkProbeProcess } from './kube-probe.ts';
+import { forkLauncher, type ChildHandle, type ChildLauncher } from '../process/index.ts';
+import { KubeProber } from './kube-probe.ts';
 import { parseQuantity } from './kube-probe-child.ts';
 import {
   makeTempDir,
@@ -322,8 +323,8 @@ describe('scheduling', () => {
 describe('the probe process', () => {
   it('can be launched by an injected launcher (as Electron will, with utilityProcess)', async () => {
     const launched: number[] = [];
-    const launch: ProbeProcessLauncher = (modulePath, env) => {
-      const proc = forkProbeProcess(modulePath, env);
+    const launch: ChildLauncher = (modulePath, env, opts) => {
+      const proc = forkLauncher(modulePath, env, opts);
       if (proc.pid !== undefined) launched.push(proc.pid);
       return proc;
     };
@@ -338,10 +339,11 @@ describe('the probe process', () => {
 
   it('a process that never gets ready: probes answer unknown by their deadline', async () => {
     let killed = 0;
-    const silent: ProbeProcessLauncher = (): ProbeProcess => ({
+    const silent: ChildLauncher = (): ChildHandle => ({
       pid: undefined,
       send: () => {},
-      on: () => {},
+      onMessage: () => {},
+      onExit: () => {},
       kill: () => void killed++,
     });
     const prober = newProber({ launch: silent });

@@ -7,92 +7,25 @@
 // (single flight); dead contexts are asked less and less often (backoff).
 // probe() resolves a typed result for every expected failure.
 
-import { fork } from 'node:child_process';
 import { homedir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { DEADLINES, INTERVALS } from '../../shared/constants.ts';
 import { formatMs } from '../../shared/deadline.ts';
+import { forkLauncher, killProcessGroup, moduleBeside, startChild, type Child as ProcessChild, type ChildLauncher } from '../process/index.ts';
 import { kubeconfigPaths as defaultKubeconfigPaths } from './kubeconfig.ts';
 import {
   PROBE_CHILD_ENV,
   probeChildMessageSchema,
   type KubeProbeResult,
   type KubeProbeState,
+  type ProbeChildMessage,
   type ProbePhase,
   type ProbeRequest,
 } from './kube-probe-protocol.ts';
 
 export type { KubeNodeInfo, KubeProbeResult, KubeProbeState } from './kube-probe-protocol.ts';
 
-// ---------------------------------------------------------------------------
-// The process the probes run in, and how to start one
-
-/**
- * The little a probe process must offer: `child_process.fork` gives it as is;
- * Electron's `utilityProcess` needs a thin adapter (postMessage for send, the
- * 'exit' event, and a kill that ends the process group).
- */
-export interface ProbeProcess {
-  readonly pid: number | undefined;
-  send(message: ProbeRequest): void;
-  on(event: 'message', listener: (message: unknown) => void): void;
-  on(event: 'exit', listener: () => void): void;
-  /** Ends the process at once (SIGKILL), with anything it started that shares its process group. */
-  kill(): void;
-}
-
-/** Starts `modulePath` as a probe process; its environment must carry `env` (it holds PROBE_CHILD_ENV). */
-export type ProbeProcessLauncher = (modulePath: string, env: NodeJS.ProcessEnv) => ProbeProcess;
-
-/** The child's module, next to this one. */
-export const PROBE_CHILD_MODULE = fileURLToPath(new URL('./kube-probe-child.ts', import.meta.url));
-
-const POSIX = process.platform !== 'win32';
-
-/** End a process group (POSIX) or a process, ignoring one that is already gone. */
-export function killProcessGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(POSIX ? -pid : pid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-}
-
-/**
- * The default launcher: a Node child process, leader of its own process group,
- * so that killing it also ends what it spawned synchronously (credential helpers).
- */
-export const forkProbeProcess: ProbeProcessLauncher = (modulePath, env) => {
-  const child = fork(modulePath, [], {
-    env,
-    execArgv: [],
-    detached: POSIX,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    serialization: 'json',
-  });
-  // A send to a child that just died fails asynchronously; the 'exit' event says the rest.
-  child.on('error', () => {});
-  return {
-    get pid() {
-      return child.pid;
-    },
-    send(message) {
-      if (child.connected) child.send(message, (e) => void e);
-    },
-    on(event: 'message' | 'exit', listener: (message: unknown) => void) {
-      child.on(event, (m: unknown) => listener(m));
-    },
-    kill() {
-      if (POSIX) killProcessGroup(child.pid);
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    },
-  };
-};
+/** The probe process's name in process lists and messages. */
+export const KUBE_PROBE_NAME = 'Kindtray Kubernetes probe';
 
 // ---------------------------------------------------------------------------
 // The prober
@@ -104,8 +37,8 @@ export interface KubeProberOptions {
   graceMs?: number;
   /** Kubeconfig files for probes that name none. Default: KUBECONFIG, else ~/.kube/config. */
   kubeconfigPaths?: () => string[];
-  /** How to start the probe process. Default: forkProbeProcess. */
-  launch?: ProbeProcessLauncher;
+  /** How to start the probe process. Default: forkLauncher (Electron passes its utilityProcess launcher). */
+  launch?: ChildLauncher;
   childModule?: string;
   /** Between probes of a healthy context. Default INTERVALS.kubeProbe. */
   intervalMs?: number;
@@ -132,7 +65,7 @@ const EXIT_WAIT_MS = 2_000;
 const CHILD_START_TIMEOUT_MS = 15_000;
 
 interface Child {
-  proc: ProbeProcess;
+  proc: ProcessChild<ProbeChildMessage, true, ProbeRequest>;
   ready: boolean;
   /** Probes sent to this child and not answered. */
   inFlight: Set<Pending>;
@@ -172,7 +105,7 @@ export class KubeProber {
   private readonly deadlineMs: number;
   private readonly graceMs: number;
   private readonly paths: () => string[];
-  private readonly launch: ProbeProcessLauncher;
+  private readonly launch: ChildLauncher;
   private readonly childModule: string;
   private readonly intervalMs: number;
   private readonly backoffBaseMs: number;
@@ -193,8 +126,8 @@ export class KubeProber {
     this.deadlineMs = opts.deadlineMs ?? DEADLINES.kubeProbe;
     this.graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
     this.paths = opts.kubeconfigPaths ?? (() => defaultKubeconfigPaths(process.env, homedir()));
-    this.launch = opts.launch ?? forkProbeProcess;
-    this.childModule = opts.childModule ?? PROBE_CHILD_MODULE;
+    this.launch = opts.launch ?? forkLauncher;
+    this.childModule = opts.childModule ?? moduleBeside(import.meta.url, './kube-probe-child');
     this.intervalMs = opts.intervalMs ?? INTERVALS.kubeProbe;
     this.backoffBaseMs = opts.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS;
     this.maxBackoffMs = opts.maxBackoffMs ?? INTERVALS.kubeProbeMaxBackoff;
@@ -341,9 +274,18 @@ export class KubeProber {
     if (this.disposed) return undefined;
     if (this.child && !this.child.exited) return this.child;
     if (this.dying) return undefined; // started when the old one has gone
-    let proc: ProbeProcess;
+    let proc: Child['proc'];
     try {
-      proc = this.launch(this.childModule, { ...process.env, [PROBE_CHILD_ENV]: '1' });
+      proc = startChild<ProbeChildMessage, true, ProbeRequest>({
+        launch: this.launch,
+        modulePath: this.childModule,
+        env: { ...process.env, [PROBE_CHILD_ENV]: '1' },
+        name: KUBE_PROBE_NAME,
+        messages: probeChildMessageSchema,
+        isReady: (m) => (m.type === 'ready' ? true : undefined),
+        // A little past our own check (onDeadline), which replaces a child that never gets ready.
+        readyDeadlineMs: CHILD_START_TIMEOUT_MS + 5_000,
+      });
     } catch (e) {
       const why = `the probe process could not start: ${(e as Error).message}`;
       for (const p of [...this.waiting]) this.finish(p, this.unknown(p, why));
@@ -353,24 +295,24 @@ export class KubeProber {
     }
     const child: Child = { proc, ready: false, inFlight: new Set(), plugins: new Set(), exited: false, everReady: false, startedAt: performance.now() };
     this.child = child;
-    proc.on('message', (m) => this.onMessage(child, m));
-    proc.on('exit', () => this.onExit(child));
+    proc.ready.then(() => this.onReady(child), () => undefined);
+    proc.onMessage((m) => this.onMessage(child, m));
+    proc.onExit(() => this.onExit(child));
     return child;
   }
 
-  private onMessage(child: Child, raw: unknown): void {
-    const parsed = probeChildMessageSchema.safeParse(raw);
-    if (!parsed.success) return; // not ours (or a bug in the child); its probes end at their deadline
-    const m = parsed.data;
+  private onReady(child: Child): void {
+    child.ready = true;
+    child.everReady = true;
+    if (child !== this.child) return;
+    for (const w of this.readyWaiters) w(true);
+    this.readyWaiters.clear();
+    this.dispatch();
+  }
+
+  private onMessage(child: Child, m: ProbeChildMessage): void {
     switch (m.type) {
       case 'ready':
-        child.ready = true;
-        child.everReady = true;
-        if (child === this.child) {
-          for (const w of this.readyWaiters) w(true);
-          this.readyWaiters.clear();
-          this.dispatch();
-        }
         return;
       case 'phase': {
         const p = [...child.inFlight].find((x) => x.id === m.id);
@@ -489,7 +431,7 @@ export class KubeProber {
     const exited = new Promise<void>((resolve) => {
       if (child.exited) return resolve();
       const t = setTimeout(resolve, EXIT_WAIT_MS);
-      child.proc.on('exit', () => {
+      void child.proc.exited.then(() => {
         clearTimeout(t);
         resolve();
       });

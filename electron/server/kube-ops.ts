@@ -10,16 +10,13 @@
 // exit after a quiet minute. This file is also the protocol: the child imports
 // its schemas, and no Kubernetes client code is loaded in this process.
 
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { DEADLINES } from '../../shared/constants.ts';
 import { formatMs } from '../../shared/deadline.ts';
+import { describeExit, forkLauncher, moduleBeside, startChild, type Child, type ChildLauncher } from '../process/index.ts';
 
 // ---------------------------------------------------------------------------
 // What callers get
@@ -262,26 +259,13 @@ export const KUBE_OPS_CHILD_ENV = 'KINDTRAY_KUBE_OPS_CHILD';
 // ---------------------------------------------------------------------------
 // The parent
 
-/** How a child process is started; tests and Electron may start it differently. */
-export type StartKubeOpsChild = (modulePath: string, env: NodeJS.ProcessEnv) => ChildProcess;
-
-/**
- * The default: a Node child in its own process group (detached), so that
- * killing the group also ends a credential plugin it is waiting on.
- */
-export const forkKubeOpsChild: StartKubeOpsChild = (modulePath, env) =>
-  fork(modulePath, [], {
-    // Under Electron (the worker is a utilityProcess there), process.execPath is Electron: run it as Node.
-    env: process.versions.electron ? { ...env, ELECTRON_RUN_AS_NODE: '1' } : env,
-    execArgv: [],
-    detached: process.platform !== 'win32',
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    serialization: 'advanced',
-  });
+/** The child's name in process lists and messages. */
+export const KUBE_OPS_NAME = 'Kindtray Kubernetes client';
 
 export interface KubeOpsOptions {
   deadlineMs?: number;
-  startChild?: StartKubeOpsChild;
+  /** How to start a child. Default forkLauncher. */
+  launch?: ChildLauncher;
   idleMs?: number;
   /** How long past a deadline a silent child may still answer before it is replaced. Default CHILD_GRACE_MS. */
   graceMs?: number;
@@ -298,7 +282,7 @@ interface Pending {
 
 interface OpsChild {
   context: string;
-  process: ChildProcess;
+  process: Child<OpChildMessage, true, OpRequest>;
   ready: Promise<boolean>;
   pending: Map<number, Pending>;
   /** Requests answered at their deadline whose child has not answered yet, with the timer that kills it. */
@@ -319,7 +303,7 @@ export interface KubeOpsStats {
 export class KubeOps {
   private readonly children = new Map<string, OpsChild>();
   private readonly deadlineMs: number;
-  private readonly startChild: StartKubeOpsChild;
+  private readonly launch: ChildLauncher;
   private readonly idleMs: number;
   private readonly graceMs: number;
   private readonly onChildReplaced: ((context: string, why: string) => void) | undefined;
@@ -330,7 +314,7 @@ export class KubeOps {
 
   constructor(opts: KubeOpsOptions = {}) {
     this.deadlineMs = opts.deadlineMs ?? DEFAULT_KUBE_OP_DEADLINE_MS;
-    this.startChild = opts.startChild ?? forkKubeOpsChild;
+    this.launch = opts.launch ?? forkLauncher;
     this.idleMs = opts.idleMs ?? CHILD_IDLE_MS;
     this.graceMs = opts.graceMs ?? CHILD_GRACE_MS;
     this.onChildReplaced = opts.onChildReplaced;
@@ -450,45 +434,43 @@ export class KubeOps {
     // A child that owes an answer past its deadline is stuck or nearly so: new work goes to a fresh one.
     if (existing && owing) this.replace(existing, owing.message, owing.why);
     else if (existing && !existing.dead) return existing;
-    const proc = this.startChild(this.childModule, { ...process.env, [KUBE_OPS_CHILD_ENV]: '1' });
+    const proc = startChild<OpChildMessage, true, OpRequest>({
+      launch: this.launch,
+      modulePath: this.childModule,
+      env: { ...process.env, [KUBE_OPS_CHILD_ENV]: '1' },
+      name: KUBE_OPS_NAME,
+      messages: opChildMessageSchema,
+      isReady: (m) => (m.type === 'ready' ? true : undefined),
+      readyDeadlineMs: CHILD_START_DEADLINE_MS,
+    });
     this.counts.started++;
     const child: OpsChild = { context, process: proc, pending: new Map(), overdue: new Map(), dead: false, ready: Promise.resolve(false) };
-    // An IPC write to a child that just died raises EPIPE on the channel; the exit handler reports it.
-    proc.on('error', () => undefined);
-    child.ready = new Promise<boolean>((resolve) => {
-      const startTimer = setTimeout(() => {
-        this.kill(child, `${context}: the Kubernetes client process did not start in ${formatMs(CHILD_START_DEADLINE_MS)}`);
-        resolve(false);
-      }, CHILD_START_DEADLINE_MS);
-      proc.on('message', (raw) => {
-        const parsed = opChildMessageSchema.safeParse(raw);
-        if (!parsed.success) return;
-        const m = parsed.data;
-        if (m.type === 'ready') {
-          clearTimeout(startTimer);
-          resolve(true);
-        } else if (m.type === 'phase') {
-          const p = child.pending.get(m.id);
-          if (p) p.phase = m.phase;
-        } else {
-          const late = child.overdue.get(m.id);
-          if (late) {
-            // Late, but alive: no need to replace it.
-            clearTimeout(late.timer);
-            child.overdue.delete(m.id);
-            this.armIdle(child);
-          }
-          const p = child.pending.get(m.id);
-          if (!p) return;
-          p.settle(m.ok ? { ok: true, value: m.value } : { ok: false, error: m.error });
+    child.ready = proc.ready.then(
+      () => true,
+      (e: unknown) => {
+        // Not started in time (the layer kills it) or exited first: either way its requests are lost.
+        this.kill(child, `${context}: ${(e as Error).message}`);
+        return false;
+      },
+    );
+    proc.onMessage((m) => {
+      if (m.type === 'phase') {
+        const p = child.pending.get(m.id);
+        if (p) p.phase = m.phase;
+      } else if (m.type === 'result') {
+        const late = child.overdue.get(m.id);
+        if (late) {
+          // Late, but alive: no need to replace it.
+          clearTimeout(late.timer);
+          child.overdue.delete(m.id);
+          this.armIdle(child);
         }
-      });
-      proc.on('exit', (code, signal) => {
-        clearTimeout(startTimer);
-        resolve(false);
-        this.forget(child, `${context}: the Kubernetes client process exited (${signal ?? `code ${String(code)}`})`);
-      });
+        const p = child.pending.get(m.id);
+        if (!p) return;
+        p.settle(m.ok ? { ok: true, value: m.value } : { ok: false, error: m.error });
+      }
     });
+    proc.onExit((exit) => this.forget(child, `${context}: the Kubernetes client process exited (${describeExit(exit)})`));
     this.children.set(context, child);
     return child;
   }
@@ -512,14 +494,7 @@ export class KubeOps {
 
   /** Kills the child's whole process group (plugins included) and fails what was in it. */
   private kill(child: OpsChild, why: string): void {
-    const pid = child.process.pid;
-    if (pid !== undefined && !child.dead) {
-      try {
-        process.kill(process.platform === 'win32' ? pid : -pid, 'SIGKILL');
-      } catch {
-        child.process.kill('SIGKILL');
-      }
-    }
+    if (!child.dead) child.process.kill();
     this.forget(child, why);
   }
 
@@ -555,13 +530,4 @@ export function fail<T>(kind: KubeOpErrorKind, message: string, status?: number)
 export function defaultKubeconfigPaths(env: NodeJS.ProcessEnv = process.env, home = homedir()): string[] {
   const list = (env.KUBECONFIG ?? '').split(path.delimiter).filter((p) => p.trim() !== '');
   return list.length > 0 ? list : [path.join(home, '.kube', 'config')];
-}
-
-/** The `.ts` source beside this file when running from the repository, the `.js` in a packaged build. */
-function moduleBeside(fromUrl: string, relativeWithoutExtension: string): string {
-  for (const ext of ['.ts', '.js']) {
-    const p = fileURLToPath(new URL(`${relativeWithoutExtension}${ext}`, fromUrl));
-    if (existsSync(p)) return p;
-  }
-  throw new Error(`cannot find ${relativeWithoutExtension} beside ${fileURLToPath(fromUrl)}`);
 }

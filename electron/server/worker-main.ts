@@ -5,20 +5,20 @@
 
 import { timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
-import { parentChannel } from './parent-channel.ts';
+import { INTERNAL_SECRET_HEADER, supervisorMessageSchema, type WorkerMessage } from '../../shared/contracts/worker.ts';
+import { parentChannel } from '../process/index.ts';
 import { sendError, sendJson } from './http.ts';
-import { SnapshotCache, type RefreshedMessage, type SnapshotMessage } from './snapshot-cache.ts';
+import { SnapshotCache } from './snapshot-cache.ts';
 import { workerRoutes } from './routes.ts';
 import { openTaskService } from './tasks.ts';
-
-const INTERNAL_SECRET_HEADER = 'x-kindtray-internal';
 
 async function main(): Promise<void> {
   const secret = process.env.KINDTRAY_INTERNAL_SECRET;
   const database = process.env.KINDTRAY_DB;
   const logsDir = process.env.KINDTRAY_LOGS;
   if (!secret || !database || !logsDir) throw new Error('the API worker needs KINDTRAY_INTERNAL_SECRET, KINDTRAY_DB and KINDTRAY_LOGS');
-  const parent = parentChannel();
+  const channel = parentChannel();
+  const parent = { send: (m: WorkerMessage) => channel.send(m) };
 
   const cache = new SnapshotCache((requestId, context) => parent.send({ type: 'refresh', requestId, ...(context ? { context } : {}) }));
   const tasks = await openTaskService({
@@ -30,11 +30,12 @@ async function main(): Promise<void> {
   });
   cache.onChange((s) => tasks.snapshotChanged(s));
 
-  parent.onMessage((m) => {
-    if (typeof m !== 'object' || m === null) return;
-    const type = (m as { type?: unknown }).type;
-    if (type === 'snapshot' || type === 'refreshed') cache.accept(m as SnapshotMessage | RefreshedMessage);
-    else if (type === 'shutdown') shutdown();
+  channel.onMessage((raw) => {
+    const parsed = supervisorMessageSchema.safeParse(raw);
+    if (!parsed.success) return;
+    const m = parsed.data;
+    if (m.type === 'shutdown') shutdown();
+    else cache.accept(m);
   });
 
   const router = workerRoutes(cache, tasks);
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     void tasks.close().finally(() => process.exit(0));
   }
   process.on('SIGTERM', shutdown);
-  parent.onDisconnect(() => shutdown());
+  channel.onDisconnect(() => shutdown());
 
   server.listen({ port: 0, host: '127.0.0.1' }, () => {
     const address = server.address();

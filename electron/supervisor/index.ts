@@ -4,5 +4,4 @@ export { kindtrayPaths, kindtrayHome, type KindtrayPaths } from './home.ts';
 export { readServerFile, removeServerFile, type ServerFile } from './server-file.ts';
 export { isAlive, isKindtrayProcess, processState, stopProcess, findPortHolder } from './processes.ts';
 export { answersHealth } from './port.ts';
-export { forkChild, moduleBeside, type ChildLike, type LaunchChild } from './child.ts';
 export { loadSettings, saveSettings, defaultSettings, type Settings } from './settings.ts';

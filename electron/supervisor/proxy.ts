@@ -4,7 +4,8 @@
 
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { sendJson } from '../server/index.ts';
-import { INTERNAL_SECRET_HEADER, type ApiWorker } from './worker.ts';
+import { INTERNAL_SECRET_HEADER } from '../../shared/contracts/worker.ts';
+import type { ApiWorker } from './worker.ts';
 
 /** Requests that stream (logs with follow) have no total deadline, only one for the first byte. */
 export const PROXY_DEADLINE_MS = 10_000;

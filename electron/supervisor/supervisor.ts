@@ -14,7 +14,7 @@ import { runFix, type FixResult } from '../fixes/index.ts';
 import { Monitor, dockerClientFor, type MonitorOptions } from '../monitor/index.ts';
 import { HttpError, Router, readBody, sendError, sendJson } from '../server/index.ts';
 import { Auth, checkHostAndOrigin } from './auth.ts';
-import { forkChild, moduleBeside, type LaunchChild } from './child.ts';
+import { forkLauncher, moduleBeside, type ChildLauncher } from '../process/index.ts';
 import { ensureHome, kindtrayPaths, type KindtrayPaths } from './home.ts';
 import { acquirePort } from './port.ts';
 import { proxyToWorker } from './proxy.ts';
@@ -31,7 +31,7 @@ export interface SupervisorOptions {
   /** Overrides settings.json's port (`kindtray serve --port`). */
   port?: number;
   /** Launches the worker: child_process.fork headless, utilityProcess in Electron. */
-  launch?: LaunchChild;
+  launch?: ChildLauncher;
   monitor?: MonitorOptions;
   /** Extra origins allowed besides our own (the Electron window's). */
   extraOrigins?: string[];
@@ -98,7 +98,7 @@ export class Supervisor {
       ...opts.monitor,
     });
     this.worker = new ApiWorker({
-      launch: opts.launch ?? forkChild,
+      launch: opts.launch ?? forkLauncher,
       modulePath: moduleBeside(import.meta.url, '../server/worker-main'),
       env: {
         ...this.env,

@@ -4,30 +4,36 @@
 // (they hold its generation's signal), never wait for an answer that cannot come.
 
 import { request } from 'node:http';
+import { INTERNAL_SECRET_HEADER, workerMessageSchema, type SupervisorMessage, type WorkerMessage } from '../../shared/contracts/worker.ts';
 import { withDeadline } from '../../shared/deadline.ts';
 import type { ServerHealth } from '../../shared/snapshot.ts';
-import type { ChildLike, LaunchChild } from './child.ts';
+import { describeExit, startChild, type Child, type ChildLauncher } from '../process/index.ts';
 import { Watchdog, type WatchdogVerdict } from './watchdog.ts';
 import type { Settings } from './settings.ts';
 
-export const INTERNAL_SECRET_HEADER = 'x-kindtray-internal';
+/** The worker's name in process lists and messages. */
+export const API_WORKER_NAME = 'Kindtray API worker';
+const START_DEADLINE_MS = 15_000;
 
 export type WorkerState = 'starting' | 'healthy' | 'slow' | 'hung' | 'down' | 'restarting';
 
 export interface ApiWorkerOptions {
-  launch: LaunchChild;
+  launch: ChildLauncher;
   modulePath: string;
   env: NodeJS.ProcessEnv;
   /** Shared with the worker only; it refuses requests that do not carry it. */
   internalSecret: string;
   watchdog: Settings['watchdog'];
-  onMessage: (message: unknown) => void;
+  /** Every message but the handshake, parsed. */
+  onMessage: (message: Exclude<WorkerMessage, { type: 'listening' }>) => void;
   onChange: () => void;
   startDeadlineMs?: number;
 }
 
+type WorkerChild = Child<WorkerMessage, number, SupervisorMessage>;
+
 interface Generation {
-  child: ChildLike;
+  child: WorkerChild;
   port?: number;
   abort: AbortController;
   exited: Promise<void>;
@@ -113,7 +119,7 @@ export class ApiWorker {
     this.setState('down', 'stopped');
   }
 
-  send(message: unknown): void {
+  send(message: SupervisorMessage): void {
     this.gen?.child.send(message);
   }
 
@@ -127,44 +133,48 @@ export class ApiWorker {
   }
 
   private spawn(): Promise<void> {
-    const child = this.opts.launch(this.opts.modulePath, this.opts.env);
-    let onExit: () => void = () => undefined;
-    const gen: Generation = { child, abort: new AbortController(), exited: new Promise<void>((r) => (onExit = r)) };
+    const deadlineMs = this.opts.startDeadlineMs ?? START_DEADLINE_MS;
+    const child: WorkerChild = startChild<WorkerMessage, number, SupervisorMessage>({
+      launch: this.opts.launch,
+      modulePath: this.opts.modulePath,
+      env: this.opts.env,
+      name: API_WORKER_NAME,
+      messages: workerMessageSchema,
+      isReady: (m) => (m.type === 'listening' ? m.port : undefined),
+      readyDeadlineMs: deadlineMs,
+    });
+    const gen: Generation = { child, abort: new AbortController(), exited: child.exited.then(() => undefined) };
     this.gen = gen;
     this.setState('starting');
-    return new Promise<void>((resolve, reject) => {
-      const deadline = setTimeout(() => {
-        reject(new Error(`the API worker did not start listening in ${(this.opts.startDeadlineMs ?? 15_000) / 1000} s`));
-        gen.child.kill('SIGKILL');
-      }, this.opts.startDeadlineMs ?? 15_000);
-      child.onMessage((m) => {
-        if (isListening(m)) {
-          gen.port = m.port;
-          this.startedAt = Date.now();
-          this.crashDelay = 500;
-          clearTimeout(deadline);
-          this.setState('healthy');
-          resolve();
-          return;
-        }
-        if (this.gen === gen) this.opts.onMessage(m);
-      });
-      child.onExit((code, signal) => {
-        clearTimeout(deadline);
-        onExit();
-        gen.abort.abort(new Error(`the API worker exited (${signal ?? `code ${code}`})`));
-        if (this.gen !== gen) return;
-        if (gen.port === undefined) reject(new Error(`the API worker exited before listening (${signal ?? `code ${code}`})`));
-        if (this.stopping || this.restarting) return;
-        // It died by itself: come back, with backoff so a worker that cannot start does not spin.
-        this.setState('down', `the API worker exited (${signal ?? `code ${code}`}); restarting`);
-        const delay = this.crashDelay;
-        this.crashDelay = Math.min(this.crashDelay * 2, 30_000);
-        setTimeout(() => {
-          if (!this.stopping && this.gen === gen) void this.restart('it exited unexpectedly').catch(() => undefined);
-        }, delay).unref();
-      });
+    child.onMessage((m) => {
+      if (this.gen === gen && m.type !== 'listening') this.opts.onMessage(m);
     });
+    child.onExit((exit) => {
+      const how = describeExit(exit);
+      gen.abort.abort(new Error(`the API worker exited (${how})`));
+      if (this.gen !== gen || gen.port === undefined) return;
+      if (this.stopping || this.restarting) return;
+      // It died by itself: come back, with backoff so a worker that cannot start does not spin.
+      this.setState('down', `the API worker exited (${how}); restarting`);
+      const delay = this.crashDelay;
+      this.crashDelay = Math.min(this.crashDelay * 2, 30_000);
+      setTimeout(() => {
+        if (!this.stopping && this.gen === gen) void this.restart('it exited unexpectedly').catch(() => undefined);
+      }, delay).unref();
+    });
+    return child.ready.then(
+      (port) => {
+        gen.port = port;
+        this.startedAt = Date.now();
+        this.crashDelay = 500;
+        this.setState('healthy');
+      },
+      async () => {
+        // Exited first, or silent past the deadline (then it is being killed).
+        const exited = child.hasExited ? await child.exited : undefined;
+        throw new Error(exited ? `the API worker exited before listening (${describeExit(exited)})` : `the API worker did not start listening in ${deadlineMs / 1000} s`);
+      },
+    );
   }
 
   private ping(signal: AbortSignal): Promise<void> {
@@ -211,8 +221,4 @@ export class ApiWorker {
     this.cause = cause;
     this.opts.onChange();
   }
-}
-
-function isListening(m: unknown): m is { type: 'listening'; port: number } {
-  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'listening' && typeof (m as { port?: unknown }).port === 'number';
 }
