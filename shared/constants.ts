@@ -20,6 +20,13 @@ export const DEFAULT_PORT = 46590;
 export const DEADLINES = {
   /** A Docker ping or list. */
   docker: 1_500,
+  /**
+   * The liveness ping while Docker is up: an engine that does not answer a
+   * `_ping` in this long is unresponsive now (a frozen dockerd accepts and
+   * never answers). With INTERVALS.dockerLiveness this bounds "noticed
+   * within 1 s" (design's fault table).
+   */
+  dockerLiveness: 500,
   /** One Kubernetes probe of one context, authentication included. */
   kubeProbe: 2_000,
   /** A task validation, whatever the cluster does. */
@@ -31,8 +38,13 @@ export const INTERVALS = {
   dockerPingIdle: 15_000,
   /** Docker ping while the engine is down or the event stream is broken. */
   dockerPingDown: 500,
+  /** Between liveness pings while Docker is up (a `_ping` only: no list, no version). */
+  dockerLiveness: 400,
   /** Kubernetes probe of a healthy context. */
   kubeProbe: 5_000,
   /** Longest wait between probes of a dead context (backoff ceiling). */
   kubeProbeMaxBackoff: 30_000,
 } as const;
+
+/** A Kubernetes child process with nothing to do for this long is ended; the next request starts another. */
+export const KUBE_CHILD_IDLE_MS = 3 * 60_000;

@@ -1,0 +1,139 @@
+// The Docker watcher against a small engine of our own on a unix socket: it
+// answers _ping, version, the container list and a silent event stream, and
+// can freeze (accept connections, never answer), as a hung dockerd does. A
+// frozen engine sends no event and keeps its stream open: only the liveness
+// ping can tell, and it must within the fault table's 1 s.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DockerObservation } from './docker.ts';
+import { DockerWatcher } from './docker-watcher.ts';
+
+interface Engine {
+  socketPath: string;
+  frozen: boolean;
+  pings: number;
+  close(): Promise<void>;
+}
+
+async function startEngine(): Promise<Engine> {
+  const dir = mkdtempSync(join(tmpdir(), 'kindtray-docker-watcher-'));
+  const socketPath = join(dir, 'docker.sock');
+  const held: ServerResponse[] = [];
+  const engine: Engine = { socketPath, frozen: false, pings: 0, close: async () => undefined };
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '').replace(/^\/v[0-9.]+/, '').split('?')[0];
+    if (path === '/events') {
+      // Open and silent, as a healthy engine with nothing happening (and a frozen one) keeps it.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+      held.push(res);
+      return;
+    }
+    if (engine.frozen) {
+      held.push(res);
+      return;
+    }
+    res.setHeader('content-type', path === '/_ping' ? 'text/plain' : 'application/json');
+    if (path === '/_ping') {
+      engine.pings++;
+      res.end('OK');
+    } else if (path === '/version') res.end(JSON.stringify({ Version: '20.10.24', ApiVersion: '1.41' }));
+    else if (path === '/containers/json') res.end('[]');
+    else {
+      res.statusCode = 404;
+      res.end('{}');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  engine.close = async () => {
+    for (const r of held) r.destroy();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return engine;
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function watch(engine: Engine, opts: { livenessMs?: number } = {}): { watcher: DockerWatcher; seen: DockerObservation[]; until(state: string, timeoutMs: number): Promise<number> } {
+  const seen: DockerObservation[] = [];
+  const waiters: (() => void)[] = [];
+  const watcher = new DockerWatcher({
+    endpoint: { url: `unix://${engine.socketPath}`, source: 'test', socketPath: engine.socketPath },
+    onChange: (o) => {
+      seen.push(o);
+      for (const w of waiters.splice(0)) w();
+    },
+    ...opts,
+  });
+  cleanups.push(() => watcher.stop());
+  const until = async (state: string, timeoutMs: number): Promise<number> => {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const hit = seen.find((o) => o.health.state === state);
+      if (hit) return hit.observedAt;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, end - Date.now());
+        waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    throw new Error(`Docker never seen ${state} in ${timeoutMs} ms; seen: ${seen.map((o) => o.health.state).join(', ')}`);
+  };
+  return { watcher, seen, until };
+}
+
+describe('Docker liveness', () => {
+  it('a frozen engine (accepts, never answers; its event stream open and silent) is unresponsive within the 1 s bound', async () => {
+    const engine = await startEngine();
+    cleanups.push(() => engine.close());
+    const w = watch(engine);
+    expect((await w.watcher.start()).health.state).toBe('running');
+    // Let the event stream open and a few beats pass, as in a long idle day.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(engine.pings).toBeGreaterThan(1);
+    const frozenAt = Date.now();
+    engine.frozen = true;
+    const noticedAt = await w.until('unresponsive', 5_000);
+    // The design's bound is 1 s; room for a loaded 2-core machine, at most 1.5 times.
+    expect(noticedAt - frozenAt).toBeLessThanOrEqual(1_500);
+    expect(w.seen.at(-1)?.health.cause).toMatch(/did not answer/);
+  });
+
+  it('thaws: once the engine answers again, it is running again without any event', async () => {
+    const engine = await startEngine();
+    cleanups.push(() => engine.close());
+    const w = watch(engine);
+    await w.watcher.start();
+    engine.frozen = true;
+    await w.until('unresponsive', 5_000);
+    const thawedAt = Date.now();
+    engine.frozen = false;
+    w.seen.length = 0;
+    const runningAt = await w.until('running', 10_000);
+    expect(runningAt - thawedAt).toBeLessThan(10_000);
+  });
+
+  it('pings only while the engine is up, and not at all when turned off', async () => {
+    const engine = await startEngine();
+    cleanups.push(() => engine.close());
+    const w = watch(engine, { livenessMs: 0 });
+    await w.watcher.start();
+    // The first look, and the one after the event stream opened, have pinged.
+    await new Promise((r) => setTimeout(r, 500));
+    const before = engine.pings;
+    await new Promise((r) => setTimeout(r, 1_200));
+    // No beat followed (the idle full look is 15 s away).
+    expect(engine.pings - before).toBe(0);
+  });
+});
