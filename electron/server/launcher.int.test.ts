@@ -18,7 +18,7 @@ import type { KubeTarget } from './kube-ops.ts';
 import { Launcher } from './launcher.ts';
 import type { LauncherTimings } from './launcher.ts';
 import { TaskStore } from './store.ts';
-import type { StoredTask } from './store.ts';
+import type { StoredTask } from './task-model.ts';
 
 const tb = useTestbed();
 

@@ -16,7 +16,7 @@ import { logSlice } from './kube-ops-child.ts';
 import { Launcher, TASK_ENTRYPOINT, buildPod, buildService, podNameFor, podVerdict } from './launcher.ts';
 import type { LauncherTimings, TaskKubeOps } from './launcher.ts';
 import { TaskStore } from './store.ts';
-import type { NewTask, StoredTask } from './store.ts';
+import type { NewTask, StoredTask } from './task-model.ts';
 
 // ---------------------------------------------------------------------------
 // An in-memory cluster

@@ -21,8 +21,9 @@ import { TASK_LABEL } from '../../shared/constants.ts';
 import { formatMs } from '../../shared/deadline.ts';
 import { defaultKubeconfigPaths } from './kube-ops.ts';
 import type { KubeOpError, KubeOpResult, KubeOps, KubeTarget, PodInfo } from './kube-ops.ts';
-import { TaskStoreError, taskNotFound, toTaskRecord } from './store.ts';
-import type { StoredTask, TaskPatch, TaskStore, TransitionOptions } from './store.ts';
+import type { TaskStore } from './store.ts';
+import { TaskStoreError, taskNotFound, toTaskRecord } from './task-model.ts';
+import type { StoredTask, TaskPatch, TransitionOptions } from './task-model.ts';
 
 /** What the launcher needs of KubeOps (a fake in unit tests). */
 export type TaskKubeOps = Pick<KubeOps, 'createPod' | 'createService' | 'deletePod' | 'deleteService' | 'getPod' | 'listTaskPods' | 'readLog'>;

@@ -12,8 +12,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TASK_STATES } from '../../shared/api.ts';
 import type { TaskState } from '../../shared/api.ts';
 import type { TaskSpec } from '../../shared/task/schema.ts';
-import { STORE_SCHEMA_VERSION, TASK_TRANSITIONS, TaskStore, TaskStoreError, isTaskId, newTaskId } from './store.ts';
-import type { NewTask } from './store.ts';
+import { TaskStore } from './store.ts';
+import { STORE_SCHEMA_VERSION } from './store-schema.ts';
+import { TASK_TRANSITIONS, TaskStoreError, isTaskId, newTaskId } from './task-model.ts';
+import type { NewTask } from './task-model.ts';
 
 const spec: TaskSpec = { name: 'web', resources: { ports: [8080] }, envs: { A: '1' }, run: 'echo hi', numNodes: 1 };
 

@@ -3,233 +3,20 @@
 // answer (WAL + synchronous=FULL, each write its own committed transaction),
 // and the state machine is enforced here, in the same transaction that writes
 // the event, so two writers (the launcher finishing a task, a user cancelling
-// it) can never both win.
+// it) can never both win. The tables are in store-schema.ts, the task and its
+// rules in task-model.ts.
 
-import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
-import { DatabaseSync } from 'node:sqlite';
-import type { SQLInputValue } from 'node:sqlite';
-import { TASK_STATES, isFinalTaskState } from '../../shared/api.ts';
-import type { TaskEndpoint, TaskEvent, TaskRecord, TaskState } from '../../shared/api.ts';
-import type { PortPlan, TaskSpec } from '../../shared/task/index.ts';
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import { isFinalTaskState } from '../../shared/api.ts';
+import type { TaskEvent, TaskState } from '../../shared/api.ts';
+import type { PortPlan } from '../../shared/task/index.ts';
+import { isTaskState, openTaskDatabase, patchAssignments, rowToTask } from './store-schema.ts';
+import type { TaskRow } from './store-schema.ts';
+import { IN_FLIGHT_STATES, TaskStoreError, canTransition, endpointsFromPlan, newTaskId, taskNotFound } from './task-model.ts';
+import type { ListOptions, NewTask, StoredTask, TaskPatch, TransitionOptions, TransitionResult } from './task-model.ts';
 
-/** A task as the store keeps it: the API record, plus what the launcher needs. */
-export interface StoredTask extends TaskRecord {
-  /** The normalized task, as parseTask gave it. */
-  spec: TaskSpec;
-  /** The port plan made by validation against the target cluster. */
-  portPlan: PortPlan[];
-}
-
-export interface NewTask {
-  name: string;
-  context: string;
-  cluster?: string;
-  /** Default `default`. */
-  namespace?: string;
-  /** The task as submitted (YAML or JSON text). */
-  source: string;
-  spec: TaskSpec;
-  portPlan?: PortPlan[];
-  /** Default: derived from the port plan. */
-  endpoints?: TaskEndpoint[];
-  /** When set, the task is kept as `waiting`, and this says what for ("cluster kind-dev to be running"). */
-  waitingFor?: string;
-}
-
-/** Fields a transition may set besides state and reason. */
-export type TaskPatch = Partial<Pick<TaskRecord, 'podName' | 'serviceName' | 'exitCode' | 'endpoints' | 'startedAt' | 'finishedAt'>>;
-
-export interface TransitionOptions {
-  reason?: string;
-  patch?: TaskPatch;
-  /** The event's message; default: the reason, or "<from> → <to>". */
-  message?: string;
-}
-
-export type TransitionResult =
-  | { ok: true; task: StoredTask; from: TaskState }
-  | { ok: false; code: 'not-found'; message: string }
-  | { ok: false; code: 'illegal'; message: string; task: StoredTask };
-
-export interface ListOptions {
-  /** Default 100, at most 1000. */
-  limit?: number;
-  states?: readonly TaskState[];
-}
-
-/** The legal moves. Final states (succeeded, failed, cancelled) go nowhere. */
-export const TASK_TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
-  waiting: ['pending', 'cancelled'],
-  pending: ['launching', 'failed', 'cancelled'],
-  launching: ['running', 'succeeded', 'failed', 'cancelled'],
-  running: ['succeeded', 'failed', 'cancelled'],
-  succeeded: [],
-  failed: [],
-  cancelled: [],
-};
-
-export const canTransition = (from: TaskState, to: TaskState): boolean => TASK_TRANSITIONS[from].includes(to);
-
-export const IN_FLIGHT_STATES: readonly TaskState[] = ['pending', 'launching', 'running'];
-
-/** `t-` + milliseconds in base36 (8 digits until 2059, so ids sort by time) + 4 random base36 digits. */
-export function newTaskId(now = Date.now()): string {
-  const time = now.toString(36).padStart(8, '0');
-  const bytes = randomBytes(4);
-  let rand = '';
-  for (const b of bytes) rand += (b % 36).toString(36);
-  return `t-${time}${rand}`;
-}
-
-const TASK_ID = /^t-[0-9a-z]{12}$/;
-export const isTaskId = (id: string): boolean => TASK_ID.test(id);
-
-/** The answer for an id that names no task, worded for the user. */
-export function taskNotFound(id: string): string {
-  if (!isTaskId(id)) return `"${id.length > 40 ? `${id.slice(0, 39)}…` : id}" is not a task id: ids look like t-m5x2k8q0a1b2 (see \`kindtray tasks\`)`;
-  return `task ${id} not found (see \`kindtray tasks\`)`;
-}
-
-/** Strips what only the worker needs, for the HTTP answer. */
-export function toTaskRecord(task: StoredTask): TaskRecord {
-  const { spec: _spec, portPlan: _plan, ...record } = task;
-  return record;
-}
-
-export function endpointsFromPlan(plan: readonly PortPlan[]): TaskEndpoint[] {
-  return plan.map((p) => {
-    const e: TaskEndpoint = { port: p.port, reachable: p.reachable === 'yes', how: p.how };
-    if (p.nodePort !== undefined) e.nodePort = p.nodePort;
-    if (p.url !== undefined) e.url = p.url;
-    return e;
-  });
-}
-
-// ---------------------------------------------------------------------------
-// Schema and migrations
-
-/** Migration n brings user_version from n to n+1. Append only; never edit a released one. */
-const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE tasks (
-    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-    id            TEXT NOT NULL UNIQUE,
-    name          TEXT NOT NULL,
-    state         TEXT NOT NULL,
-    reason        TEXT,
-    context       TEXT NOT NULL,
-    cluster       TEXT,
-    namespace     TEXT NOT NULL,
-    pod_name      TEXT,
-    service_name  TEXT,
-    exit_code     INTEGER,
-    endpoints     TEXT NOT NULL,
-    source        TEXT NOT NULL,
-    spec          TEXT NOT NULL,
-    port_plan     TEXT NOT NULL,
-    created_at    TEXT NOT NULL,
-    updated_at    TEXT NOT NULL,
-    started_at    TEXT,
-    finished_at   TEXT
-  );
-  CREATE INDEX tasks_state ON tasks(state);
-  CREATE TABLE task_events (
-    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
-    task_id  TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
-    at       TEXT NOT NULL,
-    state    TEXT NOT NULL,
-    message  TEXT NOT NULL
-  );
-  CREATE INDEX task_events_task ON task_events(task_id, seq);
-  `,
-];
-
-export const STORE_SCHEMA_VERSION = MIGRATIONS.length;
-
-/**
- * The database keeps each task's source, whose envs may hold secrets: only its
- * owner may read it, whatever the umask or the folder's mode. SQLite gives the
- * -wal and -shm files it creates the database file's mode; older ones are
- * tightened too.
- */
-function ownerOnly(path: string): void {
-  if (path === ':memory:' || path.startsWith('file:')) return;
-  try {
-    closeSync(openSync(path, 'a', 0o600));
-    for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
-  } catch {
-    // Opening it says what is wrong, in TaskStoreError's words.
-  }
-}
-
-/** How long a writer waits for another connection's write lock before giving up. */
-const BUSY_TIMEOUT_MS = 5_000;
-
-interface TaskRow {
-  id: string;
-  name: string;
-  state: string;
-  reason: string | null;
-  context: string;
-  cluster: string | null;
-  namespace: string;
-  pod_name: string | null;
-  service_name: string | null;
-  exit_code: number | null;
-  endpoints: string;
-  source: string;
-  spec: string;
-  port_plan: string;
-  created_at: string;
-  updated_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-}
-
-function isTaskState(s: string): s is TaskState {
-  return (TASK_STATES as readonly string[]).includes(s);
-}
-
-function rowToTask(row: TaskRow): StoredTask {
-  const state = isTaskState(row.state) ? row.state : 'failed';
-  const task: StoredTask = {
-    id: row.id,
-    name: row.name,
-    state,
-    context: row.context,
-    namespace: row.namespace,
-    endpoints: JSON.parse(row.endpoints) as TaskEndpoint[],
-    source: row.source,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    spec: JSON.parse(row.spec) as TaskSpec,
-    portPlan: JSON.parse(row.port_plan) as PortPlan[],
-  };
-  if (row.reason !== null) task.reason = row.reason;
-  else if (state !== row.state) task.reason = `stored in an unknown state "${row.state}"`;
-  if (row.cluster !== null) task.cluster = row.cluster;
-  if (row.pod_name !== null) task.podName = row.pod_name;
-  if (row.service_name !== null) task.serviceName = row.service_name;
-  if (row.exit_code !== null) task.exitCode = Number(row.exit_code);
-  if (row.started_at !== null) task.startedAt = row.started_at;
-  if (row.finished_at !== null) task.finishedAt = row.finished_at;
-  return task;
-}
-
-/** Patch field → column, and how its value is stored. */
-const PATCH_COLUMNS: Record<keyof TaskPatch, { column: string; encode: (v: unknown) => SQLInputValue }> = {
-  podName: { column: 'pod_name', encode: (v) => (v as string | undefined) ?? null },
-  serviceName: { column: 'service_name', encode: (v) => (v as string | undefined) ?? null },
-  exitCode: { column: 'exit_code', encode: (v) => (v as number | undefined) ?? null },
-  endpoints: { column: 'endpoints', encode: (v) => JSON.stringify(v ?? []) },
-  startedAt: { column: 'started_at', encode: (v) => (v as string | undefined) ?? null },
-  finishedAt: { column: 'finished_at', encode: (v) => (v as string | undefined) ?? null },
-};
-
-export class TaskStoreError extends Error {
-  override readonly name = 'TaskStoreError';
-}
+// The API worker's task service reads records through the store.
+export { toTaskRecord } from './task-model.ts';
 
 export class TaskStore {
   private readonly db: DatabaseSync;
@@ -241,30 +28,9 @@ export class TaskStore {
     this.path = path;
   }
 
-  /**
-   * Opens (creating when needed) the database at `path` and brings its schema
-   * up to date. Throws TaskStoreError when the file is not a Kindtray database
-   * or was written by a newer Kindtray.
-   */
+  /** Opens (creating when needed) the database at `path`; throws TaskStoreError when it cannot be Kindtray's (see openTaskDatabase). */
   static open(path: string): TaskStore {
-    ownerOnly(path);
-    let db: DatabaseSync;
-    try {
-      db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true });
-    } catch (err) {
-      throw new TaskStoreError(`cannot open the task database ${path}: ${(err as Error).message}`, { cause: err });
-    }
-    try {
-      db.exec('PRAGMA journal_mode = WAL');
-      // FULL: a commit is fsynced (WAL included) before it returns, so an answered launch survives a crash or power loss.
-      db.exec('PRAGMA synchronous = FULL');
-      migrate(db, path);
-    } catch (err) {
-      db.close();
-      if (err instanceof TaskStoreError) throw err;
-      throw new TaskStoreError(`cannot use the task database ${path}: ${(err as Error).message}`, { cause: err });
-    }
-    return new TaskStore(db, path);
+    return new TaskStore(openTaskDatabase(path), path);
   }
 
   close(): void {
@@ -356,17 +122,12 @@ export class TaskStore {
         const why = isFinalTaskState(from) ? `it has already ${from === 'cancelled' ? 'been cancelled' : from}` : `${from} cannot become ${to}`;
         return { ok: false, code: 'illegal', message: `task ${id} is ${from}: ${why}`, task: current };
       }
-      const sets = ['state = ?', 'reason = ?', 'updated_at = ?'];
-      const values: SQLInputValue[] = [to, opts.reason ?? null, now];
       const patch: TaskPatch = { ...opts.patch };
       if (to === 'running' && patch.startedAt === undefined && current.startedAt === undefined) patch.startedAt = now;
       if (isFinalTaskState(to) && patch.finishedAt === undefined) patch.finishedAt = now;
-      for (const [key, value] of Object.entries(patch) as [keyof TaskPatch, unknown][]) {
-        const col = PATCH_COLUMNS[key];
-        if (!col) continue;
-        sets.push(`${col.column} = ?`);
-        values.push(col.encode(value));
-      }
+      const patched = patchAssignments(patch);
+      const sets = ['state = ?', 'reason = ?', 'updated_at = ?', ...patched.sets];
+      const values: SQLInputValue[] = [to, opts.reason ?? null, now, ...patched.values];
       this.db.prepare(`UPDATE tasks SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
       this.addEvent(id, now, to, opts.message ?? opts.reason ?? `${from} → ${to}`);
       const task = this.get(id);
@@ -379,14 +140,9 @@ export class TaskStore {
   update(id: string, patch: TaskPatch): StoredTask | undefined {
     const now = new Date().toISOString();
     return this.write(() => {
-      const sets = ['updated_at = ?'];
-      const values: SQLInputValue[] = [now];
-      for (const [key, value] of Object.entries(patch) as [keyof TaskPatch, unknown][]) {
-        const col = PATCH_COLUMNS[key];
-        if (!col) continue;
-        sets.push(`${col.column} = ?`);
-        values.push(col.encode(value));
-      }
+      const patched = patchAssignments(patch);
+      const sets = ['updated_at = ?', ...patched.sets];
+      const values: SQLInputValue[] = [now, ...patched.values];
       const changed = this.db.prepare(`UPDATE tasks SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
       return changed.changes > 0 ? this.get(id) : undefined;
     });
@@ -451,40 +207,5 @@ export class TaskStore {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
       throw err;
     }
-  }
-}
-
-function migrate(db: DatabaseSync, path: string): void {
-  const version = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
-  if (version > MIGRATIONS.length) {
-    throw new TaskStoreError(
-      `the task database ${path} is schema version ${version}, written by a newer Kindtray (this one knows up to ${MIGRATIONS.length}): update Kindtray, or move the file away to start afresh`,
-    );
-  }
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      // Another process may have migrated while this one waited for the lock.
-      const now = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
-      if (now === 0 && v === 0) refuseForeignDatabase(db, path);
-      if (now === v) {
-        db.exec(MIGRATIONS[v] ?? '');
-        db.exec(`PRAGMA user_version = ${v + 1}`);
-      }
-      db.exec('COMMIT');
-    } catch (err) {
-      if (db.isTransaction) db.exec('ROLLBACK');
-      throw err;
-    }
-  }
-}
-
-/** A version-0 file with tables of its own is someone else's database, not an empty one. */
-function refuseForeignDatabase(db: DatabaseSync, path: string): void {
-  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as { name: string }[];
-  if (tables.length > 0) {
-    throw new TaskStoreError(
-      `${path} is not a Kindtray task database (it has tables ${tables.map((t) => t.name).join(', ')}): move it away or point KINDTRAY_HOME elsewhere`,
-    );
   }
 }
