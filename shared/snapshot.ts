@@ -35,8 +35,13 @@ export interface NodeHealth {
   /** The node container's name, e.g. `dev-control-plane`. */
   name: string;
   role: 'control-plane' | 'worker' | string;
-  /** The container's state as Docker reports it: running, exited, paused, ... */
+  /**
+   * The container's state as Docker reports it: running, exited, paused, ...;
+   * `unknown` while Docker cannot be asked (what it said last is lastSeenState).
+   */
   state: string;
+  /** With state `unknown`: the state Docker last reported, never shown as current. */
+  lastSeenState?: string;
   /** Kubernetes' Ready condition for this node, when the API answered. */
   ready?: boolean;
   cpus?: number;
@@ -60,6 +65,8 @@ export interface ClusterHealth {
   apiEndpoint?: string;
   kubernetesVersion?: string;
   nodes: NodeHealth[];
+  /** With state `unknown`: when Docker last answered (epoch ms), for "last seen … ago". */
+  lastSeenAt?: number;
   /** Published ports other than the API's: kind `extraPortMappings`. */
   portMappings: PortMapping[];
   cause?: string;

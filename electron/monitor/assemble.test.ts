@@ -55,6 +55,25 @@ describe('one snapshot from what the monitor saw', () => {
     expect(s.problems[0]?.fix?.id).toBe('start-docker');
   });
 
+  it('Docker stopped → what it said of the nodes while up is last-seen history, never a current (green) running', () => {
+    const s = assembleSnapshot(obs({ docker: { health: { state: 'stopped', endpoint: 'unix:///d.sock', cause: 'no socket' }, containers: [], observedAt: now }, dockerLastUpAt: now - 120_000 }));
+    const c = s.clusters[0];
+    expect(c?.lastSeenAt).toBe(now - 120_000);
+    expect(c?.nodes.length).toBeGreaterThan(0);
+    for (const n of c?.nodes ?? []) {
+      expect(n.state).toBe('unknown');
+      expect(n.lastSeenState).toBe('running');
+      // Readiness came from a probe of a cluster that cannot be asked now.
+      expect(n.ready).toBeUndefined();
+    }
+  });
+
+  it('Docker unresponsive → clusters unknown, said as "not responding"', () => {
+    const s = assembleSnapshot(obs({ docker: { health: { state: 'unresponsive', endpoint: 'unix:///d.sock', cause: 'no answer in 500 ms' }, containers: [], observedAt: now } }));
+    expect(s.clusters[0]).toMatchObject({ state: 'unknown', cause: 'Docker is not responding' });
+    expect(s.clusters[0]?.nodes.every((n) => n.state === 'unknown')).toBe(true);
+  });
+
   it('control-plane container stopped → cluster stopped, whatever an old probe said', () => {
     const s = assembleSnapshot(obs({ clusters: [dev({ controlPlaneRunning: false, allRunning: false, nodes: [{ name: 'dev-control-plane', role: 'control-plane', state: 'exited' }] })] }));
     expect(s.clusters[0]?.state).toBe('stopped');

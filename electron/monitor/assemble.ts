@@ -19,6 +19,8 @@ export interface Observations {
   server: ServerHealth;
   busy?: boolean;
   now: number;
+  /** When Docker last answered as running (epoch ms), if it ever did. */
+  dockerLastUpAt?: number;
 }
 
 function mergeNodes(nodes: NodeHealth[], probe: KubeProbeResult | undefined): NodeHealth[] {
@@ -44,7 +46,10 @@ function clusterHealth(c: KindClusterView, o: Observations): ClusterHealth {
     portMappings: c.portMappings,
   };
   if (o.docker.health.state !== 'running') {
-    return { ...base, state: 'unknown', nodes: c.nodes, cause: 'Docker is not running' };
+    // What Docker said while it was up is history now: shown as such, never as the current state (nor green).
+    const nodes = c.nodes.map((n) => ({ name: n.name, role: n.role, state: 'unknown', lastSeenState: n.state }));
+    const lastSeen = o.dockerLastUpAt !== undefined ? { lastSeenAt: o.dockerLastUpAt } : {};
+    return { ...base, ...lastSeen, state: 'unknown', nodes, cause: o.docker.health.state === 'unresponsive' ? 'Docker is not responding' : 'Docker is not running' };
   }
   if (!c.controlPlaneRunning) {
     const stopped = c.nodes.filter((n) => n.role === 'control-plane' && n.state !== 'running').map((n) => n.name);

@@ -50,6 +50,8 @@ export class Monitor {
   private readonly stopController = new AbortController();
   private dockerObs: DockerObservation;
   private clusters: KindClusterView[] = [];
+  /** When Docker last answered as running: what the clusters' last-known state dates from. */
+  private dockerLastUpAt: number | undefined;
   private kube: KubeconfigModel;
   private server: ServerHealth = { state: 'down' };
   private busy = false;
@@ -147,6 +149,7 @@ export class Monitor {
     const before = new Map(this.clusters.map((c) => [c.context, c.apiEndpoint]));
     const wasRunning = this.dockerObs.health.state === 'running';
     this.dockerObs = o;
+    if (o.health.state === 'running') this.dockerLastUpAt = o.observedAt;
     this.clusters = o.health.state === 'running' ? kindClusters(o.containers) : this.clusters.map((c) => ({ ...c }));
     this.publish();
     // A cluster that came up, or whose API moved, is probed at once rather than at its next turn.
@@ -230,6 +233,7 @@ export class Monitor {
       server: this.server,
       busy: this.busy,
       now: Date.now(),
+      ...(this.dockerLastUpAt !== undefined ? { dockerLastUpAt: this.dockerLastUpAt } : {}),
     };
     return assembleSnapshot(o);
   }

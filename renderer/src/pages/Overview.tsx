@@ -4,12 +4,12 @@
 
 import { useEffect } from 'react';
 import { problemIds, serverNotRunning } from '../../../shared/problems.ts';
-import type { ClusterHealth, ContextHealth, DockerHealth, HealthSnapshot, Problem, ServerHealth } from '../../../shared/snapshot.ts';
+import type { ClusterHealth, ContextHealth, DockerHealth, HealthSnapshot, NodeHealth, Problem, ServerHealth } from '../../../shared/snapshot.ts';
 import { formatPortMapping } from '../../../shared/status-text.ts';
 import { CLUSTER_WORDS, CONTEXT_WORDS, DOCKER_WORDS, nodesReady } from '../../../shared/view-words.ts';
 import { Badge, Empty, Facts, FixButton } from '../components/common.tsx';
 import { OverallBanner } from '../components/shell.tsx';
-import { CLUSTER_TONE, CONTEXT_TONE, DOCKER_TONE, SERVER_TONE, formatDuration, useNow } from '../format.ts';
+import { CLUSTER_TONE, CONTEXT_TONE, DOCKER_TONE, SERVER_TONE, formatAgo, formatDuration, useNow } from '../format.ts';
 import { snapshotAgeMs } from '../store/state.ts';
 import { useDashboard } from '../store/store.ts';
 
@@ -167,7 +167,7 @@ function ClusterCard({ cluster, problems }: { cluster: ClusterHealth; problems: 
                 </td>
                 <td>{n.role}</td>
                 <td>
-                  <Badge tone={n.state === 'running' ? 'ok' : 'error'}>{n.state}</Badge>
+                  <NodeState node={n} lastSeenAt={cluster.lastSeenAt} />
                 </td>
                 <td>{n.ready === undefined ? <span className="muted">—</span> : n.ready ? 'yes' : <strong className="text-error">no</strong>}</td>
               </tr>
@@ -179,6 +179,18 @@ function ClusterCard({ cluster, problems }: { cluster: ClusterHealth; problems: 
       )}
       <ProblemNote problem={problem} problems={problems} />
     </section>
+  );
+}
+
+/** A node container's state; while Docker cannot be asked, what it said last is grey and dated, never green. */
+function NodeState({ node, lastSeenAt }: { node: NodeHealth; lastSeenAt: number | undefined }) {
+  const now = useNow();
+  if (node.state !== 'unknown') return <Badge tone={node.state === 'running' ? 'ok' : 'error'}>{node.state}</Badge>;
+  const when = lastSeenAt !== undefined ? ` ${formatAgo(now - lastSeenAt)}` : '';
+  return (
+    <Badge tone="unknown" testId={`node-state:${node.name}`}>
+      unknown{node.lastSeenState ? ` (last seen ${node.lastSeenState}${when})` : ''}
+    </Badge>
   );
 }
 
