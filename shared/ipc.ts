@@ -8,7 +8,7 @@
 //
 // Pure and common (no Node, no DOM, no Electron), as everything in shared/.
 
-import { parseFixId } from './problems.ts';
+import { parseFixId, type FixResult } from './fixes.ts';
 import type { HealthSnapshot } from './snapshot.ts';
 
 /** The global the preload defines in the window: `window.kindtray`. */
@@ -31,13 +31,8 @@ export interface SnapshotReading {
   ageMs: number;
 }
 
-/** A fix's outcome. A fix that ran and failed is a result (`ok: false`), not an error. */
-export interface FixOutcome {
-  ok: boolean;
-  fixId: string;
-  message: string;
-  durationMs: number;
-}
+/** A fix's outcome, as every side answers it (shared/fixes.ts). A fix that ran and failed is a result (`ok: false`), not an error. */
+export type FixOutcome = FixResult;
 
 /** The settings only the desktop app acts on. */
 export interface DesktopSettings {
@@ -153,7 +148,7 @@ export const PARSE_ARGS: { [C in InvokeChannel]: ArgsParser<C> } = {
   'kindtray:run-fix': (args) => {
     const [id] = args;
     if (args.length !== 1 || typeof id !== 'string') return { problem: 'kindtray:run-fix takes one argument, the fix id' };
-    if (id.length > FIX_ID_MAX || parseFixId(id) === undefined) return { problem: `"${id.slice(0, 80)}" is not a fix Kindtray knows` };
+    if (id.length > FIX_ID_MAX || !parseFixId(id).ok) return { problem: `"${id.slice(0, 80)}" is not a fix Kindtray knows` };
     return [id];
   },
   'kindtray:open-external': (args) => {

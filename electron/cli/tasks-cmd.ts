@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import type { TaskRecord, ValidateResponse } from '../../shared/api.ts';
+import { formatFixId, parseFixId, type FixResult } from '../../shared/fixes.ts';
 import type { ValidationIssue } from '../../shared/task/issues.ts';
 import { apiRequest, ensureServer } from './client.ts';
 import { EXIT, UsageError, type CommandContext } from './context.ts';
@@ -146,8 +147,11 @@ export async function cancelCommand(ctx: CommandContext, [id]: string[]): Promis
 
 export async function fixCommand(ctx: CommandContext, [id]: string[]): Promise<number> {
   if (!id) throw new UsageError('name the fix: kindtray fix start-docker (see `kindtray status` for the fixes that apply)');
+  // An id that names no fix is the user's typo: said at once, without starting a server for it.
+  const parsed = parseFixId(id);
+  if (!parsed.ok) throw new UsageError(parsed.error.message);
   const info = await ensureServer(ctx.env, ctx.err);
-  const answer = await apiRequest<{ ok: boolean; message: string; durationMs: number }>(info, `/control/fixes/${encodeURIComponent(id)}`, {
+  const answer = await apiRequest<FixResult>(info, `/control/fixes/${encodeURIComponent(formatFixId(parsed.fix))}`, {
     method: 'POST',
     deadlineMs: 150_000,
   });

@@ -9,14 +9,11 @@ import Docker from 'dockerode';
 import { parseDocument, isMap, isSeq } from 'yaml';
 import { KIND_CLUSTER_LABEL, KIND_ROLE_LABEL } from '../../shared/constants.ts';
 import { withDeadline } from '../../shared/deadline.ts';
+import { defaultDockerStartCommand } from '../../shared/docker-start.ts';
+import { formatFixId, type FixId, type FixResult } from '../../shared/fixes.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 
-export interface FixResult {
-  ok: boolean;
-  fixId: string;
-  message: string;
-  durationMs: number;
-}
+export type { FixResult };
 
 export interface FixContext {
   /** The latest snapshot; fixes read it, never guess. */
@@ -33,18 +30,6 @@ export interface FixContext {
 
 export class FixError extends Error {
   override readonly name = 'FixError';
-}
-
-/** The command that starts the engine the user has, when settings name none. */
-export function defaultDockerStartCommand(platform: NodeJS.Platform, endpointSource: string | undefined): string {
-  const source = endpointSource ?? '';
-  if (source.includes('Colima')) return 'colima start';
-  if (source.includes('Rancher')) return 'rdctl start';
-  if (source.includes('Podman')) return platform === 'linux' ? 'systemctl --user start podman.socket' : 'podman machine start';
-  if (platform === 'darwin') return 'open -a Docker';
-  if (platform === 'win32') return 'start "" "C:\\Program Files\\Docker\\Docker\\Docker Desktop.exe"';
-  if (source.includes('Docker Desktop')) return 'systemctl --user start docker-desktop';
-  return 'systemctl start docker';
 }
 
 /** Runs a shell command line; resolves with its exit code and output tail, killed at the deadline. */
@@ -136,55 +121,54 @@ function useContext(ctx: FixContext, contextName: string): string {
   return `current context is now ${contextName}`;
 }
 
-/** Runs the fix `id` and says what happened. Unknown ids are a FixError naming the known ones. */
-export async function runFix(id: string, ctx: FixContext): Promise<FixResult> {
+/** Runs the fix and says what happened; a fix that fails answers `ok: false` with why, never throws. */
+export async function runFix(fix: FixId, ctx: FixContext): Promise<FixResult> {
   const started = Date.now();
-  const [kind, arg = ''] = id.split(/:(.*)/s, 2) as [string, string?];
-  const done = (message: string): FixResult => ({ ok: true, fixId: id, message, durationMs: Date.now() - started });
-  const needArg = () => {
-    if (!arg) throw new FixError(`fix ${kind} needs a name: ${kind}:NAME`);
-    return arg;
-  };
+  const fixId = formatFixId(fix);
   try {
-    switch (kind) {
-      case 'start-docker':
-        return done(await startDocker(ctx));
-      case 'start-cluster':
-        return done(await startCluster(ctx, needArg(), false));
-      case 'restart-cluster':
-        return done(await startCluster(ctx, needArg(), true));
-      case 'repair-context': {
-        const message = repairContext(ctx, needArg());
-        await ctx.refresh();
-        return done(message);
-      }
-      case 'use-context': {
-        const message = useContext(ctx, needArg());
-        await ctx.refresh();
-        return done(message);
-      }
-      case 'refresh-status':
-        await ctx.refresh();
-        return done('looked again at Docker, the clusters and their contexts');
-      case 'docker-permission-help':
-        return done(
-          'Docker refuses this user. On Linux: `sudo usermod -aG docker $USER`, then log out and in again (or run `newgrp docker`). With rootless Docker or Podman, point DOCKER_HOST at your own socket.',
-        );
-      case 'install-docker-help':
-        return done('Install Docker Desktop, Colima, Rancher Desktop or Podman (or `apt-get install docker.io` on Debian), then start it; Kindtray finds its socket by itself.');
-      case 'restart-docker':
-        return done(await startDocker(ctx));
-      case 'restart-server':
-        await ctx.restartServer('asked for by the user');
-        return done('the API server was restarted');
-      default:
-        throw new FixError(
-          `unknown fix "${id}"; fixes are start-docker, restart-docker, start-cluster:NAME, restart-cluster:NAME, repair-context:CONTEXT, use-context:CONTEXT, restart-server, refresh-status`,
-        );
-    }
+    const message = await run(fix, ctx);
+    return { ok: true, fixId, message, durationMs: Date.now() - started };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    return { ok: false, fixId: id, message, durationMs: Date.now() - started };
+    return { ok: false, fixId, message, durationMs: Date.now() - started };
   }
 }
 
+/** One case per kind of FixId; a kind added there and not here fails to compile (the `never` below). */
+async function run(fix: FixId, ctx: FixContext): Promise<string> {
+  switch (fix.kind) {
+    case 'start-docker':
+    case 'restart-docker':
+      return startDocker(ctx);
+    case 'start-cluster':
+      return startCluster(ctx, fix.cluster, false);
+    case 'restart-cluster':
+      return startCluster(ctx, fix.cluster, true);
+    case 'repair-context': {
+      const message = repairContext(ctx, fix.context);
+      await ctx.refresh();
+      return message;
+    }
+    case 'use-context': {
+      const message = useContext(ctx, fix.context);
+      await ctx.refresh();
+      return message;
+    }
+    case 'refresh-status':
+      await ctx.refresh();
+      return 'looked again at Docker, the clusters and their contexts';
+    case 'docker-permission-help':
+      return 'Docker refuses this user. On Linux: `sudo usermod -aG docker $USER`, then log in again (or run `newgrp docker`). With rootless Docker or Podman, point DOCKER_HOST at your own socket.';
+    case 'install-docker-help':
+      return 'Install Docker Desktop, Colima, Rancher Desktop or Podman (or `apt-get install docker.io` on Debian), then start it; Kindtray finds its socket by itself.';
+    case 'restart-server':
+      await ctx.restartServer('asked for by the user');
+      return 'the API server was restarted';
+    default:
+      return unhandled(fix);
+  }
+}
+
+function unhandled(fix: never): never {
+  throw new FixError(`no runner for fix ${JSON.stringify(fix)}`);
+}

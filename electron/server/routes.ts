@@ -6,9 +6,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TaskRecord } from '../../shared/api.ts';
 import type { TaskSpec } from '../../shared/task/schema.ts';
 import type { PortPlan } from '../../shared/task/cluster-check.ts';
-import { HttpError, Router, readBody, sendJson } from './http.ts';
+import { isWaitableFix } from '../../shared/fixes.ts';
+import { validateResponseOf } from '../../shared/task/index.ts';
+import { HttpError, Router, readBody, sendJson } from '../http/index.ts';
 import type { SnapshotCache } from './snapshot-cache.ts';
-import { validateTask } from './validate.ts';
+import { validateWithFreshSnapshot } from './validate.ts';
 
 /** What the routes need of the task store and launcher. */
 export interface TaskService {
@@ -29,9 +31,6 @@ export interface TaskService {
   openLogs(id: string, opts: { follow: boolean; signal: AbortSignal }): AsyncIterable<string | Buffer>;
 }
 
-/** Fix ids that mean "the target is down for now": a --when-ready launch may wait for these. */
-const WAITABLE_FIXES = /^(start-docker|start-cluster:|restart-cluster:)/;
-
 const flag = (url: URL, name: string): boolean => ['1', 'true', 'yes'].includes(url.searchParams.get(name) ?? '');
 
 function taskName(spec: TaskSpec, id: string): string {
@@ -45,16 +44,15 @@ export function workerRoutes(cache: SnapshotCache, tasks: TaskService): Router {
 
   router.on('POST', '/api/validate', async (req, res, _p, url) => {
     const text = await readBody(req);
-    const v = await validateTask(text, cache, { usedNodePorts: tasks.usedNodePorts(), ...infra(url) });
-    const { task: _task, plan: _plan, ...body } = v;
-    sendJson(res, v.ok ? 200 : 422, body);
+    const v = await validateWithFreshSnapshot(text, cache, { usedNodePorts: tasks.usedNodePorts(), ...infra(url) });
+    sendJson(res, v.ok ? 200 : 422, validateResponseOf(v));
   });
 
   router.on('POST', '/api/tasks', async (req, res, _p, url) => {
     const text = await readBody(req);
-    const v = await validateTask(text, cache, { usedNodePorts: tasks.usedNodePorts(), ...infra(url) });
+    const v = await validateWithFreshSnapshot(text, cache, { usedNodePorts: tasks.usedNodePorts(), ...infra(url) });
     const whenReady = flag(url, 'when_ready') || flag(url, 'whenReady');
-    const waitable = !v.ok && whenReady && v.task && v.target && v.errors.length > 0 && v.errors.every((e) => e.fix && WAITABLE_FIXES.test(e.fix.id));
+    const waitable = !v.ok && whenReady && v.task && v.target && v.errors.length > 0 && v.errors.every((e) => e.fix !== undefined && isWaitableFix(e.fix.id));
     if (!v.ok && !waitable) {
       sendJson(res, 422, { error: v.errors[0]?.message ?? 'invalid task', field: v.errors[0]?.path, errors: v.errors, warnings: v.warnings });
       return;
@@ -66,7 +64,7 @@ export function workerRoutes(cache: SnapshotCache, tasks: TaskService): Router {
       ...(v.target.cluster ? { cluster: v.target.cluster } : {}),
       spec: v.task,
       source: text,
-      plan: v.plan ?? [],
+      plan: v.ports,
       ...(waitable ? { waitingFor: v.errors.map((e) => e.message).join('; ') } : {}),
     });
     if (!waitable) tasks.launch(record.id);

@@ -4,7 +4,7 @@
 
 import type { TaskRecord } from '../../shared/api.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
-import { HttpError } from './http.ts';
+import { HttpError } from '../http/index.ts';
 import { KubeOps } from './kube-ops.ts';
 import { Launcher } from './launcher.ts';
 import type { TaskService } from './routes.ts';

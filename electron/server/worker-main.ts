@@ -3,11 +3,10 @@
 // SQLite, and launches them. It holds no public port, so when it hangs the
 // supervisor kills it and starts another, and nothing but a request is lost.
 
-import { timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import { INTERNAL_SECRET_HEADER, supervisorMessageSchema, type WorkerMessage } from '../../shared/contracts/worker.ts';
 import { parentChannel } from '../process/index.ts';
-import { sendError, sendJson } from './http.ts';
+import { sameSecret, sendError, sendJson, sendNoRoute } from '../http/index.ts';
 import { SnapshotCache } from './snapshot-cache.ts';
 import { workerRoutes } from './routes.ts';
 import { openTaskService } from './tasks.ts';
@@ -41,15 +40,13 @@ async function main(): Promise<void> {
   const router = workerRoutes(cache, tasks);
   const server = createServer(async (req, res) => {
     // Only the supervisor may call: it authenticated the user and passes our shared secret.
-    const given = Buffer.from(String(req.headers[INTERNAL_SECRET_HEADER] ?? ''));
-    const wanted = Buffer.from(secret);
-    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
+    if (!sameSecret(String(req.headers[INTERNAL_SECRET_HEADER] ?? ''), secret)) {
       sendJson(res, 403, { error: 'the API worker answers only its supervisor' });
       return;
     }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     try {
-      if (!(await router.handle(req, res, url))) sendJson(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+      if (!(await router.handle(req, res, url))) sendNoRoute(res, req.method, url.pathname);
     } catch (e) {
       // One bad request costs its own 500, not the worker (and every request in flight with it).
       sendError(res, e);

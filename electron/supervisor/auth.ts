@@ -3,20 +3,15 @@
 // and, for everything but health, the bearer token from server.json or a
 // session cookie that a one-time dashboard token was traded for.
 
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { sameSecret } from '../http/index.ts';
 
 export const SESSION_COOKIE = 'kindtray_session';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 export const newToken = (): string => randomBytes(24).toString('base64url');
-
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /** The host part of a Host header: `127.0.0.1:46590` → `127.0.0.1`, `[::1]:80` → `[::1]`. */
 function hostName(host: string): string {
@@ -62,7 +57,7 @@ export class Auth {
   /** Whether the request carries the bearer token or a live session cookie. */
   authorized(req: IncomingMessage): boolean {
     const header = req.headers.authorization;
-    if (header?.startsWith('Bearer ') && safeEqual(header.slice(7).trim(), this.token)) return true;
+    if (header?.startsWith('Bearer ') && sameSecret(header.slice(7).trim(), this.token)) return true;
     const session = cookie(req, SESSION_COOKIE);
     return session !== undefined && this.sessions.has(session);
   }

@@ -2,20 +2,9 @@
 // cluster and context, and the server, plus a sample of the server's latency.
 // Kept in memory, bounded by age and count.
 
+import type { HistoryResponse, StateChange } from '../../shared/contracts/history.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 
-export interface StateChange {
-  at: string;
-  /** `docker`, `cluster:NAME`, `context:NAME`, `server`. */
-  subject: string;
-  state: string;
-  cause?: string;
-}
-
-export interface LatencySample {
-  at: string;
-  ms: number;
-}
 
 const HOUR_MS = 60 * 60_000;
 const MAX_CHANGES = 5_000;
@@ -33,7 +22,7 @@ function subjects(s: HealthSnapshot): Map<string, { state: string; cause?: strin
 
 export class History {
   private readonly changes: StateChange[] = [];
-  private readonly latency: LatencySample[] = [];
+  private readonly latency: HistoryResponse['latency'] = [];
   private last = new Map<string, { state: string; cause?: string }>();
 
   /** Records what changed since the last snapshot; the first snapshot records every subject. */
@@ -55,7 +44,7 @@ export class History {
     this.trim(now);
   }
 
-  view(now = Date.now()): { changes: StateChange[]; latency: LatencySample[] } {
+  view(now = Date.now()): HistoryResponse {
     this.trim(now);
     return { changes: [...this.changes], latency: [...this.latency] };
   }

@@ -3,8 +3,9 @@
 // replaced mid-request ends the request at once.
 
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
-import { sendJson } from '../server/index.ts';
 import { INTERNAL_SECRET_HEADER } from '../../shared/contracts/worker.ts';
+import { FIXES } from '../../shared/fixes.ts';
+import { sendJson } from '../http/index.ts';
 import type { ApiWorker } from './worker.ts';
 
 /** Requests that stream (logs with follow) have no total deadline, only one for the first byte. */
@@ -34,7 +35,7 @@ export function proxyToWorker(req: IncomingMessage, res: ServerResponse, worker:
     finished = true;
     abort.abort();
     if (res.headersSent) res.destroy();
-    else sendJson(res, status, { error, fix: { id: 'restart-server', label: 'Restart server' } });
+    else sendJson(res, status, { error, fix: FIXES.restartServer });
   };
   const timer = setTimeout(
     () => fail(504, `the API worker did not answer in ${PROXY_DEADLINE_MS / 1000} s; the watchdog restarts it if it is hung`),

@@ -8,11 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { HealthResponse, ServerEvent, TaskRecord } from '../../shared/api.ts';
+import { needsRestart, parseSettings, type Settings } from '../../shared/contracts/settings.ts';
+import { VERSION } from '../../shared/contracts/version.ts';
+import { formatFixId, parseFixId, unknownFixResult, type FixResult } from '../../shared/fixes.ts';
 import { withDeadline } from '../../shared/deadline.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
-import { runFix, type FixResult } from '../fixes/index.ts';
+import { runFix } from '../fixes/index.ts';
 import { Monitor, dockerClientFor, type MonitorOptions } from '../monitor/index.ts';
-import { HttpError, Router, readBody, sendError, sendJson } from '../server/index.ts';
+import { HttpError, Router, readJson, sendError, sendJson, sendNoRoute } from '../http/index.ts';
 import { Auth, checkHostAndOrigin } from './auth.ts';
 import { forkLauncher, moduleBeside, type ChildLauncher } from '../process/index.ts';
 import { ensureHome, kindtrayPaths, type KindtrayPaths } from './home.ts';
@@ -20,11 +23,12 @@ import { acquirePort } from './port.ts';
 import { proxyToWorker } from './proxy.ts';
 import { removeServerFile, writeServerFile } from './server-file.ts';
 import { History } from './history.ts';
-import { loadSettings, saveSettings, SettingsSchema, type Settings } from './settings.ts';
+import { loadSettings, saveSettings } from './settings.ts';
 import { serveDashboard } from './static.ts';
 import { ApiWorker } from './worker.ts';
 
-export const VERSION = '0.1.0';
+/** Re-exported for the rooms above (app, cli); declared once in shared/contracts/version.ts. */
+export { VERSION };
 
 export interface SupervisorOptions {
   env?: NodeJS.ProcessEnv;
@@ -178,13 +182,16 @@ export class Supervisor {
     removeServerFile(this.paths.serverFile);
   }
 
-  /** Runs a fix; the same fix asked for twice while running shares one run. */
-  runFix(id: string): Promise<FixResult> {
+  /** Runs a fix; the same fix asked for twice while running shares one run. Text that names no fix is an `unknown-fix` result. */
+  runFix(text: string): Promise<FixResult> {
+    const parsed = parseFixId(text);
+    if (!parsed.ok) return Promise.resolve(unknownFixResult(parsed.error));
+    const id = formatFixId(parsed.fix);
     const running = this.runningFixes.get(id);
     if (running) return running;
     this.broadcast({ type: 'fix', fixId: id, state: 'running' });
     this.monitor.setBusy(true);
-    const run = runFix(id, {
+    const run = runFix(parsed.fix, {
       snapshot: () => this.monitor.current().snapshot,
       refresh: () => this.monitor.refresh(),
       waitFor: (done, ms) => this.waitForSnapshot(done, ms),
@@ -294,33 +301,21 @@ export class Supervisor {
     r.on('GET', '/api/history', (_req, res) => sendJson(res, 200, this.history.view()));
     r.on('GET', '/api/settings', (_req, res) => sendJson(res, 200, this.settings));
     r.on('PUT', '/api/settings', async (req, res) => {
-      // Read outside the try: an oversize body is the reader's 413, not "not JSON".
-      const text = await readBody(req, 64 * 1024);
-      let raw: unknown;
-      try {
-        raw = JSON.parse(text);
-      } catch {
-        throw new HttpError(400, { error: 'settings must be a JSON object' });
-      }
-      const parsed = SettingsSchema.safeParse(raw);
-      if (!parsed.success) {
-        const first = parsed.error.issues[0];
-        throw new HttpError(422, { error: first?.message ?? 'invalid settings', field: first?.path.join('.') ?? '' });
+      const parsed = parseSettings(await readJson(req, 64 * 1024, 'settings'));
+      if (!parsed.ok) {
+        const first = parsed.issues[0];
+        throw new HttpError(422, { error: first?.message ?? 'invalid settings', field: first?.field ?? '' });
       }
       const before = this.settings;
-      saveSettings(this.paths.settings, parsed.data);
-      this.settings = parsed.data;
+      saveSettings(this.paths.settings, parsed.settings);
+      this.settings = parsed.settings;
       // The port, the watchdog and the probe timing are read at start; the rest applies at once.
-      const restartNeeded =
-        before.port !== parsed.data.port ||
-        JSON.stringify(before.watchdog) !== JSON.stringify(parsed.data.watchdog) ||
-        JSON.stringify(before.probe) !== JSON.stringify(parsed.data.probe);
-      sendJson(res, 200, { settings: parsed.data, restartNeeded });
+      sendJson(res, 200, { settings: parsed.settings, restartNeeded: needsRestart(before, parsed.settings) });
     });
     r.on('POST', '/control/fixes/:id', async (req, res, { id = '' }) => {
       req.resume();
       const result = await this.runFix(id);
-      sendJson(res, result.ok ? 200 : result.message.startsWith('unknown fix') ? 404 : 409, result);
+      sendJson(res, result.ok ? 200 : result.code === 'unknown-fix' ? 404 : 409, result);
     });
     r.on('POST', '/control/server/restart', async (req, res) => {
       req.resume();
@@ -369,6 +364,6 @@ export class Supervisor {
       return;
     }
     req.resume();
-    sendJson(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+    sendNoRoute(res, req.method, url.pathname);
   }
 }

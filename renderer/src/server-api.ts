@@ -1,41 +1,20 @@
-// The server's routes as typed calls. Shapes come from shared/api.ts where they
-// are typed there; history and settings are typed here until they move to it.
+// The server's routes as typed calls. Every shape is the server's own, from
+// shared/ (api.ts, fixes.ts, contracts/): a change there fails to compile here.
 
 import type { HealthResponse, TaskRecord, ValidateResponse, ApiError } from '../../shared/api.ts';
+import type { HistoryResponse, StateChange } from '../../shared/contracts/history.ts';
+import type { Settings } from '../../shared/contracts/settings.ts';
+import type { FixResult } from '../../shared/fixes.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 import type { ValidationIssue } from '../../shared/task/index.ts';
 import type { Api, ApiResult } from './transport.ts';
 
 export type StatusResponse = HealthSnapshot & { ageMs?: number };
 
-export interface FixResponse {
-  ok: boolean;
-  fixId: string;
-  message: string;
-  durationMs?: number;
-}
+/** What POST /control/fixes/:id answers (409 when the fix failed, 404 when the id names none). */
+export type FixResponse = FixResult;
 
-export interface StateChange {
-  at: string;
-  /** `docker`, `cluster:NAME`, `context:NAME`, `server`. */
-  subject: string;
-  state: string;
-  cause?: string;
-}
-
-export interface HistoryResponse {
-  changes: StateChange[];
-  latency: { at: string; ms: number }[];
-}
-
-export interface Settings {
-  port: number;
-  dockerStartCommand: string;
-  watchdog: { intervalMs: number; slowMs: number; missesBeforeRestart: number; autoRestart: boolean };
-  probe: { intervalMs: number; deadlineMs: number };
-  notifications: boolean;
-  startAtLogin: boolean;
-}
+export type { HistoryResponse, Settings, StateChange };
 
 export interface SettingsSaved {
   settings: Settings;

@@ -1,40 +1,91 @@
-// Validation as the API worker and the CLI run it: parse the text, then check
-// the task against the latest health snapshot, with every issue placed in the text.
+// Validation, the one way everything runs it (the API worker, the dev mock,
+// tests): parse the text, apply an `--infra` override, then check the task
+// against a health snapshot, with every issue placed in the text. Pure: the
+// caller brings the snapshot. The worker, which may have to wait for a fresh
+// one, runs the two steps apart (prepareTask, then checkPreparedTask) so that a
+// text that does not parse is answered at once.
 
+import type { TaskEndpoint, ValidateResponse } from '../api.ts';
+import type { HealthSnapshot } from '../snapshot.ts';
 import { checkAgainstSnapshot } from './cluster-check.ts';
-import type { ClusterCheckOptions, PortPlan, TaskTarget } from './cluster-check.ts';
-import type { ValidationIssue } from './issues.ts';
+import type { ClusterCheckOptions, PortPlan } from './cluster-check.ts';
+import { parseInfra } from './fields.ts';
+import type { SourcePositions, ValidationIssue } from './issues.ts';
 import { parseTask } from './parse.ts';
 import type { ParseTaskOptions } from './parse.ts';
 import type { TaskSpec } from './schema.ts';
-import type { HealthSnapshot } from '../snapshot.ts';
+
+/** A snapshot older than this says nothing about a cluster: the worker refreshes it first, and the dashboard says so. */
+export const MAX_SNAPSHOT_AGE_MS = 30_000;
 
 export interface ValidateTaskOptions extends Omit<ClusterCheckOptions, 'positions'> {
+  /** Where to run (`k8s/CONTEXT`, the CLI's `--infra`, `?infra=`), over the file's own resources.infra. */
+  infra?: string;
   parse?: ParseTaskOptions;
 }
 
-export interface ValidateTaskResult {
-  ok: boolean;
+/** The HTTP answer (ValidateResponse), plus what a launch needs of it. */
+export interface ValidateTaskResult extends ValidateResponse {
   task?: TaskSpec;
-  errors: ValidationIssue[];
-  warnings: ValidationIssue[];
-  target?: TaskTarget;
+  /** How each port would be reached: the launcher's plan, which `endpoints` shows. */
   ports: PortPlan[];
 }
 
-/** A task that does not parse is not checked against the cluster: its errors come alone. */
-export function validateTask(text: string, snap: HealthSnapshot, opts: ValidateTaskOptions): ValidateTaskResult {
-  const { parse, ...checkOpts } = opts;
-  const parsed = parseTask(text, parse);
-  if (parsed.task === undefined) return { ok: false, errors: parsed.errors, warnings: parsed.warnings, ports: [] };
-  const checked = checkAgainstSnapshot(parsed.task, snap, { ...checkOpts, positions: parsed.positions });
-  const out: ValidateTaskResult = {
-    ok: checked.errors.length === 0,
-    task: parsed.task,
-    errors: checked.errors,
-    warnings: [...parsed.warnings, ...checked.warnings],
-    ports: checked.ports,
+/** A text parsed and ready for the cluster check, or the answer already (it did not parse). */
+export type PreparedTask =
+  | { ok: true; task: TaskSpec; errors: ValidationIssue[]; warnings: ValidationIssue[]; positions: SourcePositions }
+  | { ok: false; result: ValidateTaskResult };
+
+export function endpointsOf(plan: readonly PortPlan[]): TaskEndpoint[] {
+  return plan.map((p) => ({
+    port: p.port,
+    ...(p.nodePort !== undefined ? { nodePort: p.nodePort } : {}),
+    ...(p.url !== undefined ? { url: p.url } : {}),
+    reachable: p.reachable === 'yes',
+    how: p.how,
+  }));
+}
+
+/** Step one, which needs no snapshot. A task that does not parse is not checked against the cluster: its errors come alone. */
+export function prepareTask(text: string, opts: Pick<ValidateTaskOptions, 'infra' | 'parse'> = {}): PreparedTask {
+  const parsed = parseTask(text, opts.parse);
+  if (!parsed.task) return { ok: false, result: { ok: false, errors: parsed.errors, warnings: parsed.warnings, ports: [] } };
+  const infra = opts.infra !== undefined ? parseInfra(opts.infra) : {};
+  if ('error' in infra) {
+    return { ok: false, result: { ok: false, errors: [{ path: 'infra', message: `--infra: ${infra.error}` }], warnings: parsed.warnings, ports: [] } };
+  }
+  const task: TaskSpec = infra.context ? { ...parsed.task, resources: { ...parsed.task.resources, context: infra.context } } : parsed.task;
+  return { ok: true, task, errors: parsed.errors, warnings: parsed.warnings, positions: parsed.positions };
+}
+
+/** Step two: the prepared task against a snapshot `snapshotAgeMs` old. Never asks a cluster. */
+export function checkPreparedTask(
+  prepared: Extract<PreparedTask, { ok: true }>,
+  snap: HealthSnapshot,
+  opts: Omit<ValidateTaskOptions, 'infra' | 'parse'>,
+): ValidateTaskResult {
+  const check = checkAgainstSnapshot(prepared.task, snap, { ...opts, positions: prepared.positions });
+  const errors = [...prepared.errors, ...check.errors];
+  return {
+    ok: errors.length === 0,
+    task: prepared.task,
+    errors,
+    warnings: [...prepared.warnings, ...check.warnings],
+    ...(check.target ? { target: check.target } : {}),
+    ports: check.ports,
+    endpoints: endpointsOf(check.ports),
+    snapshotAgeMs: opts.snapshotAgeMs,
   };
-  if (checked.target) out.target = checked.target;
-  return out;
+}
+
+export function validateTask(text: string, snap: HealthSnapshot, opts: ValidateTaskOptions): ValidateTaskResult {
+  const { infra, parse, ...checkOpts } = opts;
+  const prepared = prepareTask(text, { ...(infra !== undefined ? { infra } : {}), ...(parse ? { parse } : {}) });
+  return prepared.ok ? checkPreparedTask(prepared, snap, checkOpts) : prepared.result;
+}
+
+/** The HTTP body of an answer: what a launch keeps to itself (the spec, the port plan) taken out. */
+export function validateResponseOf(v: ValidateTaskResult): ValidateResponse {
+  const { task: _task, ports: _ports, ...body } = v;
+  return body;
 }

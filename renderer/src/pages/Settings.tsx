@@ -1,10 +1,13 @@
 // Settings: how Docker is started, the watchdog's and the probes' timing, the
 // port, notifications and start at login. Type checks happen here; the ranges
-// are the server's (settings.json's schema), and its answer lands at the field.
+// are the server's (shared/contracts/settings.ts, the one schema), and its
+// answer lands at the field.
 
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { DEFAULT_SETTINGS } from '../../../shared/contracts/settings-defaults.ts';
+import type { Settings } from '../../../shared/contracts/settings.ts';
+import { DOCKER_START_PRESETS } from '../../../shared/docker-start.ts';
 import { Failure, Loading, Spinner } from '../components/common.tsx';
-import type { Settings } from '../server-api.ts';
 import { useController } from '../store/store.ts';
 import type { ApiFailure } from '../transport.ts';
 
@@ -19,16 +22,6 @@ interface Draft {
 }
 
 const NUMBER_PATHS: NumberPath[] = ['port', 'watchdog.intervalMs', 'watchdog.slowMs', 'watchdog.missesBeforeRestart', 'probe.intervalMs', 'probe.deadlineMs'];
-
-/** Ready-made start commands; empty means the platform's default. */
-export const DOCKER_START_PRESETS: { label: string; command: string; note: string }[] = [
-  { label: 'Platform default', command: '', note: 'Docker Desktop on macOS and Windows, systemd on Linux' },
-  { label: 'Docker Desktop (macOS)', command: 'open -a Docker', note: '' },
-  { label: 'Docker Desktop (Windows)', command: '"C:\\Program Files\\Docker\\Docker\\Docker Desktop.exe"', note: '' },
-  { label: 'Docker Desktop (Linux)', command: 'systemctl --user start docker-desktop', note: '' },
-  { label: 'systemd', command: 'systemctl start docker', note: 'may ask for your password (polkit)' },
-  { label: 'Colima', command: 'colima start', note: '' },
-];
 
 function get(s: Settings, p: NumberPath): number {
   switch (p) {
@@ -236,6 +229,16 @@ export function SettingsPage() {
           </button>
           <button type="button" className="button" disabled={!dirty || saving} onClick={() => change(() => toDraft(base))}>
             Undo changes
+          </button>
+          <button
+            type="button"
+            className="button"
+            disabled={saving || JSON.stringify(DEFAULT_SETTINGS) === JSON.stringify('settings' in result ? result.settings : undefined)}
+            title="Every field to its default; nothing is saved until you press Save."
+            data-testid="settings-defaults"
+            onClick={() => change(() => toDraft(DEFAULT_SETTINGS))}
+          >
+            Restore defaults
           </button>
           {'errors' in result && <span className="text-error small">Fix the marked fields to save.</span>}
           {saved && (

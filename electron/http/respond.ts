@@ -1,5 +1,6 @@
-// Small HTTP helpers used by the worker and the supervisor: JSON answers,
-// size-limited bodies, and a router of method + path pattern.
+// Answers and request bodies, the same for every HTTP server Kindtray runs
+// (the supervisor's public port and the API worker's loopback one): JSON with
+// no-store and nosniff, errors as `{ error }` values, bodies read under a size limit.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiError } from '../../shared/api.ts';
@@ -7,6 +8,10 @@ import type { ApiError } from '../../shared/api.ts';
 /** The largest request body we read; a task file is a few KiB. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
+/** Headers on every answer that is not a cacheable file: never stored, never sniffed as something else. */
+export const NO_STORE_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const;
+
+/** An answer a handler means (a 404, a 422 with its field), thrown to the router, which sends it. */
 export class HttpError extends Error {
   override readonly name = 'HttpError';
   readonly status: number;
@@ -27,8 +32,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
+    ...NO_STORE_HEADERS,
     ...headers,
   });
   res.end(text);
@@ -38,6 +42,11 @@ export function sendError(res: ServerResponse, e: unknown): void {
   if (e instanceof HttpError) return sendJson(res, e.status, e.body);
   const message = e instanceof Error ? e.message : String(e);
   sendJson(res, 500, { error: `internal error: ${message}` });
+}
+
+/** The 404 for a path no route knows. */
+export function sendNoRoute(res: ServerResponse, method: string | undefined, pathname: string): void {
+  sendJson(res, 404, { error: `no route ${method} ${pathname}` });
 }
 
 /** Reads the body up to `limit` bytes; larger bodies are a 413 that says the limit. */
@@ -66,57 +75,13 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
   });
 }
 
-/** decodeURIComponent for a path segment; a malformed escape is a 400 that says so. */
-function decodePathPart(text: string): string {
+/** A JSON body, parsed: an oversize body is readBody's 413, text that is not JSON a 400 saying what `what` must be. */
+export async function readJson(req: IncomingMessage, limit: number, what: string): Promise<unknown> {
+  // Read outside the try: an oversize body is the reader's 413, not "not JSON".
+  const text = await readBody(req, limit);
   try {
-    return decodeURIComponent(text);
+    return JSON.parse(text) as unknown;
   } catch {
-    throw new HttpError(400, { error: `the path ${JSON.stringify(text.slice(0, 80))} has a malformed %-escape` });
-  }
-}
-
-export type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => Promise<void> | void;
-
-interface Route {
-  method: string;
-  pattern: RegExp;
-  keys: string[];
-  handler: Handler;
-}
-
-export class Router {
-  private readonly routes: Route[] = [];
-
-  on(method: string, path: string, handler: Handler): this {
-    const keys: string[] = [];
-    const pattern = new RegExp(
-      `^${path.replace(/:(\w+)/g, (_, k: string) => {
-        keys.push(k);
-        return '([^/]+)';
-      })}$`,
-    );
-    this.routes.push({ method, pattern, keys, handler });
-    return this;
-  }
-
-  /** Runs the matching route; answers 404/405 itself. Returns false when no path matched. */
-  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
-    const matching = this.routes.filter((r) => r.pattern.test(url.pathname));
-    if (matching.length === 0) return false;
-    const route = matching.find((r) => r.method === req.method);
-    if (!route) {
-      sendJson(res, 405, { error: `${req.method} is not allowed on ${url.pathname}` }, { allow: matching.map((r) => r.method).join(', ') });
-      return true;
-    }
-    const m = route.pattern.exec(url.pathname);
-    const params: Record<string, string> = {};
-    try {
-      // Inside the try: a malformed escape (`/api/tasks/%E0%A4%A`) is the caller's 400, not a crash of this process.
-      route.keys.forEach((k, i) => (params[k] = decodePathPart(m?.[i + 1] ?? '')));
-      await route.handler(req, res, params, url);
-    } catch (e) {
-      sendError(res, e);
-    }
-    return true;
+    throw new HttpError(400, { error: `${what} must be a JSON object` });
   }
 }
