@@ -16,7 +16,7 @@ import type { Cluster } from '../../e2e/testbed/index.ts';
 import { KubeOps } from './kube-ops.ts';
 import type { KubeTarget } from './kube-ops.ts';
 import { Launcher } from './launcher.ts';
-import type { LauncherTimings } from './launcher.ts';
+import type { LauncherTimings } from './task-life.ts';
 import { TaskStore } from './store.ts';
 import type { StoredTask } from './task-model.ts';
 

@@ -12,9 +12,11 @@ import type { TaskRecord } from '../../shared/api.ts';
 import { TASK_LABEL } from '../../shared/constants.ts';
 import type { TaskSpec } from '../../shared/task/index.ts';
 import type { DeleteInfo, KubeOpError, KubeOpResult, KubeTarget, LogRead, PodInfo, ServiceInfo } from './kube-ops.ts';
-import { logSlice } from './kube-ops-child.ts';
-import { Launcher, TASK_ENTRYPOINT, buildPod, buildService, podNameFor, podVerdict } from './launcher.ts';
-import type { LauncherTimings, TaskKubeOps } from './launcher.ts';
+import { logSlice } from './kube-ops.ts';
+import { Launcher } from './launcher.ts';
+import type { TaskKubeOps } from './launcher-kube.ts';
+import { TASK_ENTRYPOINT, buildPod, buildService, podNameFor, podVerdict } from './pod-plan.ts';
+import type { LauncherTimings } from './task-life.ts';
 import { TaskStore } from './store.ts';
 import type { NewTask, StoredTask } from './task-model.ts';
 
