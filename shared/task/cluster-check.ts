@@ -11,10 +11,10 @@
 
 import { KIND_CONTEXT_PREFIX } from '../constants.ts';
 import type { ClusterHealth, ContextHealth, HealthSnapshot, NodeHealth, PortMapping } from '../snapshot.ts';
+import { editDistance } from './edit-distance.ts';
 import { issue, listWords, quote } from './issues.ts';
 import type { IssueFix, SourcePositions, ValidationIssue } from './issues.ts';
 import { NODE_PORT_MAX, NODE_PORT_MIN, describePorts } from './ports.ts';
-import { editDistance } from './schema.ts';
 import type { TaskSpec } from './schema.ts';
 
 export interface ClusterCheckOptions {

@@ -2,10 +2,13 @@
 // field by field on the located tree from source.ts, so that every issue names
 // its path and its place in the text. Hand-written rather than zod: each
 // message is the one a user should read ("did you mean ports?"), and unknown
-// fields are errors, never silently dropped.
+// fields are errors, never silently dropped. The field names, and the messages
+// for keys that are none of them, are in field-names.ts.
 
 import { checkEnvName, checkTaskName, parseCpus, parseImage, parseInfra, parseMemory } from './fields.ts';
 import type { ResourceAmount } from './fields.ts';
+import { FIELDS, RESOURCE_FIELDS, TASK_FIELDS, unknownFieldMessage } from './field-names.ts';
+import type { Level } from './field-names.ts';
 import { childPath, issue, listWords, quote } from './issues.ts';
 import type { SourcePosition, SourcePositions, ValidationIssue } from './issues.ts';
 import { MAX_TASK_PORTS, parsePorts } from './ports.ts';
@@ -13,6 +16,7 @@ import { shallowPlain } from './source.ts';
 import type { SourceEntry, SourceMap, SourceValue } from './source.ts';
 
 export type { ResourceAmount } from './fields.ts';
+export { RESOURCE_FIELDS, TASK_FIELDS } from './field-names.ts';
 
 export interface TaskResources {
   /** From `infra: k8s/CONTEXT`: the kubeconfig context to launch on. Absent: the default target (see cluster-check). */
@@ -52,67 +56,6 @@ export interface SchemaResult {
   /** Where each known field was written, for issues found later (cluster-check). */
   positions: SourcePositions;
 }
-
-export const TASK_FIELDS = ['name', 'resources', 'envs', 'setup', 'run', 'workdir', 'num_nodes'] as const;
-export const RESOURCE_FIELDS = ['infra', 'cpus', 'memory', 'ports', 'image_id'] as const;
-
-type Level = 'task' | 'resources';
-
-/** SkyPilot fields Kindtray knows but does not do, and what to write instead. */
-const UNSUPPORTED: Record<Level, Record<string, string>> = {
-  task: {
-    file_mounts: 'Kindtray does not mount files into tasks',
-    secrets: 'put values in envs',
-    volumes: 'Kindtray does not attach volumes',
-    service: 'Kindtray does not run SkyServe services',
-    config: 'Kindtray has no per-task SkyPilot config',
-    event_callback: 'Kindtray does not run callbacks',
-    inputs: 'Kindtray does not mount storage',
-    outputs: 'Kindtray does not mount storage',
-    experimental: 'Kindtray has no experimental options',
-  },
-  resources: {
-    cloud: 'Kindtray launches on Kubernetes only: write infra: k8s/CONTEXT',
-    region: 'write the Kubernetes context as infra: k8s/CONTEXT',
-    zone: 'write the Kubernetes context as infra: k8s/CONTEXT',
-    accelerators: 'Kindtray does not schedule GPUs or other accelerators',
-    accelerator_args: 'Kindtray does not schedule accelerators',
-    instance_type: 'ask for cpus and memory instead',
-    use_spot: 'there are no spot instances on a local cluster',
-    spot_recovery: 'there are no spot instances on a local cluster',
-    job_recovery: 'Kindtray does not recover jobs',
-    disk_size: 'Kindtray does not size disks',
-    disk_tier: 'Kindtray does not size disks',
-    network_tier: 'Kindtray does not choose network tiers',
-    labels: 'Kindtray labels its Pods itself',
-    autostop: 'Kindtray does not stop clusters by itself',
-    any_of: 'give one set of resources',
-    ordered: 'give one set of resources',
-    priority: 'Kindtray does not prioritize tasks',
-  },
-};
-
-/** Other words people use for a field. */
-const SYNONYMS: Record<Level, Record<string, string>> = {
-  task: {
-    env: 'envs', environment: 'envs', env_vars: 'envs', environment_variables: 'envs', variables: 'envs',
-    command: 'run', commands: 'run', cmd: 'run', script: 'run', exec: 'run',
-    install: 'setup', prepare: 'setup',
-    nodes: 'num_nodes', node_count: 'num_nodes', replicas: 'num_nodes',
-    task_name: 'name', title: 'name',
-    working_dir: 'workdir', work_dir: 'workdir', cwd: 'workdir', dir: 'workdir',
-  },
-  resources: {
-    cpu: 'cpus', vcpus: 'cpus', vcpu: 'cpus', cores: 'cpus',
-    mem: 'memory', ram: 'memory', memory_gb: 'memory',
-    port: 'ports', expose: 'ports',
-    image: 'image_id', docker_image: 'image_id', container_image: 'image_id', image_name: 'image_id',
-    context: 'infra', cluster: 'infra', kube_context: 'infra', kubernetes_context: 'infra',
-  },
-};
-
-const FIELDS: Record<Level, readonly string[]> = { task: TASK_FIELDS, resources: RESOURCE_FIELDS };
-const OTHER: Record<Level, Level> = { task: 'resources', resources: 'task' };
 
 export function validateTaskSource(root: SourceValue, opts: SchemaOptions = {}): SchemaResult {
   const check = new TaskChecker(opts);
@@ -337,82 +280,4 @@ function describe(v: SourceValue): string {
   if (typeof v.value === 'string') return quote(v.value);
   if (typeof v.value === 'number') return `the number ${v.text}`;
   return v.text;
-}
-
-// ---------------------------------------------------------------------------
-// Unknown fields
-
-function unknownFieldMessage(key: string, level: Level): string {
-  const where = level === 'task' ? 'a task' : 'resources';
-  const unsupported = UNSUPPORTED[level][key];
-  if (unsupported !== undefined) return `${quote(key)} is a SkyPilot field Kindtray does not support: ${unsupported}`;
-  const elsewhere = UNSUPPORTED[OTHER[level]][key];
-  if (elsewhere !== undefined) {
-    return `${quote(key)} is not a field of ${where} (it belongs ${level === 'task' ? 'under resources' : 'at the top level'} in SkyPilot, and Kindtray does not support it: ${elsewhere})`;
-  }
-  const suggestion = suggestField(key, level);
-  if (suggestion !== undefined) {
-    if (suggestion.level === level) return `unknown field ${quote(key)}: did you mean ${quote(suggestion.field)}?`;
-    return suggestion.level === 'resources'
-      ? `unknown field ${quote(key)}: did you mean resources.${suggestion.field}? (${suggestion.field} belongs under resources)`
-      : `unknown field ${quote(key)} in resources: did you mean ${suggestion.field} at the top level of the task?`;
-  }
-  return `unknown field ${quote(key)}: ${where} has ${listWords([...FIELDS[level]])}`;
-}
-
-/** The field a key most likely meant: same field in another spelling, a synonym, the other level, or a near miss. */
-export function suggestField(key: string, level: Level): { field: string; level: Level } | undefined {
-  const k = key.trim().toLowerCase().replace(/[-\s]+/g, '_');
-  for (const lv of [level, OTHER[level]]) {
-    if (FIELDS[lv].includes(k)) return { field: k, level: lv };
-    const synonym = SYNONYMS[lv][k];
-    if (synonym !== undefined) return { field: synonym, level: lv };
-  }
-  for (const lv of [level, OTHER[level]]) {
-    let best: { field: string; distance: number } | undefined;
-    for (const field of FIELDS[lv]) {
-      const d = editDistance(k, field);
-      if (d <= (field.length <= 4 ? 1 : 2) && (best === undefined || d < best.distance)) best = { field, distance: d };
-    }
-    if (best !== undefined) return { field: best.field, level: lv };
-  }
-  return undefined;
-}
-
-/** Scratch rows for editDistance, reused: field names are short. */
-const ROW = 64;
-const rows = new Int32Array(ROW * 3);
-
-/**
- * Optimal string alignment distance (insertions, deletions, substitutions and
- * swaps of neighbours), capped: anything over `max` answers `max + 1`. It runs
- * once per unknown key per field, and a 64 KiB document can hold thousands of
- * keys, so it allocates nothing.
- */
-export function editDistance(a: string, b: string, max = 3): number {
-  if (Math.abs(a.length - b.length) > max) return max + 1;
-  if (b.length >= ROW) return a === b ? 0 : max + 1;
-  // Three rows in one buffer: two back, one back, this one.
-  let r2 = 0;
-  let r1 = ROW;
-  let r0 = 2 * ROW;
-  for (let j = 0; j <= b.length; j++) rows[r1 + j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    rows[r0] = i;
-    let best = i;
-    const ai = a.charCodeAt(i - 1);
-    for (let j = 1; j <= b.length; j++) {
-      const bj = b.charCodeAt(j - 1);
-      let d = Math.min((rows[r1 + j] as number) + 1, (rows[r0 + j - 1] as number) + 1, (rows[r1 + j - 1] as number) + (ai === bj ? 0 : 1));
-      if (i > 1 && j > 1 && ai === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === bj) d = Math.min(d, (rows[r2 + j - 2] as number) + 1);
-      rows[r0 + j] = d;
-      if (d < best) best = d;
-    }
-    if (best > max) return max + 1;
-    const oldest = r2;
-    r2 = r1;
-    r1 = r0;
-    r0 = oldest;
-  }
-  return Math.min(rows[r1 + b.length] as number, max + 1);
 }
