@@ -4,19 +4,15 @@
 // the page itself is always index.html. Under `vite` (dev) and `vite preview`,
 // renderer/dev/mock-server.ts answers the server's routes from fixtures.
 
-import { readFileSync } from 'node:fs';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 import { mockServer } from './dev/mock-server.ts';
-
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export default defineConfig(({ command }) => ({
   root: import.meta.dirname,
   base: './',
   // `command` is 'serve' for both `vite` and `vite preview`: the mock never reaches a build.
   plugins: [react(), ...(command === 'serve' ? [mockServer({ proxyTo: process.env.KINDTRAY_API, token: process.env.KINDTRAY_TOKEN })] : [])],
-  define: { __KINDTRAY_VERSION__: JSON.stringify(pkg.version) },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -36,8 +36,6 @@ import {
 import type { ClusterHealth, ContextHealth, HealthSnapshot, OverallState, Problem, Severity } from './snapshot.ts';
 
 export { healthyContexts, isInProgress, isRoot, problemIds, serverNotRunning } from './problem-rules.ts';
-/** Fixes live in fixes.ts; re-exported for the views that offer one beside a problem. */
-export { FIXES } from './fixes.ts';
 
 /** What the monitor observed, before problems and the overall state are derived. */
 export type SnapshotInput = Omit<HealthSnapshot, 'problems' | 'overall'>;

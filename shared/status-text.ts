@@ -4,6 +4,7 @@
 // whether to colour and how old the snapshot is.
 
 import { formatMs } from './deadline.ts';
+import { FIXES } from './fixes.ts';
 import { hasRootError, headline, isInProgress, isRoot, serverNotRunning } from './problems.ts';
 import type { ClusterHealth, ContextHealth, DockerHealth, HealthSnapshot, PortMapping, Problem, ServerHealth, Severity } from './snapshot.ts';
 import { CLUSTER_WORDS, CONTEXT_WORDS, DOCKER_WORDS, allGoodSummary, nodesReady } from './view-words.ts';
@@ -191,5 +192,5 @@ function verdict(s: HealthSnapshot, paint: (style: Style | undefined, text: stri
 
 /** The command a person types for a fix: the server's own lifecycle has its own command, since `fix` needs a server. */
 export function fixCommand(fixId: string): string {
-  return fixId === 'restart-server' ? 'kindtray server restart' : `kindtray fix ${fixId}`;
+  return fixId === FIXES.restartServer.id ? 'kindtray server restart' : `kindtray fix ${fixId}`;
 }

@@ -3,6 +3,7 @@
 
 import type { ParseArgsConfig } from 'node:util';
 import { EXIT, UsageError, type CommandContext } from './context.ts';
+import { VERSION } from '../../shared/contracts/version.ts';
 import { isDeadlineError } from '../../shared/deadline.ts';
 
 // Not `import { parseArgs } from 'node:util'`: an ES import of a built-in builds its whole
@@ -90,7 +91,7 @@ function help(): string {
     '',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
-    'Every command takes --json. Exit codes: 0 ok, 1 not ok or invalid, 2 usage error, 3 cannot reach the server.',
+    'kindtray --version prints the version. Every command takes --json. Exit codes: 0 ok, 1 not ok or invalid, 2 usage error, 3 cannot reach the server.',
     'Environment: KINDTRAY_HOME, DOCKER_HOST, KUBECONFIG.',
   ].join('\n');
 }
@@ -100,6 +101,10 @@ export async function main(argv: string[], io: Pick<CommandContext, 'out' | 'err
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     io.out(help());
     return name ? EXIT.ok : EXIT.usage;
+  }
+  if (name === '--version') {
+    io.out(VERSION);
+    return EXIT.ok;
   }
   const command = COMMANDS[name];
   if (!command) {

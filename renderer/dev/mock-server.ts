@@ -12,11 +12,14 @@
 
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Connect, Plugin } from 'vite';
-import type { ServerEvent, TaskEndpoint, TaskRecord, TaskState, ValidateResponse } from '../../shared/api.ts';
+import type { ServerEvent, TaskRecord, TaskState } from '../../shared/api.ts';
 import { withProblems, type SnapshotInput } from '../../shared/problems.ts';
 import { dockerStoppedInput, healthyInput, kindCluster, kubeContext } from '../../shared/snapshot-fixtures.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
-import { validateTask } from '../../shared/task/index.ts';
+import { defaultSettings, needsRestart, parseSettings, type Settings } from '../../shared/contracts/settings.ts';
+import { VERSION } from '../../shared/contracts/version.ts';
+import { FIXES, isWaitableFix, parseFixId, unknownFixResult, type FixId, type FixResult } from '../../shared/fixes.ts';
+import { validateResponseOf, validateTask } from '../../shared/task/index.ts';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp.ts';
 
 export const SCENARIOS = ['healthy', 'docker-stopped', 'cluster-stopped', 'stale-context', 'worker-hung', 'no-clusters', 'restarting'] as const;
@@ -93,13 +96,10 @@ class Mock {
   readonly fixes = new Set<string>();
   readonly clients = new Set<ServerResponse>();
   readonly tasks = new Map<string, MockTask>();
-  settings = {
-    port: 46590,
-    dockerStartCommand: '',
+  settings: Settings = {
+    ...defaultSettings(),
     watchdog: { intervalMs: 750, slowMs: 300, missesBeforeRestart: 3, autoRestart: true },
     probe: { intervalMs: 10_000, deadlineMs: 2_000 },
-    notifications: true,
-    startAtLogin: false,
   };
   private seq = 100;
 
@@ -159,14 +159,14 @@ class Mock {
     const snap = this.snapshot();
     const used = [...this.tasks.values()].filter((t) => t.state === 'running').flatMap((t) => t.endpoints.map((e) => e.nodePort ?? 0));
     const v = validateTask(text, snap, { snapshotAgeMs: 1000, maxAgeMs: 30_000, usedNodePorts: used });
-    const waitable = !v.ok && whenReady && v.task && v.target && v.errors.every((e) => e.fix && /^(start-docker|start-cluster:|restart-cluster:)/.test(e.fix.id));
+    const waitable = !v.ok && whenReady && v.task && v.target && v.errors.every((e) => e.fix !== undefined && isWaitableFix(e.fix.id));
     if (!v.ok && !waitable) return { status: 422, body: { error: v.errors[0]?.message ?? 'invalid task', field: v.errors[0]?.path, errors: v.errors, warnings: v.warnings } };
     const id = `t-${(this.seq++).toString(16)}${Math.random().toString(16).slice(2, 5)}`;
     const now = new Date().toISOString();
     const name = v.task?.name ?? `task-${id.slice(-6)}`;
     const t: MockTask = {
       id, name, state: waitable ? 'waiting' : 'pending', context: v.target?.context ?? 'kind-dev', ...(v.target?.cluster ? { cluster: v.target.cluster } : {}),
-      namespace: 'default', endpoints: endpointsOf(v.ports), source: text, createdAt: now, updatedAt: now, log: [],
+      namespace: 'default', endpoints: v.endpoints ?? [], source: text, createdAt: now, updatedAt: now, log: [],
       ...(waitable ? { reason: v.errors.map((e) => e.message).join('; ') } : {}),
     };
     this.tasks.set(id, t);
@@ -191,43 +191,54 @@ class Mock {
     this.broadcast({ type: 'task', task: strip(t) });
   }
 
-  runFix(id: string): Promise<{ ok: boolean; fixId: string; message: string; durationMs: number }> {
+  runFix(text: string): Promise<FixResult> {
+    const parsed = parseFixId(text);
+    if (!parsed.ok) return Promise.resolve(unknownFixResult(parsed.error));
     const started = Date.now();
+    const id = text;
     this.fixes.add(id);
     this.broadcast({ type: 'fix', fixId: id, state: 'running' });
     this.broadcast({ type: 'snapshot', snapshot: this.snapshot() });
     return new Promise((resolve) =>
       setTimeout(() => {
         this.fixes.delete(id);
-        let ok = true;
-        let message: string;
-        if (id === 'start-docker' || id === 'restart-docker') {
-          message = 'Docker is running (27.3.1)';
-          this.scenario = 'healthy';
-        } else if (id.startsWith('start-cluster:') || id.startsWith('restart-cluster:')) {
-          message = `cluster ${id.split(':')[1]} is running`;
-          this.scenario = 'healthy';
-        } else if (id === 'restart-server') {
-          this.restarts++;
-          message = 'the API worker was restarted and answers again';
-          this.scenario = 'healthy';
-        } else if (id.startsWith('repair-context:')) {
-          message = `context ${id.split(':')[1]} now points at https://127.0.0.1:41002`;
-          this.scenario = 'healthy';
-        } else if (id === 'refresh-status') {
-          message = 'checked again';
-        } else if (id === 'docker-permission-help') {
-          message = 'Add yourself to the docker group: sudo usermod -aG docker $USER, then log in again.';
-        } else {
-          ok = false;
-          message = `unknown fix ${id}`;
-        }
-        const durationMs = Date.now() - started;
-        this.broadcast({ type: 'fix', fixId: id, state: ok ? 'done' : 'failed', message });
+        const message = this.pretendFix(parsed.fix);
+        this.broadcast({ type: 'fix', fixId: id, state: 'done', message });
         this.broadcast({ type: 'snapshot', snapshot: this.snapshot() });
-        resolve({ ok, fixId: id, message, durationMs });
-      }, id === 'refresh-status' ? 400 : 1_800),
+        resolve({ ok: true, fixId: id, message, durationMs: Date.now() - started });
+      }, parsed.fix.kind === 'refresh-status' ? 400 : 1_800),
     );
+  }
+
+  /** What the real fix would do to the scenario, and what it would say. */
+  private pretendFix(fix: FixId): string {
+    switch (fix.kind) {
+      case 'start-docker':
+      case 'restart-docker':
+        this.scenario = 'healthy';
+        return 'Docker is running (27.3.1)';
+      case 'start-cluster':
+      case 'restart-cluster':
+        this.scenario = 'healthy';
+        return `cluster ${fix.cluster} is running`;
+      case 'restart-server':
+        this.restarts++;
+        this.scenario = 'healthy';
+        return 'the API worker was restarted and answers again';
+      case 'repair-context':
+        this.scenario = 'healthy';
+        return `context ${fix.context} now points at https://127.0.0.1:41002`;
+      case 'use-context':
+        return `current context is now ${fix.context}`;
+      case 'refresh-status':
+        return 'checked again';
+      case 'docker-permission-help':
+        return 'Add yourself to the docker group: sudo usermod -aG docker $USER, then log in again.';
+      case 'install-docker-help':
+        return 'Install Docker Desktop, Colima, Rancher Desktop or Podman, then start it.';
+      default:
+        return fix satisfies never;
+    }
   }
 
   history(): { changes: { at: string; subject: string; state: string; cause?: string }[]; latency: { at: string; ms: number }[] } {
@@ -278,10 +289,6 @@ class Mock {
   }
 }
 
-function endpointsOf(plan: readonly { port: number; nodePort?: number; url?: string; reachable: string; how: string }[]): TaskEndpoint[] {
-  return plan.map((p) => ({ port: p.port, ...(p.nodePort !== undefined ? { nodePort: p.nodePort } : {}), ...(p.url ? { url: p.url } : {}), reachable: p.reachable === 'yes', how: p.how }));
-}
-
 function strip(t: MockTask): TaskRecord {
   const { log: _log, ...rest } = t;
   return rest;
@@ -301,7 +308,7 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-const HUNG = { error: 'the API worker did not answer in 2 s (it is hung); restart the server', fix: { id: 'restart-server' } };
+const HUNG = { error: 'the API worker did not answer in 2 s (it is hung); restart the server', fix: { id: FIXES.restartServer.id } };
 
 function mockRoutes(mock: Mock): Connect.NextHandleFunction {
   return (req, res, next) => {
@@ -338,7 +345,7 @@ function mockRoutes(mock: Mock): Connect.NextHandleFunction {
       }
 
       if (path === '/api/health') {
-        return json(res, 200, { status: mock.scenario === 'worker-hung' ? 'degraded' : 'ok', pid: 4242, uptimeMs: Date.now() - START, version: '0.1.0', port: 46590, worker: mock.snapshot().server });
+        return json(res, 200, { status: mock.scenario === 'worker-hung' ? 'degraded' : 'ok', pid: 4242, uptimeMs: Date.now() - START, version: VERSION, port: 46590, worker: mock.snapshot().server });
       }
       if (path === '/api/status') return json(res, 200, { ...mock.snapshot(), ageMs: 1200 });
       if (path === '/api/events') {
@@ -350,7 +357,7 @@ function mockRoutes(mock: Mock): Connect.NextHandleFunction {
       }
       if ((m = /^\/control\/fixes\/(.+)$/.exec(path)) && method === 'POST') {
         const r = await mock.runFix(decodeURIComponent(m[1] ?? ''));
-        return json(res, r.ok ? 200 : 409, r);
+        return json(res, r.ok ? 200 : r.code === 'unknown-fix' ? 404 : 409, r);
       }
       if (path === '/control/server/restart' && method === 'POST') {
         const r = await mock.runFix('restart-server');
@@ -364,11 +371,8 @@ function mockRoutes(mock: Mock): Connect.NextHandleFunction {
       }
       if (path === '/api/validate' && method === 'POST') {
         const text = await readBody(req);
-        const v = validateTask(text, mock.snapshot(), { snapshotAgeMs: 1000, maxAgeMs: 30_000 });
-        const body: ValidateResponse = {
-          ok: v.ok, errors: v.errors, warnings: v.warnings, ...(v.target ? { target: v.target } : {}), endpoints: endpointsOf(v.ports), snapshotAgeMs: 1200,
-        };
-        return json(res, v.ok ? 200 : 422, body);
+        const v = validateTask(text, mock.snapshot(), { snapshotAgeMs: 1200, maxAgeMs: 30_000 });
+        return json(res, v.ok ? 200 : 422, validateResponseOf(v));
       }
       if (path === '/api/tasks' && method === 'POST') {
         const r = mock.launch(await readBody(req), ['1', 'true'].includes(url.searchParams.get('when_ready') ?? ''));
@@ -409,25 +413,17 @@ function mockRoutes(mock: Mock): Connect.NextHandleFunction {
       if (path === '/api/history') return json(res, 200, mock.history());
       if (path === '/api/settings' && method === 'GET') return json(res, 200, mock.settings);
       if (path === '/api/settings' && method === 'PUT') {
-        let body: typeof mock.settings;
+        let raw: unknown;
         try {
-          body = JSON.parse(await readBody(req)) as typeof mock.settings;
+          raw = JSON.parse(await readBody(req));
         } catch {
-          return json(res, 400, { error: 'not JSON' });
+          return json(res, 400, { error: 'settings must be a JSON object' });
         }
-        const range = (field: string, v: number, min: number, max: number) =>
-          Number.isInteger(v) && v >= min && v <= max ? undefined : { error: `${field} must be a whole number from ${min} to ${max}`, field };
-        const bad =
-          range('port', body.port, 1024, 65535) ??
-          range('watchdog.intervalMs', body.watchdog.intervalMs, 100, 60_000) ??
-          range('watchdog.slowMs', body.watchdog.slowMs, 10, 60_000) ??
-          range('watchdog.missesBeforeRestart', body.watchdog.missesBeforeRestart, 1, 100) ??
-          range('probe.intervalMs', body.probe.intervalMs, 500, 600_000) ??
-          range('probe.deadlineMs', body.probe.deadlineMs, 100, 60_000);
-        if (bad) return json(res, 422, bad);
-        const restartNeeded = body.port !== mock.settings.port;
-        mock.settings = body;
-        return json(res, 200, { settings: body, restartNeeded });
+        const parsed = parseSettings(raw);
+        if (!parsed.ok) return json(res, 422, { error: parsed.issues[0]?.message ?? 'invalid settings', field: parsed.issues[0]?.field ?? '' });
+        const restartNeeded = needsRestart(mock.settings, parsed.settings);
+        mock.settings = parsed.settings;
+        return json(res, 200, { settings: parsed.settings, restartNeeded });
       }
       return json(res, 404, { error: `no route ${method} ${path}` });
     })();

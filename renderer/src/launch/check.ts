@@ -6,19 +6,12 @@
 
 import type { ValidateResponse } from '../../../shared/api.ts';
 import type { HealthSnapshot, ServerState } from '../../../shared/snapshot.ts';
-import { checkAgainstSnapshot, parseTask, type PortPlan, type TaskSpec, type TaskTarget, type ValidationIssue } from '../../../shared/task/index.ts';
+import { FIXES, isWaitableFix } from '../../../shared/fixes.ts';
+import { checkPreparedTask, MAX_SNAPSHOT_AGE_MS, prepareTask, type PortPlan, type TaskSpec, type TaskTarget, type ValidationIssue } from '../../../shared/task/index.ts';
 import type { IssueFix } from '../../../shared/task/index.ts';
 import { labelled } from '../fixes.ts';
 import type { ApiFailure } from '../transport.ts';
 
-/** The server's limit on snapshot age for cluster checks (electron/server/validate.ts MAX_SNAPSHOT_AGE_MS). */
-export const MAX_SNAPSHOT_AGE_MS = 30_000;
-
-/**
- * Fixes that mean "the target is down for now": a launch with "when ready" may
- * wait for these (as electron/server/routes.ts WAITABLE_FIXES decides).
- */
-export const WAITABLE_FIX = /^(start-docker|start-cluster:|restart-cluster:)/;
 
 export interface TaskCheck {
   source: 'client' | 'server';
@@ -34,15 +27,16 @@ export interface TaskCheck {
  * while the event stream is live (a change would have arrived).
  */
 export function clientCheck(text: string, snapshot: HealthSnapshot | undefined, snapshotAgeMs: number): TaskCheck {
-  const parsed = parseTask(text);
-  if (!parsed.task) return { source: 'client', errors: parsed.errors, warnings: parsed.warnings, ports: [] };
-  if (!snapshot) return { source: 'client', errors: [], warnings: parsed.warnings, task: parsed.task, ports: [] };
-  const checked = checkAgainstSnapshot(parsed.task, snapshot, { snapshotAgeMs, maxAgeMs: MAX_SNAPSHOT_AGE_MS, positions: parsed.positions });
+  // The server's validation, run here (shared/task/validate.ts): the same answer, at once.
+  const prepared = prepareTask(text);
+  if (!prepared.ok) return { source: 'client', errors: prepared.result.errors, warnings: prepared.result.warnings, ports: [] };
+  if (!snapshot) return { source: 'client', errors: [], warnings: prepared.warnings, task: prepared.task, ports: [] };
+  const checked = checkPreparedTask(prepared, snapshot, { snapshotAgeMs, maxAgeMs: MAX_SNAPSHOT_AGE_MS });
   return {
     source: 'client',
     errors: checked.errors,
-    warnings: [...parsed.warnings, ...checked.warnings],
-    task: parsed.task,
+    warnings: checked.warnings,
+    task: prepared.task,
     ...(checked.target ? { target: checked.target } : {}),
     ports: checked.ports.map((p: PortPlan) => ({
       port: p.port,
@@ -74,7 +68,7 @@ export interface LaunchGate {
 }
 
 /** Errors about the target being down for now, which a "when ready" launch may wait out. */
-const isWaitable = (e: ValidationIssue): boolean => e.fix !== undefined && WAITABLE_FIX.test(e.fix.id);
+const isWaitable = (e: ValidationIssue): boolean => e.fix !== undefined && isWaitableFix(e.fix.id);
 
 /**
  * Whether the task can be launched now, and if not, the one reason and the fix
@@ -96,7 +90,7 @@ export function launchGate(
       enabled: false,
       label: 'Launch',
       reason: `The server is ${opts.serverState === 'hung' ? 'not answering' : 'down'}: nothing can be launched until it is back.`,
-      fix: labelled({ id: 'restart-server' }),
+      fix: FIXES.restartServer,
     };
   }
   if (opts.serverState === 'restarting') return { enabled: false, label: 'Launch', reason: 'The server is restarting; launch in a moment.' };
@@ -108,7 +102,7 @@ export function launchGate(
       reason: hung
         ? `The server is not answering, so nothing can be launched until it is back (${opts.serverTrouble.error.error}).`
         : `The server cannot be reached: ${opts.serverTrouble.error.error}`,
-      ...(hung || opts.serverTrouble.error.fix ? { fix: labelled(opts.serverTrouble.error.fix ?? { id: 'restart-server' }) } : {}),
+      ...(hung || opts.serverTrouble.error.fix ? { fix: labelled(opts.serverTrouble.error.fix ?? FIXES.restartServer) } : {}),
     };
   }
   if (check.errors.length === 0) return { enabled: true, label: 'Launch' };

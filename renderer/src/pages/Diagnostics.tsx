@@ -5,7 +5,9 @@
 
 import { useEffect, useState, type ReactNode } from 'react';
 import type { HealthResponse } from '../../../shared/api.ts';
-import { FIXES, isRoot, problemIds, serverNotRunning } from '../../../shared/problems.ts';
+import { VERSION } from '../../../shared/contracts/version.ts';
+import { FIXES } from '../../../shared/fixes.ts';
+import { isRoot, problemIds, serverNotRunning } from '../../../shared/problems.ts';
 import type { HealthSnapshot, Problem } from '../../../shared/snapshot.ts';
 import { CLUSTER_WORDS, CONTEXT_WORDS, DOCKER_WORDS, nodesReady } from '../../../shared/view-words.ts';
 import { Badge, FixButton, Loading } from '../components/common.tsx';
@@ -15,7 +17,8 @@ import { snapshotAgeMs } from '../store/state.ts';
 import { useController, useDashboard } from '../store/store.ts';
 import { findBridge } from '../transport.ts';
 
-export const DASHBOARD_VERSION = typeof __KINDTRAY_VERSION__ === 'string' ? __KINDTRAY_VERSION__ : 'dev';
+/** The version this bundle was built from; the server's own may differ (an old tab, a newer server). */
+export const DASHBOARD_VERSION = VERSION;
 
 interface Check {
   subject: string;
