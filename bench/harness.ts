@@ -136,6 +136,50 @@ export function procCpuMs(pid: number): number | undefined {
   }
 }
 
+/**
+ * Memory of a process from /proc/PID/status, in KiB (VmRSS = RssAnon + RssFile +
+ * RssShmem; VmHWM its peak), and its PSS from /proc/PID/smaps_rollup (pages shared
+ * with other processes, such as the Node binary's, divided among them), or
+ * undefined when it is gone.
+ */
+export interface ProcMemory {
+  rssKiB: number;
+  pssKiB: number;
+  hwmKiB: number;
+  anonKiB: number;
+  fileKiB: number;
+  shmemKiB: number;
+}
+
+export function procMemory(pid: number): ProcMemory | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  const rssKiB = kib('VmRSS');
+  // A zombie or a kernel thread has no VmRSS line.
+  if (Number.isNaN(rssKiB)) return undefined;
+  let pssKiB = NaN;
+  try {
+    pssKiB = Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? NaN);
+  } catch {
+    // Gone in between, or a kernel without smaps_rollup: PSS unknown.
+  }
+  return { rssKiB, pssKiB, hwmKiB: kib('VmHWM'), anonKiB: kib('RssAnon'), fileKiB: kib('RssFile'), shmemKiB: kib('RssShmem') };
+}
+
+/** A process's command line, arguments joined by spaces ('' when it is gone). */
+export function procCommandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  } catch {
+    return '';
+  }
+}
+
 /** Parent pid of a process, or undefined. */
 export function ppidOf(pid: number): number | undefined {
   try {

@@ -4,106 +4,43 @@
 // (and any other descendant but the testbed's dockerd) as a share of one core,
 // against a baseline window of the same length in the same process with no
 // monitor. dockerd's own CPU in both windows is recorded too: what the
-// monitor's Docker calls cost the engine.
+// monitor's Docker calls cost the engine. The counting Docker proxy is a
+// process of its own, left out of both windows.
 //
-// Docker API calls are counted by a small unix-socket proxy in front of the
-// engine (the monitor's DOCKER_HOST points at it; it parses request lines);
-// probes by a KubeProber subclass that counts probe() calls.
+// Calls to the outside world, printed beside the CPU: Docker API calls are
+// counted at the engine's side by a small unix-socket proxy in front of it (the
+// monitor's DOCKER_HOST points at it; it parses request lines); Kubernetes API
+// calls (and new TLS connections) inside the probe child, by outside-calls.ts,
+// which the child loads through NODE_OPTIONS (the stand-in keeps no request log).
 
-import { rmSync } from 'node:fs';
-import { createConnection, createServer, type Server } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEADLINES, INTERVALS } from '../shared/constants.ts';
-import { KubeProber, Monitor } from '../electron/monitor/index.ts';
-import { fmtInt, loadAverage, log, descendantsOf, onCleanup, procCpuMs, round, sleep, until, clusterOf, contextOf, withTestbed } from './harness.ts';
+import { Monitor } from '../electron/monitor/index.ts';
+import { fmtInt, loadAverage, log, descendantsOf, onCleanup, procCommandLine, procCpuMs, round, sleep, until, clusterOf, contextOf, withTestbed } from './harness.ts';
 import { writeResult, type Summary } from './lib.ts';
+import { CALL_LOG_ENV, parseCallLog, type OutsideCall } from './outside-calls.ts';
+import { startDockerCounter } from './docker-counter.ts';
 
 const SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
 
-/**
- * Counts probe() calls, and the probes that really go to a cluster: a call
- * made while one of the same context is in flight gets that probe's promise
- * (single flight), so a promise seen before is not a new probe.
- */
-class CountingProber extends KubeProber {
-  calls = 0;
-  probes = 0;
-  readonly byContext = new Map<string, number>();
-  private readonly seen = new WeakSet<object>();
-  override probe(context: string, opts?: Parameters<KubeProber['probe']>[1]): ReturnType<KubeProber['probe']> {
-    this.calls++;
-    const p = super.probe(context, opts);
-    if (!this.seen.has(p)) {
-      this.seen.add(p);
-      this.probes++;
-      this.byContext.set(context, (this.byContext.get(context) ?? 0) + 1);
-    }
-    return p;
-  }
-}
-
-interface DockerCounter {
-  socketPath: string;
-  requests: Map<string, number>;
-  connections: number;
-  reset(): void;
-  close(): Promise<void>;
-}
-
-/** A unix-socket proxy to the engine that counts the HTTP requests going through it. */
-async function dockerCounter(target: string, socketPath: string): Promise<DockerCounter> {
-  const requests = new Map<string, number>();
-  const c: DockerCounter = {
-    socketPath,
-    requests,
-    connections: 0,
-    reset() {
-      requests.clear();
-      c.connections = 0;
-    },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-  const line = /(GET|POST|HEAD|PUT|DELETE) (\/[^ ?]*)[^ ]* HTTP\/1\.[01]\r\n/g;
-  const server: Server = createServer((client) => {
-    c.connections++;
-    const upstream = createConnection(target);
-    client.on('data', (b: Buffer) => {
-      for (const m of b.toString('latin1').matchAll(line)) {
-        const key = `${m[1]} ${(m[2] ?? '').replace(/^\/v[\d.]+\//, '/')}`;
-        requests.set(key, (requests.get(key) ?? 0) + 1);
-      }
-      upstream.write(b);
-    });
-    upstream.pipe(client);
-    client.on('end', () => upstream.end());
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', drop);
-    upstream.on('error', drop);
-    client.on('close', drop);
-    upstream.on('close', drop);
-  });
-  rmSync(socketPath, { force: true });
-  await new Promise<void>((r) => server.listen(socketPath, () => r()));
-  return c;
-}
-
 interface Window {
   wallMs: number;
+  /** performance.timeOrigin-based epoch ms of the window's start and end (to pick its calls from the call log). */
+  startedAt: number;
+  endedAt: number;
   selfCpuMs: number;
   childCpuMs: number;
-  children: { pid: number; cpuMs: number }[];
+  children: { pid: number; cpuMs: number; cmd: string }[];
   dockerdCpuMs: number | undefined;
   /** (self + children) / wall, as a share of one core, in %. */
   cpuPercentOfOneCore: number;
   loadAverage: number[];
 }
 
-/** CPU used in the next `seconds`: this process, its descendants (dockerd's tree excluded), and dockerd. */
-async function measure(seconds: number, dockerdPid: number | undefined): Promise<Window> {
-  const excluded = new Set(dockerdPid ? [dockerdPid, ...descendantsOf(dockerdPid)] : []);
+/** CPU used in the next `seconds`: this process, its descendants (dockerd's tree and `leftOut` excluded), and dockerd. */
+async function measure(seconds: number, dockerdPid: number | undefined, leftOut: number[] = []): Promise<Window> {
+  const excluded = new Set([...leftOut, ...(dockerdPid ? [dockerdPid, ...descendantsOf(dockerdPid)] : [])]);
   const kids = () => descendantsOf(process.pid).filter((p) => !excluded.has(p));
   const first = new Map<number, number>();
   const last = new Map<number, number>();
@@ -121,6 +58,7 @@ async function measure(seconds: number, dockerdPid: number | undefined): Promise
   const self0 = process.cpuUsage();
   const dockerd0 = dockerdPid ? procCpuMs(dockerdPid) : undefined;
   const t0 = performance.now();
+  const startedAt = Date.now();
   const endAt = t0 + seconds * 1000;
   while (performance.now() < endAt) {
     await sleep(Math.min(1_000, endAt - performance.now()));
@@ -130,10 +68,12 @@ async function measure(seconds: number, dockerdPid: number | undefined): Promise
   const self = process.cpuUsage(self0);
   const selfCpuMs = (self.user + self.system) / 1000;
   const dockerd1 = dockerdPid ? procCpuMs(dockerdPid) : undefined;
-  const children = [...last.entries()].map(([pid, cpu]) => ({ pid, cpuMs: round(cpu - (startKids.has(pid) ? (first.get(pid) ?? 0) : 0)) }));
+  const children = [...last.entries()].map(([pid, cpu]) => ({ pid, cpuMs: round(cpu - (startKids.has(pid) ? (first.get(pid) ?? 0) : 0)), cmd: procCommandLine(pid).replace(/^\S+\s/, '').slice(0, 200) }));
   const childCpuMs = children.reduce((a, c) => a + c.cpuMs, 0);
   return {
     wallMs: Math.round(wallMs),
+    startedAt,
+    endedAt: Date.now(),
     selfCpuMs: round(selfCpuMs),
     childCpuMs: round(childCpuMs),
     children,
@@ -145,98 +85,130 @@ async function measure(seconds: number, dockerdPid: number | undefined): Promise
 
 const perMinute = (n: number, wallMs: number) => round((n / wallMs) * 60_000, 1);
 
+/** Kubernetes calls of the window from the call log: requests and new connections, by context (from the API's port) and by path. */
+function kubernetesCalls(calls: OutsideCall[], w: Window, contextByPort: Map<string, string>) {
+  const inWindow = calls.filter((c) => c.at >= w.startedAt && c.at <= w.endedAt && c.origin.startsWith('https:'));
+  const requests = inWindow.filter((c) => c.kind === 'request');
+  const connections = inWindow.filter((c) => c.kind === 'connect');
+  const count = (xs: OutsideCall[], key: (c: OutsideCall) => string) => {
+    const m: Record<string, number> = {};
+    for (const x of xs) m[key(x)] = (m[key(x)] ?? 0) + 1;
+    return Object.fromEntries(Object.entries(m).sort());
+  };
+  const contextOfCall = (c: OutsideCall) => contextByPort.get(/:(\d+)$/.exec(c.origin)?.[1] ?? '') ?? c.origin;
+  return {
+    what: 'HTTPS requests (and new TLS connections) the probe child sent to the clusters\' APIs, seen through Node\'s diagnostics channels (outside-calls.ts)',
+    total: requests.length,
+    perMinute: perMinute(requests.length, w.wallMs),
+    byContext: count(requests, contextOfCall),
+    byRoute: count(requests, (c) => `${c.method ?? ''} ${c.path ?? ''}`),
+    connections: connections.length,
+    connectionsPerMinute: perMinute(connections.length, w.wallMs),
+    byProcess: count(requests, (c) => String(c.pid)),
+  };
+}
+
 export async function run(): Promise<void> {
   let baseline: Window | undefined;
   let monitored: Window | undefined;
   let dockerCalls: Record<string, number> = {};
   let dockerConnections = 0;
-  let probes = 0;
-  let probeCalls = 0;
-  let probesByContext: Record<string, number> = {};
-  let proberPid: number | undefined;
-  let proberRestarts = 0;
+  let calls: OutsideCall[] = [];
+  const contextByPort = new Map<string, string>();
 
   await withTestbed(async (tb) => {
     const [a, b] = await Promise.all([tb.createCluster(`idle-a-${process.pid}`), tb.createCluster(`idle-b-${process.pid}`)]);
     if (!a || !b) throw new Error('clusters not created');
-    const counter = await dockerCounter(tb.dockerd.socketPath, join(tb.dockerd.dir, 'bench-proxy.sock'));
-    const prober = new CountingProber({});
-    const monitor = new Monitor({ env: tb.env({ DOCKER_HOST: `unix://${counter.socketPath}` }), prober });
+    for (const c of [a, b]) contextByPort.set(String(c.apiPort), c.context);
+    const counter = await startDockerCounter(tb.dockerd.socketPath, join(tb.dockerd.dir, 'bench-proxy.sock'));
+    // The probe child is forked with this process's environment: it loads the call counter.
+    const callLog = join(tb.dockerd.dir, 'bench-calls.log');
+    const nodeOptions = process.env.NODE_OPTIONS;
+    process.env.NODE_OPTIONS = `${nodeOptions ?? ''} --import ${new URL('./outside-calls.ts', import.meta.url).href}`.trim();
+    process.env[CALL_LOG_ENV] = callLog;
+    const restoreEnv = () => {
+      if (nodeOptions === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = nodeOptions;
+      delete process.env[CALL_LOG_ENV];
+    };
+    const monitor = new Monitor({ env: tb.env({ DOCKER_HOST: `unix://${counter.socketPath}` }) });
     const off = onCleanup(async () => {
       monitor.stop();
-      prober.dispose();
-      await counter.close();
+      restoreEnv();
+      counter.close();
     });
     try {
       await sleep(2_000); // let cluster creation's own work settle
       log(`idle-cpu: baseline, no monitor, ${SECONDS} s`);
-      baseline = await measure(SECONDS, tb.dockerd.pid);
+      baseline = await measure(SECONDS, tb.dockerd.pid, [counter.pid]);
 
       await monitor.start();
       const healthy = (c: typeof a) => (s: Parameters<typeof clusterOf>[0]) => clusterOf(s, c)?.state === 'running' && contextOf(s, c)?.state === 'ok';
       await until(monitor, (s) => healthy(a)(s) && healthy(b)(s), 30_000, 'both clusters healthy');
       await sleep(2_000); // past the start-up looks
       counter.reset();
-      prober.calls = 0;
-      prober.probes = 0;
-      prober.byContext.clear();
-      proberPid = prober.childPid;
-      log(`idle-cpu: monitor idle with 2 healthy clusters, ${SECONDS} s (probe child pid ${proberPid})`);
-      monitored = await measure(SECONDS, tb.dockerd.pid);
-      dockerCalls = Object.fromEntries([...counter.requests.entries()].sort());
-      dockerConnections = counter.connections;
-      probes = prober.probes;
-      probeCalls = prober.calls;
-      probesByContext = Object.fromEntries(prober.byContext);
-      proberRestarts = prober.restarts;
+      log(`idle-cpu: monitor idle with 2 healthy clusters, ${SECONDS} s (children ${descendantsOf(process.pid).join(', ')})`);
+      monitored = await measure(SECONDS, tb.dockerd.pid, [counter.pid]);
+      const counted = await counter.report();
+      dockerCalls = counted.requests;
+      dockerConnections = counted.connections;
+      try {
+        calls = parseCallLog(readFileSync(callLog, 'utf8'));
+      } catch {
+        log('idle-cpu: warning: no call log (did the probe child load outside-calls.ts?)');
+      }
       const s = monitor.current().snapshot;
       if (!healthy(a)(s) || !healthy(b)(s)) log('idle-cpu: warning: a cluster was not healthy at the end of the window');
     } finally {
       off();
       monitor.stop();
-      prober.dispose();
-      await counter.close();
+      restoreEnv();
+      counter.close();
     }
   });
   if (!baseline || !monitored) throw new Error('no measurement');
 
   const dockerTotal = Object.values(dockerCalls).reduce((x, y) => x + y, 0);
+  const kube = kubernetesCalls(calls, monitored, contextByPort);
   const net = round(monitored.cpuPercentOfOneCore - baseline.cpuPercentOfOneCore, 3);
-  const proberCpu = monitored.children.find((c) => c.pid === proberPid)?.cpuMs;
+  const kubeChildren = monitored.children.filter((c) => String(c.pid) in kube.byProcess);
+  const childCpu = (pred: (c: Window['children'][number]) => boolean) => monitored?.children.filter(pred).reduce((x, c) => x + c.cpuMs, 0) ?? 0;
+  const proberCpu = childCpu((c) => String(c.pid) in kube.byProcess);
   const results = {
     seconds: SECONDS,
     settings: { probeIntervalMs: INTERVALS.kubeProbe, probeDeadlineMs: DEADLINES.kubeProbe, dockerPingIdleMs: INTERVALS.dockerPingIdle, note: 'defaults' },
     clusters: 2,
     baseline: { what: 'this process, same testbed and clusters, no monitor', ...baseline },
-    monitor: { what: 'this process (monitor + counting Docker proxy) + its descendants (the probe child), dockerd excluded', ...monitored, proberPid, proberCpuMs: proberCpu, proberRestarts },
+    monitor: {
+      what: 'this process (the monitor) + its descendants (the probe child); dockerd and the counting Docker proxy (a process of its own) excluded',
+      ...monitored,
+      kubernetesChildren: kubeChildren.map((c) => c.pid),
+      kubernetesChildrenCpuMs: round(proberCpu),
+    },
     netCpuPercentOfOneCore: net,
     dockerApi: {
-      what: 'HTTP requests through a counting proxy in front of the engine (the long-lived GET /events stream counts once)',
+      what: 'HTTP requests through a counting proxy (its own process) in front of the engine (the long-lived GET /events stream counts once)',
       total: dockerTotal,
       perMinute: perMinute(dockerTotal, monitored.wallMs),
       connections: dockerConnections,
       byRoute: dockerCalls,
     },
-    probes: {
-      what: 'probes sent to the probe child (a probe() call that joins one in flight is not counted); calls: every probe() call',
-      total: probes,
-      perMinute: perMinute(probes, monitored.wallMs),
-      byContext: probesByContext,
-      calls: probeCalls,
-    },
+    kubernetesApi: kube,
   };
   const share = (w: Window) => `${w.cpuPercentOfOneCore.toFixed(2)} %`;
   const summary: Summary[] = [
     {
       metric: `monitor idle, 2 healthy clusters, ${SECONDS} s: CPU share of one core (this process + probe child)`,
-      value: `${share(monitored)} (self ${round((monitored.selfCpuMs / monitored.wallMs) * 100, 2)} %, probe child ${round(((proberCpu ?? 0) / monitored.wallMs) * 100, 2)} %); net of baseline ${net.toFixed(2)} points`,
-      reference: `same process without a monitor, same ${SECONDS} s: ${share(baseline)}`,
+      value: `${share(monitored)} (self ${round((monitored.selfCpuMs / monitored.wallMs) * 100, 2)} %, probe child ${round((proberCpu / monitored.wallMs) * 100, 2)} %); net of baseline ${net.toFixed(2)} points; beside it ${perMinute(dockerTotal, monitored.wallMs)} Docker + ${kube.perMinute} Kubernetes API calls/min`,
+      reference: `issue 8 target ≤ 0.5 %; same process without a monitor, same ${SECONDS} s: ${share(baseline)}`,
     },
     {
       metric: 'monitor idle: calls to the outside world',
-      value: `${fmtInt(dockerTotal)} Docker API calls (${perMinute(dockerTotal, monitored.wallMs)}/min), ${fmtInt(probes)} Kubernetes probes (${perMinute(probes, monitored.wallMs)}/min for 2 contexts)`,
+      value: `${fmtInt(dockerTotal)} Docker API calls (${perMinute(dockerTotal, monitored.wallMs)}/min), ${fmtInt(kube.total)} Kubernetes API requests (${kube.perMinute}/min for 2 contexts: ${Object.entries(kube.byRoute).map(([r, n]) => `${r} ×${n}`).join(', ')}) over ${fmtInt(kube.connections)} new TLS connections`,
       reference: 'Podman Desktop: engine ping every 5 s (12/min) and provider status every 2 s (30/min); Headlamp: cluster status every 30 s',
     },
   ];
+  const line = `idle-cpu: ${share(monitored)} of one core; ${perMinute(dockerTotal, monitored.wallMs)} Docker and ${kube.perMinute} Kubernetes API calls per minute (${kube.connectionsPerMinute} new TLS connections per minute)`;
+  log(line);
   writeResult('idle-cpu', results, summary);
 }

@@ -9,6 +9,7 @@ import { log, runCleanups } from './harness.ts';
 const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   detection: () => import('./detection.ts'),
   'idle-cpu': () => import('./idle-cpu.ts'),
+  footprint: () => import('./footprint.ts'),
   status: () => import('./status.ts'),
   server: () => import('./server.ts'),
   dashboard: () => import('./dashboard.ts'),

@@ -1,0 +1,59 @@
+// Counts the HTTP calls a Node process makes to the outside world, from inside
+// it, without touching Kindtray's code: loaded with `--import` (through
+// NODE_OPTIONS, so the children a process forks load it too), it listens on
+// Node's diagnostics channels (node:http/https clients, and undici, which the
+// Kubernetes client uses) and appends one line per request or new connection
+// to the file named by BENCH_CALL_LOG. A line costs one small synchronous
+// append; at an idle app's few calls a minute that is noise.
+//
+// Line: epoch ms, pid, 'request' | 'connect', origin (https://127.0.0.1:PORT,
+// or unix:SOCKET), and for a request its method and path.
+
+import { subscribe } from 'node:diagnostics_channel';
+import { appendFileSync } from 'node:fs';
+import type { ClientRequest } from 'node:http';
+
+export const CALL_LOG_ENV = 'BENCH_CALL_LOG';
+
+export interface OutsideCall {
+  at: number;
+  pid: number;
+  kind: 'request' | 'connect';
+  origin: string;
+  method?: string;
+  path?: string;
+}
+
+export function parseCallLog(text: string): OutsideCall[] {
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [at, pid, kind, origin, method, path] = line.split('\t');
+      return { at: Number(at), pid: Number(pid), kind: kind === 'connect' ? 'connect' : 'request', origin: origin ?? '', ...(method ? { method } : {}), ...(path ? { path } : {}) };
+    });
+}
+
+const file = process.env[CALL_LOG_ENV];
+if (file) {
+  const write = (kind: OutsideCall['kind'], origin: string, method = '', path = '') => {
+    try {
+      appendFileSync(file, `${Date.now()}\t${process.pid}\t${kind}\t${origin}\t${method}\t${path}\n`);
+    } catch {
+      // The benchmark removed its folder: nothing left to count for.
+    }
+  };
+  subscribe('undici:request:create', (m) => {
+    const { request } = m as { request: { origin?: unknown; method?: string; path?: string } };
+    write('request', String(request.origin ?? ''), request.method, request.path?.split('?')[0]);
+  });
+  subscribe('undici:client:connected', (m) => {
+    const { connectParams } = m as { connectParams: { protocol?: string; hostname?: string; port?: string } };
+    write('connect', `${connectParams.protocol ?? ''}//${connectParams.hostname ?? ''}:${connectParams.port ?? ''}`);
+  });
+  subscribe('http.client.request.start', (m) => {
+    const { request } = m as { request: ClientRequest & { socketPath?: string } };
+    const origin = request.socketPath ? `unix:${request.socketPath}` : `${request.protocol}//${request.host}`;
+    write('request', origin, request.method, request.path.split('?')[0]);
+  });
+}
