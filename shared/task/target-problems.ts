@@ -2,22 +2,14 @@
 // cluster's containers and API, then its kubeconfig context), each with the fix
 // that helps, read from the snapshot alone.
 
+import { FIXES } from '../fixes.ts';
 import type { ContextHealth, HealthSnapshot } from '../snapshot.ts';
 import { quote } from './issues.ts';
 import type { IssueFix } from './issues.ts';
 import type { Target } from './cluster-target.ts';
 
-/** Fix ids, as shared/problems.ts names them. `refresh-status` asks the monitor to look again. */
-export const FIX = {
-  startDocker: { id: 'start-docker', label: 'Start Docker' },
-  restartDocker: { id: 'restart-docker', label: 'Restart Docker' },
-  dockerPermissionHelp: { id: 'docker-permission-help', label: 'How to get access to Docker' },
-  installDockerHelp: { id: 'install-docker-help', label: 'How to install Docker' },
-  startCluster: (cluster: string): IssueFix => ({ id: `start-cluster:${cluster}`, label: `Start cluster ${cluster}` }),
-  restartCluster: (cluster: string): IssueFix => ({ id: `restart-cluster:${cluster}`, label: `Restart cluster ${cluster}` }),
-  repairContext: (context: string): IssueFix => ({ id: `repair-context:${context}`, label: `Repair context ${context}` }),
-  refresh: { id: 'refresh-status', label: 'Check again' },
-} as const;
+/** The fixes an issue offers: shared/fixes.ts's. `refresh` (refresh-status) asks the monitor to look again. */
+export const FIX = { ...FIXES, refresh: FIXES.refreshStatus } as const;
 
 export interface TargetProblem {
   severity: 'error' | 'warn';
