@@ -6,6 +6,7 @@
 // gets errors back as values, never as exceptions.
 
 import type { ApiError } from '../../shared/api.ts';
+import { FIXES } from '../../shared/fixes.ts';
 import { BRIDGE_GLOBAL, type KindtrayBridge as FullBridge } from '../../shared/ipc.ts';
 
 export interface ServerAddress {
@@ -107,7 +108,7 @@ export function toApiError(status: number, body: unknown, fallbackText = ''): Ap
 }
 
 /** True for the worker-is-hung answers the supervisor gives for `/api/*` routes it proxies. */
-export const isWorkerTrouble = (f: ApiFailure): boolean => f.status === 503 || f.status === 504 || f.error.fix?.id === 'restart-server';
+export const isWorkerTrouble = (f: ApiFailure): boolean => f.status === 503 || f.status === 504 || f.error.fix?.id === FIXES.restartServer.id;
 
 export class Api {
   readonly transport: Transport;

@@ -4,6 +4,7 @@
 // the page could show.
 
 import type { TaskRecord } from '../../../shared/api.ts';
+import { FIXES } from '../../../shared/fixes.ts';
 import type { HealthSnapshot } from '../../../shared/snapshot.ts';
 import { SseParser, backoffMs, toServerEvent } from '../sse.ts';
 import type { ServerApi } from '../server-api.ts';
@@ -199,6 +200,6 @@ export class Controller {
     } else {
       this.dispatch({ type: 'fix-finished', fixId, ok: false, message: r.ok ? 'the server did not say how it went' : r.failure.error.error, at: Date.now() });
     }
-    if (fixId === 'restart-server' && body?.ok && this.store.getState().taskList.state !== 'idle') void this.loadTasks();
+    if (fixId === FIXES.restartServer.id && body?.ok && this.store.getState().taskList.state !== 'idle') void this.loadTasks();
   }
 }
