@@ -31,7 +31,7 @@ export interface SnapshotReading {
   ageMs: number;
 }
 
-/** A fix's outcome, as every side answers it (shared/fixes.ts). A fix that ran and failed is a result (`ok: false`), not an error. */
+/** The name electron/app uses for shared/fixes.ts's FixResult (one shape): a fix that ran and failed is a result (`ok: false`), not an error. */
 export type FixOutcome = FixResult;
 
 /** The settings only the desktop app acts on. */
@@ -65,7 +65,7 @@ export type IpcAnswer<T> = { result: T } | { error: IpcError };
 export interface IpcInvokeMap {
   'kindtray:get-server': { args: []; result: ServerAddress };
   'kindtray:get-snapshot': { args: []; result: SnapshotReading };
-  'kindtray:run-fix': { args: [fixId: string]; result: FixOutcome };
+  'kindtray:run-fix': { args: [fixId: string]; result: FixResult };
   'kindtray:open-external': { args: [url: string]; result: OpenedExternal };
   'kindtray:get-desktop-settings': { args: []; result: DesktopSettings };
   'kindtray:set-start-at-login': { args: [enabled: boolean]; result: DesktopSettings };
@@ -107,7 +107,7 @@ export interface KindtrayBridge {
   getServer(): Promise<IpcAnswer<ServerAddress>>;
   getSnapshot(): Promise<IpcAnswer<SnapshotReading>>;
   onSnapshot(listener: (snapshot: HealthSnapshot) => void): () => void;
-  runFix(fixId: string): Promise<IpcAnswer<FixOutcome>>;
+  runFix(fixId: string): Promise<IpcAnswer<FixResult>>;
   /** Opens a task endpoint on this machine or the project's docs in the system browser; anything else is refused. */
   openExternal(url: string): Promise<IpcAnswer<OpenedExternal>>;
   getDesktopSettings(): Promise<IpcAnswer<DesktopSettings>>;

@@ -360,7 +360,7 @@ function mockRoutes(mock: Mock): Connect.NextHandleFunction {
         return json(res, r.ok ? 200 : r.code === 'unknown-fix' ? 404 : 409, r);
       }
       if (path === '/control/server/restart' && method === 'POST') {
-        const r = await mock.runFix('restart-server');
+        const r = await mock.runFix(FIXES.restartServer.id);
         return json(res, 200, r);
       }
 

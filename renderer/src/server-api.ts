@@ -11,9 +11,6 @@ import type { Api, ApiResult } from './transport.ts';
 
 export type StatusResponse = HealthSnapshot & { ageMs?: number };
 
-/** What POST /control/fixes/:id answers (409 when the fix failed, 404 when the id names none). */
-export type FixResponse = FixResult;
-
 export type { HistoryResponse, Settings, StateChange };
 
 export interface SettingsSaved {
@@ -30,7 +27,8 @@ const enc = encodeURIComponent;
 export const serverApi = (api: Api) => ({
   health: () => api.json<HealthResponse>('/api/health'),
   status: (signal?: AbortSignal) => api.json<StatusResponse>('/api/status', signal ? { signal } : {}),
-  runFix: (fixId: string) => api.json<FixResponse>(`/control/fixes/${enc(fixId)}`, { method: 'POST', okStatuses: [409, 404] }),
+  // 409 when the fix ran and failed, 404 when the id names no fix: both a FixResult.
+  runFix: (fixId: string) => api.json<FixResult>(`/control/fixes/${enc(fixId)}`, { method: 'POST', okStatuses: [409, 404] }),
   restartServer: () => api.json<HealthResponse>('/control/server/restart', { method: 'POST' }),
   validate: (yaml: string, signal: AbortSignal) =>
     api.json<ValidateResponse>('/api/validate', { method: 'POST', body: yaml, headers: YAML, signal, okStatuses: [422] }),
