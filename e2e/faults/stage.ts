@@ -369,7 +369,7 @@ export function isAlive(pid: number): boolean {
 /** Whether `pid` is a Kindtray process (its command line runs electron/cli/bin.js or a worker/probe module). */
 export function isKindtray(pid: number): boolean {
   try {
-    return /bin\.js|worker-main|kube-probe|kube-ops/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    return /bin\.js|worker-main|kube-child/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
   } catch {
     return false;
   }

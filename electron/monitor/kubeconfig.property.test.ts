@@ -12,7 +12,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument, stringify } from 'yaml';
-import { analyseKubeconfig, loadKubeconfigFiles, serverPort, type KindClusterRef } from './kubeconfig.ts';
+import { loadKubeconfigFiles } from '../kube/index.ts';
+import { analyseKubeconfig, serverPort, type KindClusterRef } from './kubeconfig.ts';
 
 /** Generous: a few small files take milliseconds; this only catches a hang. */
 const BOUNDED_MS = 2_000;

@@ -1,7 +1,8 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { analyseKubeconfig, kubeconfigPaths, loadKubeconfig, loadKubeconfigFiles, serverPort, watchKubeconfig } from './kubeconfig.ts';
+import { kubeconfigPaths, loadKubeconfig, loadKubeconfigFiles } from '../kube/index.ts';
+import { analyseKubeconfig, serverPort, watchKubeconfig } from './kubeconfig.ts';
 import { makeTempDir, removeDir } from './kube-probe.fixtures.ts';
 
 let dir: string;

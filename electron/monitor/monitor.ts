@@ -12,7 +12,8 @@ import type { DockerObservation } from './docker.ts';
 import { DockerWatcher } from './docker-watcher.ts';
 import { resolveDockerEndpoint, type DockerEndpoint } from './docker-endpoint.ts';
 import { kindClusters, type KindClusterView } from './kind.ts';
-import { analyseKubeconfig, loadKubeconfig, watchKubeconfig, type KubeconfigModel } from './kubeconfig.ts';
+import { loadKubeconfig, type KubeconfigModel } from '../kube/index.ts';
+import { analyseKubeconfig, watchKubeconfig } from './kubeconfig.ts';
 import { KubeProber, type KubeProbeResult } from './kube-probe.ts';
 
 export interface MonitorOptions {
@@ -197,6 +198,9 @@ export class Monitor {
     if (this.stopController.signal.aborted) return;
     clearTimeout(this.probeTimers.get(context));
     if (this.proberReady) await this.proberReady;
+    // A context with a child of its own (its credentials can block one) waits for that child's start too, not its deadline.
+    await this.prober.start(context, this.kubeconfigPaths());
+    if (this.stopController.signal.aborted) return;
     const result = await this.prober.probe(context, { kubeconfigPaths: this.kubeconfigPaths(), force });
     if (this.stopController.signal.aborted) return;
     this.probes.set(context, result);

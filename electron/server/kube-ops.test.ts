@@ -10,7 +10,7 @@ import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { logSlice } from './kube-ops-child.ts';
+import { logSlice } from './kube-ops.ts';
 import { CHILD_GRACE_MS, KubeOps, defaultKubeconfigPaths } from './kube-ops.ts';
 import type { KubeTarget } from './kube-ops.ts';
 
@@ -128,6 +128,40 @@ describe('answers at the deadline', { timeout: 20_000 }, () => {
   });
 });
 
+describe('children by risk, not by count', { timeout: 30_000 }, () => {
+  it('contexts with static credentials share one child; a context whose auth provider can block has its own', async () => {
+    const a = kubeconfig('kind-sa', `https://127.0.0.1:${closedPort}`, { token: 'x' });
+    const b = kubeconfig('kind-sb', `https://127.0.0.1:${closedPort}`, { token: 'y' });
+    const risky = kubeconfig('gke-risky', `https://127.0.0.1:${closedPort}`, {
+      'auth-provider': { name: 'gcp', config: { 'cmd-path': '/bin/echo', 'token-key': '{.t}', 'expiry-key': '{.e}' } },
+    });
+    ops = new KubeOps({ deadlineMs: 8_000 });
+    await Promise.all([
+      ops.getPod({ context: 'kind-sa', kubeconfigPaths: [a] }, 'default', 'x'),
+      ops.getPod({ context: 'kind-sb', kubeconfigPaths: [b] }, 'default', 'x'),
+      ops.getPod({ context: 'gke-risky', kubeconfigPaths: [risky] }, 'default', 'x'),
+    ]);
+    const { started, live } = ops.stats();
+    expect(started).toBe(2);
+    expect(Object.keys(live).sort()).toEqual(['(shared)', 'gke-risky']);
+    expect(live['(shared)']).not.toBe(live['gke-risky']);
+  });
+
+  it('a child with nothing to do is ended after the idle time, and started again on demand', async () => {
+    const file = kubeconfig('kind-idle', `https://127.0.0.1:${closedPort}`, { token: 'x' });
+    const target: KubeTarget = { context: 'kind-idle', kubeconfigPaths: [file] };
+    ops = new KubeOps({ deadlineMs: 8_000, idleMs: 300 });
+    expect((await ops.getPod(target, 'default', 'x')).ok).toBe(false);
+    const first = ops.stats().live['(shared)'];
+    expect(first).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(ops.stats()).toMatchObject({ started: 1, idled: 1, replaced: 0, live: {} });
+    const again = await ops.getPod(target, 'default', 'x');
+    expect(again.ok || again.error.kind).toBe('unreachable');
+    expect(ops.stats().started).toBe(2);
+  });
+});
+
 describe('typed failures', { timeout: 20_000 }, () => {
   it('a refused port is unreachable, in words', async () => {
     const file = kubeconfig('kind-refused', `https://127.0.0.1:${closedPort}`, { token: 'x' });
@@ -140,7 +174,7 @@ describe('typed failures', { timeout: 20_000 }, () => {
     const file = kubeconfig('kind-a', `https://127.0.0.1:${closedPort}`, { token: 'x' });
     ops = new KubeOps();
     const r = await ops.listTaskPods({ context: 'kind-nope', kubeconfigPaths: [file] }, 'kindtray.dev/task=t-x');
-    expect(r.ok || r.error).toEqual({ kind: 'config', message: `kind-nope: context kind-nope is not in the kubeconfig (${file})` });
+    expect(r.ok || r.error).toEqual({ kind: 'config', message: `kind-nope: no context named kind-nope in ${file}` });
     const none = await ops.listTaskPods({ context: 'kind-nope', kubeconfigPaths: [path.join(dir, 'missing')] }, 'x=y');
     expect(none.ok || none.error.message).toMatch(/^kind-nope: no kubeconfig file found/);
   });

@@ -1,9 +1,9 @@
-// What the Kubernetes probe process and its parent say to each other, and what
-// a probe finds. Both sides parse what they receive with these schemas: the
-// process boundary is a boundary like any other.
+// What a Kubernetes probe finds, and how the prober asks for one. The probe
+// runs in a child process; both sides parse what they receive with these
+// schemas: the process boundary is a boundary like any other.
 
 import { z } from 'zod';
-import type { ContextState } from '../../shared/snapshot.ts';
+import type { ContextState } from '../snapshot.ts';
 
 /** A probe's verdict on a context. Every value is a ContextState, so it can stand in a snapshot as is. */
 export const KUBE_PROBE_STATES = ['ok', 'unreachable', 'auth-failed', 'dangling', 'unknown'] as const satisfies readonly ContextState[];
@@ -84,29 +84,4 @@ export const probeRequestSchema = z.object({
   deadlineMs: z.number().positive(),
 }) satisfies z.ZodType<ProbeRequest>;
 
-// ---------------------------------------------------------------------------
-// Child -> parent
-
 export type ProbePhase = 'authenticating' | 'requesting';
-
-export type ProbeChildMessage =
-  /** Sent once, when the child can take probes (the Kubernetes client is loaded). */
-  | { type: 'ready'; pid: number }
-  /** Where a probe is, so that the parent can say what hung if the child stops answering. */
-  | { type: 'phase'; id: number; phase: ProbePhase }
-  | { type: 'result'; id: number; result: KubeProbeResult }
-  /**
-   * A credential plugin started (running: true) or ended, in its own process
-   * group `pgid`. The parent ends those groups too when it kills the child.
-   */
-  | { type: 'plugin'; pgid: number; running: boolean };
-
-export const probeChildMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ready'), pid: z.number().int() }),
-  z.object({ type: z.literal('phase'), id: z.number().int(), phase: z.enum(['authenticating', 'requesting']) }),
-  z.object({ type: z.literal('result'), id: z.number().int(), result: kubeProbeResultSchema }),
-  z.object({ type: z.literal('plugin'), pgid: z.number().int(), running: z.boolean() }),
-]) satisfies z.ZodType<ProbeChildMessage>;
-
-/** Set in the child's environment by the parent: the child module starts its message loop only then. */
-export const PROBE_CHILD_ENV = 'KINDTRAY_KUBE_PROBE_CHILD';

@@ -1,0 +1,47 @@
+// The Kubernetes child process: the only place Kindtray runs the Kubernetes
+// client. It answers probes (for the supervisor's prober) and task operations
+// (for the API worker), each request on its own, each under its deadline. Its
+// parent never runs the client: some auth providers block their event loop
+// (gcp and azure run their command with execSync), and only a process can be
+// killed. Which contexts share a child is credentials.ts's business.
+//
+// Started through electron/process (child_process.fork, or Electron's
+// utilityProcess); it talks over the parent's IPC channel or `parentPort`.
+
+import { enableCompileCache } from 'node:module';
+import { KUBE_CHILD_ENV, kubeChildRequestSchema, type KubeChildMessage } from '../../shared/contracts/kube-child.ts';
+import { parentChannel } from '../process/index.ts';
+import type { KubeHooks } from './exec-plugin.ts';
+import { runOp } from './ops.ts';
+import { probeContext } from './probe.ts';
+
+async function serve(): Promise<void> {
+  // Starting fast matters: a replaced child must be ready before the next deadline.
+  enableCompileCache?.();
+  const k8s = await import('@kubernetes/client-node');
+  const parent = parentChannel();
+  const send = (m: KubeChildMessage): void => parent.send(m);
+  parent.onMessage((raw) => {
+    const parsed = kubeChildRequestSchema.safeParse(raw);
+    if (!parsed.success) {
+      process.stderr.write(`kindtray kube child: ignored a message that is not a request: ${parsed.error.message}\n`);
+      return;
+    }
+    const req = parsed.data;
+    const hooks: KubeHooks = {
+      phase: (phase) => send({ type: 'phase', id: req.id, phase }),
+      plugin: (pgid, running) => send({ type: 'plugin', pgid, running }),
+    };
+    if (req.type === 'probe') {
+      void probeContext(k8s, req, hooks).then((result) => send({ type: 'probe-result', id: req.id, result }));
+      return;
+    }
+    hooks.phase('authenticating');
+    void runOp(k8s, req, hooks).then((r) => send(r.ok ? { type: 'op-result', id: req.id, ok: true, value: r.value } : { type: 'op-result', id: req.id, ok: false, error: r.error }));
+  });
+  // The parent is gone: nothing to answer to.
+  parent.onDisconnect(() => process.exit(0));
+  send({ type: 'ready', pid: process.pid });
+}
+
+if (process.env[KUBE_CHILD_ENV] === '1') void serve();

@@ -1,0 +1,160 @@
+// A probe of one context, as the Kubernetes child runs it: is its API there,
+// ready, which version, which nodes (and what they offer). Answers within the
+// request's deadline on its own when it can: requests carry an AbortSignal and
+// the exec plugin runs under it; what can still block (a legacy auth
+// provider's execSync) is bounded by the parent's deadline.
+
+import type { CoreV1Api as CoreV1ApiType, ObservableMiddleware, V1Node } from '@kubernetes/client-node';
+import type { KubeNodeInfo, KubeProbeResult, ProbeRequest } from '../../shared/contracts/kube-probe.ts';
+import { formatMs } from '../../shared/deadline.ts';
+import { describeRequestFailure, KubeProblem, probeStateOf, type RequestFailure } from './errors.ts';
+import type { KubeHooks } from './exec-plugin.ts';
+import { clientConfig, forgetCredential, resolveTarget } from './target.ts';
+
+type ClientNode = typeof import('@kubernetes/client-node');
+
+const QUANTITY = /^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+const SUFFIX: Record<string, number> = {
+  m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** A Kubernetes resource quantity (`500m`, `4`, `16318536Ki`, `8Gi`, `1e3`) as a number, or undefined. */
+export function parseQuantity(q: string | undefined): number | undefined {
+  const m = q === undefined ? null : QUANTITY.exec(q.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]) * (m[2] ? (SUFFIX[m[2]] ?? 1) : 1);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+export function nodeInfo(node: V1Node): KubeNodeInfo {
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+  const roles = Object.keys(node.metadata?.labels ?? {})
+    .filter((l) => l.startsWith('node-role.kubernetes.io/'))
+    .map((l) => l.slice('node-role.kubernetes.io/'.length))
+    .filter(Boolean);
+  const cpus = parseQuantity(node.status?.capacity?.['cpu']);
+  const memoryBytes = parseQuantity(node.status?.capacity?.['memory']);
+  return {
+    name: node.metadata?.name ?? '(unnamed)',
+    ready,
+    roles,
+    ...(cpus !== undefined ? { cpus } : {}),
+    ...(memoryBytes !== undefined ? { memoryBytes: Math.round(memoryBytes) } : {}),
+  };
+}
+
+/** Resolves or rejects with `promise`, or rejects when `signal` aborts, whichever is first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** Probes one context: readiness, version and nodes, each request and the authentication under the request's deadline. */
+export async function probeContext(k8s: ClientNode, req: ProbeRequest, hooks: KubeHooks): Promise<KubeProbeResult> {
+  const started = performance.now();
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error('deadline')), req.deadlineMs);
+  const { signal } = controller;
+  let server: string | undefined;
+  const answer = (state: KubeProbeResult['state'], extra: Partial<KubeProbeResult> = {}): KubeProbeResult => ({
+    context: req.context,
+    state,
+    ...(server ? { server } : {}),
+    ...extra,
+    ...(extra.cause !== undefined ? { cause: `context ${req.context}: ${extra.cause}` } : {}),
+    latencyMs: Math.round(performance.now() - started),
+    finishedAt: Date.now(),
+  });
+  let execKey: string | undefined;
+  try {
+    const target = resolveTarget(req.kubeconfigPaths, req.context);
+    server = target.server;
+
+    hooks.phase('authenticating');
+    const built = await clientConfig(k8s, target, signal, req.deadlineMs, hooks);
+    const kc = built.config;
+    execKey = built.execKey;
+    // Legacy auth providers (gcp, azure) may block here with execSync: the parent's deadline covers that.
+    try {
+      await untilAborted(kc.applySecurityAuthentication(new k8s.RequestContext(target.server, k8s.HttpMethod.GET)), signal);
+    } catch (e) {
+      if (signal.aborted) throw new KubeProblem('unauthorized', `authentication gave no answer in ${formatMs(req.deadlineMs)}`);
+      throw new KubeProblem('unauthorized', `authentication failed: ${(e as Error).message.split('\n')[0]}`);
+    }
+
+    hooks.phase('requesting');
+    const withSignal: ObservableMiddleware = {
+      pre: (ctx) => {
+        ctx.setSignal(signal);
+        return new k8s.Observable(Promise.resolve(ctx));
+      },
+      post: (ctx) => new k8s.Observable(Promise.resolve(ctx)),
+    };
+    const options = { middleware: [withSignal], middlewareMergeStrategy: 'append' as const };
+    const core: CoreV1ApiType = kc.makeApiClient(k8s.CoreV1Api);
+    const [readyz, version, nodes] = await Promise.allSettled([
+      untilAborted(new k8s.Health(kc).readyz({ signal }), signal),
+      untilAborted(kc.makeApiClient(k8s.VersionApi).getCode({}, options), signal),
+      untilAborted(core.listNode({}, options), signal),
+    ]);
+    const fail = (r: PromiseSettledResult<unknown>) =>
+      r.status === 'rejected' ? describeRequestFailure(r.reason, target.server, req.deadlineMs, signal.aborted) : undefined;
+    const failures = { readyz: fail(readyz), version: fail(version), nodes: fail(nodes) };
+    const http = (f: RequestFailure | undefined) => (f?.kind === 'http' ? f.status : undefined);
+    const userWords = target.user ? `the credentials of user ${target.user}` : 'anonymous requests';
+
+    if ([failures.version, failures.nodes].some((f) => http(f) === 401)) {
+      forgetCredential(execKey); // a fresh credential next time
+      return answer('auth-failed', { cause: `the API refused ${userWords} (401 Unauthorized)` });
+    }
+    // /version is public on every API server: a 403 there means the credentials were refused outright.
+    if (http(failures.version) === 403) return answer('auth-failed', { cause: `the API refused ${userWords} (403 Forbidden)` });
+    const all = [failures.readyz, failures.version, failures.nodes];
+    if (all.every((f) => f !== undefined && f.kind !== 'http')) {
+      return answer('unreachable', { cause: (failures.version ?? failures.readyz ?? failures.nodes)?.cause ?? 'no answer' });
+    }
+
+    const extra: Partial<KubeProbeResult> = {};
+    const degraded: string[] = [];
+    if (readyz.status === 'fulfilled') {
+      extra.ready = readyz.value;
+      if (!readyz.value) degraded.push('the API server reports it is not ready (/readyz)');
+    } else if (failures.readyz) degraded.push(`/readyz: ${failures.readyz.cause}`);
+    if (version.status === 'fulfilled') extra.version = version.value.gitVersion;
+    else if (failures.version) degraded.push(`/version: ${failures.version.cause}`);
+    if (nodes.status === 'fulfilled') {
+      const list = nodes.value.items.map(nodeInfo);
+      extra.nodes = list;
+      const notReady = list.filter((n) => !n.ready).map((n) => n.name);
+      if (notReady.length > 0) degraded.push(`nodes not Ready: ${notReady.join(', ')}`);
+      if (list.length === 0) degraded.push('the cluster has no nodes');
+    } else if (http(failures.nodes) === 403) {
+      // Allowed in, but not to list nodes: a narrow role on a shared cluster, not a fault.
+      extra.cause = `${userWords.replace('the credentials of ', '')} may not list nodes (403 Forbidden)`;
+    } else if (failures.nodes) degraded.push(`node list: ${failures.nodes.cause}`);
+    if (degraded.length > 0) extra.degraded = degraded.join('; ');
+    return answer('ok', extra);
+  } catch (e) {
+    if (e instanceof KubeProblem) return answer(probeStateOf(e), { cause: e.message });
+    if (signal.aborted) return answer('unreachable', { cause: `no answer${server ? ` from ${server}` : ''} in ${formatMs(req.deadlineMs)}` });
+    return answer('unreachable', { cause: `probe failed: ${(e as Error).message}` });
+  } finally {
+    clearTimeout(timer);
+    if (!signal.aborted) controller.abort(new Error('probe finished'));
+  }
+}
+
