@@ -8,7 +8,7 @@ import type { TaskSpec } from '../../shared/task/schema.ts';
 import type { PortPlan } from '../../shared/task/cluster-check.ts';
 import { isWaitableFix } from '../../shared/fixes.ts';
 import { validateResponseOf } from '../../shared/task/index.ts';
-import { HttpError, Router, readBody, sendJson } from '../http/index.ts';
+import { HttpError, NO_STORE_HEADERS, Router, readBody, sendJson } from '../http/index.ts';
 import type { SnapshotCache } from './snapshot-cache.ts';
 import { validateWithFreshSnapshot } from './validate.ts';
 
@@ -102,7 +102,7 @@ function found(tasks: TaskService, id: string): TaskRecord {
 async function streamLogs(req: IncomingMessage, res: ServerResponse, tasks: TaskService, task: TaskRecord, follow: boolean): Promise<void> {
   const abort = new AbortController();
   req.on('close', () => abort.abort());
-  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', ...NO_STORE_HEADERS });
   try {
     for await (const chunk of tasks.openLogs(task.id, { follow, signal: abort.signal })) {
       if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));

@@ -15,7 +15,7 @@ import { withDeadline } from '../../shared/deadline.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 import { runFix } from '../fixes/index.ts';
 import { Monitor, dockerClientFor, type MonitorOptions } from '../monitor/index.ts';
-import { HttpError, Router, readJson, sendError, sendJson, sendNoRoute } from '../http/index.ts';
+import { HttpError, NO_STORE_HEADERS, Router, readJson, sendError, sendJson, sendNoRoute } from '../http/index.ts';
 import { Auth, checkHostAndOrigin } from './auth.ts';
 import { forkLauncher, moduleBeside, type ChildLauncher } from '../process/index.ts';
 import { ensureHome, kindtrayPaths, type KindtrayPaths } from './home.ts';
@@ -293,7 +293,7 @@ export class Supervisor {
       sendJson(res, 200, { ...snapshot, ageMs });
     });
     r.on('GET', '/api/events', (req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-content-type-options': 'nosniff' });
+      res.writeHead(200, { 'content-type': 'text/event-stream', ...NO_STORE_HEADERS, connection: 'keep-alive' });
       res.write(`event: snapshot\ndata: ${JSON.stringify({ type: 'snapshot', snapshot: this.monitor.current().snapshot })}\n\n`);
       this.sse.add(res);
       req.on('close', () => this.sse.delete(res));
