@@ -254,10 +254,15 @@ export async function run(): Promise<void> {
     bare = cost.before;
   }
 
+  // Each process at its last sample; a role with several processes is summed and says how many, and
+  // how many of them ended within the window (the API worker ends an idle Kubernetes child).
   const byRole = (w: TreeWindow) => {
-    const roles = new Map<string, number>();
-    for (const p of w.processes) if (p.samples === w.samples) roles.set(p.role, round((roles.get(p.role) ?? 0) + p.rssMiB, 1));
-    return Object.fromEntries(roles);
+    const roles = new Map<string, { n: number; ended: number; rss: number }>();
+    for (const p of w.processes) {
+      const r = roles.get(p.role) ?? { n: 0, ended: 0, rss: 0 };
+      roles.set(p.role, { n: r.n + 1, ended: r.ended + (p.samples < w.samples ? 1 : 0), rss: round(r.rss + p.rssMiB, 1) });
+    }
+    return Object.fromEntries([...roles].map(([role, r]) => [`${role}${r.n > 1 ? ` ×${r.n}` : ''}${r.ended ? ` (${r.ended} ended in the window)` : ''}`, r.rss]));
   };
   const results = {
     seconds: SECONDS,
