@@ -273,7 +273,8 @@ export class ProbeSlot {
     const dying = exited.then(() => {
       child.exited = true;
       if (this.dying === dying) this.dying = undefined;
-      if (this.disposed || (!restart && this.waiting.size === 0)) return;
+      // Not replaced (ended for idleness, or disposed): a new one only if someone asks meanwhile.
+      if (this.disposed || (!restart && this.waiting.size === 0 && this.readyWaiters.size === 0)) return;
       this.ensureChild();
       this.dispatch();
     });

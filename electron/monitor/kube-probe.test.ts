@@ -349,6 +349,33 @@ describe('idle children', () => {
       prober.dispose();
     }
   }, 30_000);
+  it('asked to start while an idle child is still dying: a new child starts once the old one has gone', async () => {
+    let started = 0;
+    let killed = 0;
+    // Says ready at once; never reports its exit when killed (so the prober waits out its exit timeout).
+    const fake: ChildLauncher = (): ChildHandle => {
+      const pid = 900_000 + started++;
+      return {
+        pid,
+        send: () => {},
+        onMessage: (l) => void setTimeout(() => l({ type: 'ready', pid }), 10),
+        onExit: () => {},
+        kill: () => void killed++,
+      };
+    };
+    const prober = newProber({ launch: fake, idleMs: 200 });
+    try {
+      expect(await prober.start()).toBe(true);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(killed).toBe(1);
+      expect(prober.childPid).toBeUndefined();
+      expect(await prober.start()).toBe(true);
+      expect(started).toBe(2);
+      expect(prober.childPid).toBe(900_001);
+    } finally {
+      prober.dispose();
+    }
+  }, 10_000);
 });
 
 describe('the probe process', () => {
