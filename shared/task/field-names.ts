@@ -1,50 +1,37 @@
-// The names a task's fields go by: the ones Kindtray knows at each level, the
-// SkyPilot ones it knows but does not do (and what to write instead), the other
-// words people use for them, and the message for a key that is none of these
-// ("did you mean ports?").
+// The names a task's fields go by: SkyPilot's, at each level, the other words
+// people use for them, and the message for a key that is none of these ("did
+// you mean ports?").
 
 import { editDistance } from './edit-distance.ts';
 import { listWords, quote } from './issues.ts';
 
-export const TASK_FIELDS = ['name', 'resources', 'envs', 'setup', 'run', 'workdir', 'num_nodes'] as const;
-export const RESOURCE_FIELDS = ['infra', 'cpus', 'memory', 'ports', 'image_id'] as const;
+/**
+ * Every field SkyPilot's task schema has (sky/utils/schemas.py, get_task_schema
+ * and get_resources_schema), so that no file SkyPilot accepts meets "unknown
+ * field". What each does here is in schema.ts, resources-schema.ts and
+ * hint-fields.ts. The first ones are the fields a task mostly needs: messages
+ * list only those.
+ */
+export const TASK_FIELDS = [
+  'name', 'resources', 'envs', 'setup', 'run', 'workdir', 'num_nodes',
+  'secrets', 'file_mounts', 'service', 'config', 'event_callback', 'pool', 'managed_secrets', 'inputs', 'outputs',
+  'file_mounts_mapping', 'volumes', 'volume_mounts', 'api_server_access', 'experimental', '_metadata',
+] as const;
+export const RESOURCE_FIELDS = [
+  'infra', 'cpus', 'memory', 'ports', 'image_id', 'accelerators', 'gpus',
+  'cloud', 'region', 'zone', 'any_of', 'ordered', 'instance_type', 'use_spot', 'job_recovery', 'spot_recovery', 'volumes',
+  'disk_size', 'ephemeral_storage', 'disk_tier', 'network_tier', 'local_disk', 'max_hourly_cost', 'labels',
+  'accelerator_args', 'autostop', 'priority', 'priority_class', '_no_missing_accel_warnings', '_docker_login_config',
+  '_is_image_managed', '_requires_fuse', '_cluster_config_overrides',
+] as const;
+/** The fields an "unknown field" message lists: the ones people write. */
+const MAIN_FIELDS: Record<'task' | 'resources', readonly string[]> = {
+  task: TASK_FIELDS.slice(0, 7),
+  resources: RESOURCE_FIELDS.slice(0, 7),
+};
 
 /** Where a field is written: at the top level of the task, or under resources. */
 export type Level = 'task' | 'resources';
-
-/** SkyPilot fields Kindtray knows but does not do, and what to write instead. */
-const UNSUPPORTED: Record<Level, Record<string, string>> = {
-  task: {
-    file_mounts: 'Kindtray does not mount files into tasks',
-    secrets: 'put values in envs',
-    volumes: 'Kindtray does not attach volumes',
-    service: 'Kindtray does not run SkyServe services',
-    config: 'Kindtray has no per-task SkyPilot config',
-    event_callback: 'Kindtray does not run callbacks',
-    inputs: 'Kindtray does not mount storage',
-    outputs: 'Kindtray does not mount storage',
-    experimental: 'Kindtray has no experimental options',
-  },
-  resources: {
-    cloud: 'Kindtray launches on Kubernetes only: write infra: k8s/CONTEXT',
-    region: 'write the Kubernetes context as infra: k8s/CONTEXT',
-    zone: 'write the Kubernetes context as infra: k8s/CONTEXT',
-    accelerators: 'Kindtray does not schedule GPUs or other accelerators',
-    accelerator_args: 'Kindtray does not schedule accelerators',
-    instance_type: 'ask for cpus and memory instead',
-    use_spot: 'there are no spot instances on a local cluster',
-    spot_recovery: 'there are no spot instances on a local cluster',
-    job_recovery: 'Kindtray does not recover jobs',
-    disk_size: 'Kindtray does not size disks',
-    disk_tier: 'Kindtray does not size disks',
-    network_tier: 'Kindtray does not choose network tiers',
-    labels: 'Kindtray labels its Pods itself',
-    autostop: 'Kindtray does not stop clusters by itself',
-    any_of: 'give one set of resources',
-    ordered: 'give one set of resources',
-    priority: 'Kindtray does not prioritize tasks',
-  },
-};
 
 /** Other words people use for a field. */
 const SYNONYMS: Record<Level, Record<string, string>> = {
@@ -61,7 +48,7 @@ const SYNONYMS: Record<Level, Record<string, string>> = {
     mem: 'memory', ram: 'memory', memory_gb: 'memory',
     port: 'ports', expose: 'ports',
     image: 'image_id', docker_image: 'image_id', container_image: 'image_id', image_name: 'image_id',
-    context: 'infra', cluster: 'infra', kube_context: 'infra', kubernetes_context: 'infra',
+    context: 'infra', cluster: 'infra', gpu: 'accelerators', accelerator: 'accelerators', accel: 'accelerators', kube_context: 'infra', kubernetes_context: 'infra',
   },
 };
 
@@ -70,12 +57,6 @@ const OTHER: Record<Level, Level> = { task: 'resources', resources: 'task' };
 
 export function unknownFieldMessage(key: string, level: Level): string {
   const where = level === 'task' ? 'a task' : 'resources';
-  const unsupported = UNSUPPORTED[level][key];
-  if (unsupported !== undefined) return `${quote(key)} is a SkyPilot field Kindtray does not support: ${unsupported}`;
-  const elsewhere = UNSUPPORTED[OTHER[level]][key];
-  if (elsewhere !== undefined) {
-    return `${quote(key)} is not a field of ${where} (it belongs ${level === 'task' ? 'under resources' : 'at the top level'} in SkyPilot, and Kindtray does not support it: ${elsewhere})`;
-  }
   const suggestion = suggestField(key, level);
   if (suggestion !== undefined) {
     if (suggestion.level === level) return `unknown field ${quote(key)}: did you mean ${quote(suggestion.field)}?`;
@@ -83,7 +64,7 @@ export function unknownFieldMessage(key: string, level: Level): string {
       ? `unknown field ${quote(key)}: did you mean resources.${suggestion.field}? (${suggestion.field} belongs under resources)`
       : `unknown field ${quote(key)} in resources: did you mean ${suggestion.field} at the top level of the task?`;
   }
-  return `unknown field ${quote(key)}: ${where} has ${listWords([...FIELDS[level]])}`;
+  return `unknown field ${quote(key)}: ${where} has ${listWords([...MAIN_FIELDS[level]])}, among others`;
 }
 
 /** The field a key most likely meant: same field in another spelling, a synonym, the other level, or a near miss. */

@@ -7,12 +7,18 @@ import { listWords, quote } from './issues.ts';
 // ---------------------------------------------------------------------------
 // name
 
-/** Kubernetes names (DNS-1123 labels): what a task's Pod and Service are named after. */
-export const TASK_NAME_MAX_LENGTH = 63;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/**
+ * SkyPilot's task names: ASCII letters and digits, with single or double ".",
+ * "_" or "-" between them (`minGPT-ddp`, `train.v2`, `my__job`). The Pod and
+ * Service names are derived from it (electron/server/pod-plan.ts, podNameFor),
+ * so a name need not be a Kubernetes name itself.
+ */
+const SKYPILOT_NAME = /^[A-Za-z0-9]+(?:[._-]{1,2}[A-Za-z0-9]+)*$/;
+/** Longest name accepted: SkyPilot sets none; this keeps messages and records readable. */
+export const TASK_NAME_MAX_LENGTH = 253;
 
 export function isValidTaskName(name: string): boolean {
-  return name.length <= TASK_NAME_MAX_LENGTH && DNS_LABEL.test(name);
+  return name.length <= TASK_NAME_MAX_LENGTH && SKYPILOT_NAME.test(name);
 }
 
 /** Why `name` is not a valid task name, with a fixed name to use; undefined when it is valid. */
@@ -21,32 +27,30 @@ export function checkTaskName(name: string): string | undefined {
   if (name === '') return 'name is empty: leave it out and Kindtray names the task, or write one like "web-demo"';
   const wrong: string[] = [];
   if (name.length > TASK_NAME_MAX_LENGTH) wrong.push(`it is ${name.length} characters long`);
-  const has: string[] = [];
-  if (/[A-Z]/.test(name)) has.push('upper-case letters');
-  const bad = [...new Set([...name.toLowerCase()].filter((c) => !/[a-z0-9-]/.test(c)))];
-  has.push(...bad.slice(0, 5).map((c) => (c === ' ' ? 'spaces' : quote(c))));
+  const bad = [...new Set([...name].filter((c) => !/[A-Za-z0-9._-]/.test(c)))];
+  const has = bad.slice(0, 5).map((c) => (c === ' ' ? 'spaces' : quote(c)));
   if (bad.length > 5) has.push('more');
   if (has.length > 0) wrong.push(`it has ${listWords(has)}`);
-  const lower = name.toLowerCase();
-  if (!/^[a-z0-9]/.test(lower)) wrong.push(`it starts with ${quote(name.charAt(0))}`);
-  if (!/[a-z0-9]$/.test(lower) && name.length > 1) wrong.push(`it ends with ${quote(name.charAt(name.length - 1))}`);
+  if (!/^[A-Za-z0-9]/.test(name)) wrong.push(`it starts with ${quote(name.charAt(0))}`);
+  if (!/[A-Za-z0-9]$/.test(name) && name.length > 1) wrong.push(`it ends with ${quote(name.charAt(name.length - 1))}`);
+  if (/[._-]{3}/.test(name)) wrong.push('it has three or more ".", "_" or "-" in a row');
   return (
-    `name ${quote(name)} is not a valid Kubernetes name: ${wrong.join('; ')}. ` +
-    `A name is at most ${TASK_NAME_MAX_LENGTH} lower-case letters, digits and "-", starting and ending with a letter or digit: ` +
+    `name ${quote(name)} is not a valid task name: ${wrong.join('; ')}. ` +
+    'A name is letters, digits and single or double ".", "_" or "-" between them, as in SkyPilot: ' +
     `try ${quote(suggestTaskName(name), 80)}`
   );
 }
 
-/** The nearest valid name: `Web_Demo v2` → `web-demo-v2`. */
+/** The nearest valid name: `Web Demo v2!` → `Web-Demo-v2`. */
 export function suggestTaskName(name: string): string {
   const fixed = name
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+/, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/([._-]{2})[._-]+/g, '$1')
+    .replace(/^[._-]+/, '')
     .slice(0, TASK_NAME_MAX_LENGTH)
-    .replace(/-+$/, '');
+    .replace(/[._-]+$/, '');
   return fixed === '' ? 'task' : fixed;
 }
 
@@ -61,9 +65,14 @@ const OTHER_CLOUDS = new Set([
   'vsphere', 'do', 'nebius', 'vast', 'ssh', 'hyperbolic', 'seeweb', 'primeintellect', 'slurm', 'local',
 ]);
 
-export type InfraResult = { context?: string } | { error: string };
+export type InfraResult = { context?: string; cloud?: string } | { error: string };
 
-/** `k8s` → default target; `k8s/kind-dev` (or `kubernetes/…`) → that context. Anything else is refused. */
+/**
+ * `k8s` → default target; `k8s/kind-dev` (or `kubernetes/…`) → that context.
+ * A cloud SkyPilot knows (`aws`, `gcp/us-central1`, `*`) is a valid infra, as
+ * SkyPilot's schema says, and comes back as `cloud`: where it can run is the
+ * cluster check's business. Anything else is refused.
+ */
 export function parseInfra(value: string): InfraResult {
   const text = value.trim();
   const slash = text.indexOf('/');
@@ -77,9 +86,20 @@ export function parseInfra(value: string): InfraResult {
   }
   if (text === '') return { error: 'infra is empty: write "k8s" for the default cluster, or "k8s/CONTEXT"' };
   if (OTHER_CLOUDS.has(head) || head === '*') {
-    return { error: `Kindtray launches on Kubernetes only, not on ${quote(text)}: write "k8s" for the default cluster, or "k8s/CONTEXT"` };
+    if (rest !== undefined && (rest === '' || rest.split('/').length > 2 || rest.split('/').some((p) => p.trim() === ''))) {
+      return { error: `infra ${quote(text)} is not cloud[/region[/zone]]: write e.g. "aws/us-east-1", or "k8s/CONTEXT"` };
+    }
+    return { cloud: text };
   }
   return { error: `${quote(text)} is not a Kubernetes infra: to launch on context ${text}, write ${quote(`k8s/${text}`, 80)}` };
+}
+
+/** `cloud:` as SkyPilot's older files write it: `kubernetes`/`k8s`, or another cloud. */
+export function isKubernetesCloud(cloud: string): boolean {
+  return KUBERNETES_INFRA.has(cloud.trim().toLowerCase());
+}
+export function isKnownCloud(cloud: string): boolean {
+  return isKubernetesCloud(cloud) || OTHER_CLOUDS.has(cloud.trim().toLowerCase());
 }
 
 // ---------------------------------------------------------------------------
@@ -94,32 +114,36 @@ export interface ResourceAmount {
 export type AmountResult = { amount: ResourceAmount } | { error: string };
 
 const AMOUNT = /^(\d+(?:\.\d*)?|\.\d+)\s*(\+)?$/;
-/** A memory size with a unit, which Kindtray (like SkyPilot's plain numbers) reads as GiB. */
-const MEMORY_WITH_UNIT = /^(\d+(?:\.\d*)?|\.\d+)\s*([kmgtKMGT])(i?)[bB]?\s*(\+)?$/;
-const GIB_PER_UNIT: Record<string, number> = { k: 1 / (1024 * 1024), m: 1 / 1024, g: 1, t: 1024 };
+/** A memory size with a unit (SkyPilot's `32GB`, `512M`, `1TB+`): units of 1024, as SkyPilot counts them. */
+const MEMORY_WITH_UNIT = /^(\d+(?:\.\d*)?|\.\d+)\s*([kmgtpKMGTP])(i?)[bB]?\s*(\+)?$/;
+/** `4x`: 4 GiB for each CPU, as SkyPilot reads it. */
+const MEMORY_PER_CPU = /^(\d+(?:\.\d*)?|\.\d+)\s*[xX]\s*(\+)?$/;
+const GIB_PER_UNIT: Record<string, number> = { k: 1 / (1024 * 1024), m: 1 / 1024, g: 1, t: 1024, p: 1024 * 1024 };
 
 export function parseCpus(value: unknown): AmountResult {
   return parseAmount(value, 'cpus', '');
 }
 
-/** Memory in GiB. */
-export function parseMemory(value: unknown): AmountResult {
+/** Memory in GiB: a number, "N+", "32GB", "512M+", or "4x" (per CPU: resolved against cpus by the caller). */
+export function parseMemory(value: unknown): AmountResult | { perCpu: ResourceAmount } {
   if (typeof value === 'string') {
     const unit = MEMORY_WITH_UNIT.exec(value.trim());
     if (unit) {
       const gib = Number(unit[1]) * (GIB_PER_UNIT[(unit[2] ?? 'g').toLowerCase()] ?? 1);
-      const plus = unit[4] === '+';
-      const written = plus ? `"${roundGiB(gib)}+"` : `${roundGiB(gib)}`;
-      return { error: `memory is a number of GiB, without a unit: for ${quote(value.trim())} write ${written}` };
+      if (!(gib > 0)) return { error: `memory must be more than 0: write a number like 2, or "2+" for at least 2 GiB` };
+      return { amount: { amount: gib, orMore: unit[4] === '+' } };
+    }
+    const perCpu = MEMORY_PER_CPU.exec(value.trim());
+    if (perCpu) {
+      const parsed = parseAmount(`${perCpu[1] ?? ''}${perCpu[2] ?? ''}`, 'memory', ' GiB');
+      return 'error' in parsed ? parsed : { perCpu: parsed.amount };
     }
   }
   return parseAmount(value, 'memory', ' GiB');
 }
 
-const roundGiB = (n: number): string => String(Math.round(n * 1000) / 1000);
-
 function parseAmount(value: unknown, field: string, unit: string): AmountResult {
-  const how = `write a number like 2, or "2+" for at least 2${unit}`;
+  const how = `write a number like 2, or "2+" for at least 2${unit}${field === 'memory' ? ' ("32GB" and "4x", 4 GiB per CPU, work too)' : ''}`;
   let amount: number;
   let orMore = false;
   if (typeof value === 'number') {

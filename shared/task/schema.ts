@@ -1,48 +1,55 @@
-// The task schema: the SkyPilot-compatible subset Kindtray launches, checked
-// field by field on the located tree from source.ts, so that every issue names
-// its path and its place in the text. Hand-written rather than zod: each
-// message is the one a user should read ("did you mean ports?"), and unknown
-// fields are errors, never silently dropped. The field names, and the messages
-// for keys that are none of them, are in field-names.ts.
+// The task schema: SkyPilot's task format, whole, checked field by field on the
+// located tree from source.ts, so that every issue names its path and its place
+// in the text. Hand-written rather than zod: each message is the one a user
+// should read ("did you mean ports?"), and unknown fields are errors, never
+// silently dropped. The field names are in field-names.ts; resources in
+// resources-schema.ts; file_mounts, service, config and secrets in
+// task-extras.ts; fields with no local meaning in hint-fields.ts.
 
-import { checkEnvName, checkTaskName, parseCpus, parseImage, parseInfra, parseMemory } from './fields.ts';
-import type { ResourceAmount } from './fields.ts';
-import { FIELDS, RESOURCE_FIELDS, TASK_FIELDS, unknownFieldMessage } from './field-names.ts';
+import { checkTaskName } from './fields.ts';
+import { FIELDS, TASK_FIELDS, unknownFieldMessage } from './field-names.ts';
 import type { Level } from './field-names.ts';
+import { checkHint, TASK_HINTS } from './hint-fields.ts';
 import { childPath, issue, listWords, quote } from './issues.ts';
 import type { SourcePosition, SourcePositions, ValidationIssue } from './issues.ts';
-import { MAX_TASK_PORTS, parsePorts } from './ports.ts';
-import { shallowPlain } from './source.ts';
+import { MAX_TASK_PORTS } from './ports.ts';
+import { checkResources } from './resources-schema.ts';
+import type { Reporter, ResourceChoice, TaskResources } from './resources-schema.ts';
+import { checkConfig, checkFileMounts, checkService, checkVariables } from './task-extras.ts';
+import type { FileMount, Plain, ServiceSpec } from './task-extras.ts';
 import type { SourceEntry, SourceMap, SourceValue } from './source.ts';
 
 export type { ResourceAmount } from './fields.ts';
+export type { AcceleratorRequest, ResourceChoice, TaskResources } from './resources-schema.ts';
+export type { FileMount, Plain, ServiceSpec } from './task-extras.ts';
 export { RESOURCE_FIELDS, TASK_FIELDS } from './field-names.ts';
-
-export interface TaskResources {
-  /** From `infra: k8s/CONTEXT`: the kubeconfig context to launch on. Absent: the default target (see cluster-check). */
-  context?: string;
-  /** Requested CPUs; `"2+"` (at least 2) requests 2 as well. */
-  cpus?: ResourceAmount;
-  /** Requested memory in GiB. */
-  memory?: ResourceAmount;
-  /** Ports the task listens on, sorted, each once: each becomes a Service port. */
-  ports: number[];
-  /** The container image, `docker:` prefix removed. Absent: the launcher's default image. */
-  image?: string;
-}
 
 /** A task as the launcher takes it: normalized and typed. Field names are the YAML's, camel-cased. */
 export interface TaskSpec {
-  /** A valid Kubernetes name when given; absent: the launcher names the task. */
+  /** A SkyPilot task name when given (the Pod's name is derived from it); absent: the launcher names the task. */
   name?: string;
+  /** The resources to run with: with any_of / ordered, the set the cluster check chose (the first set until then). */
   resources: TaskResources;
+  /** any_of / ordered, as written (each set merged over the common fields). */
+  resourceChoice?: ResourceChoice;
   /** Values as written: `1.0` stays "1.0", `true` stays "true". */
   envs: Record<string, string>;
+  /** Secret values (never shown): a launch puts them in a Kubernetes Secret. */
+  secrets?: Record<string, string>;
+  /** envs and secrets the file leaves null: a launch must be given them. */
+  requiredAtLaunch?: { envs: string[]; secrets: string[] };
   setup?: string;
   run?: string;
+  /** A local folder (to copy into the Pods), as written. */
   workdir?: string;
-  /** Only one node (one Pod) is supported. */
-  numNodes: 1;
+  /** A git workdir: `{url, ref}`. */
+  workdirGit?: { url: string; ref?: string };
+  /** How many nodes (Pods) SkyPilot would run it on. The launcher runs one Pod for now. */
+  numNodes: number;
+  fileMounts?: FileMount[];
+  service?: ServiceSpec;
+  /** config.kubernetes.pod_config: merged into the Pod, as SkyPilot does. */
+  podConfig?: { [key: string]: Plain };
 }
 
 export interface SchemaOptions {
@@ -64,21 +71,21 @@ export function validateTaskSource(root: SourceValue, opts: SchemaOptions = {}):
   return errors.length === 0 && task !== undefined ? { task, errors, warnings, positions } : { errors, warnings, positions };
 }
 
-class TaskChecker {
+class TaskChecker implements Reporter {
   readonly errors: ValidationIssue[] = [];
   readonly warnings: ValidationIssue[] = [];
   readonly positions: SourcePositions = {};
-  private readonly opts: SchemaOptions;
+  readonly maxPorts: number;
 
   constructor(opts: SchemaOptions) {
-    this.opts = opts;
+    this.maxPorts = opts.maxPorts ?? MAX_TASK_PORTS;
   }
 
-  private error(path: string, message: string, at?: SourcePosition): void {
+  error(path: string, message: string, at?: SourcePosition): void {
     this.errors.push(issue(path, message, at ?? this.positions[path]));
   }
 
-  private warn(path: string, message: string, at?: SourcePosition): void {
+  warn(path: string, message: string, at?: SourcePosition): void {
     this.warnings.push(issue(path, message, at ?? this.positions[path]));
   }
 
@@ -88,7 +95,7 @@ class TaskChecker {
       return undefined;
     }
     if (root.kind !== 'map') {
-      this.error('', `a task is a mapping of fields (${listWords([...TASK_FIELDS])}), not ${describe(root)}`, root.at);
+      this.error('', `a task is a mapping of fields (${listWords(TASK_FIELDS.slice(0, 7))} …), not ${describe(root)}`, root.at);
       return undefined;
     }
     const fields = this.fields(root, '', 'task');
@@ -104,9 +111,12 @@ class TaskChecker {
       }
     }
     const resources = fields.get('resources');
-    if (resources !== undefined) task.resources = this.resources(resources.value);
-    const envs = fields.get('envs');
-    if (envs !== undefined) task.envs = this.envs(envs.value);
+    if (resources !== undefined) {
+      const checked = checkResources(this, resources.value);
+      task.resources = checked.resources;
+      if (checked.choice) task.resourceChoice = checked.choice;
+    }
+    this.variables(task, fields);
     for (const key of ['setup', 'run'] as const) {
       const entry = fields.get(key);
       if (entry === undefined) continue;
@@ -114,16 +124,31 @@ class TaskChecker {
       if (text !== undefined) task[key] = text;
     }
     const workdir = fields.get('workdir');
-    if (workdir !== undefined) {
-      if (workdir.value.kind === 'map') this.error('workdir', 'workdir is a local folder here: git workdirs are not supported');
-      else {
-        const text = this.text(workdir, 'workdir', 'write a folder path');
-        if (text === '') this.error('workdir', 'workdir is empty: leave it out, or write a folder path');
-        else if (text !== undefined) task.workdir = text;
-      }
-    }
+    if (workdir !== undefined) this.workdir(task, workdir);
     const numNodes = fields.get('num_nodes');
-    if (numNodes !== undefined) this.numNodes(numNodes.value);
+    if (numNodes !== undefined) this.numNodes(task, numNodes.value);
+    const fileMounts = fields.get('file_mounts');
+    if (fileMounts !== undefined) {
+      const mounts = checkFileMounts(this, fileMounts.value);
+      if (mounts.length > 0) task.fileMounts = mounts;
+    }
+    const service = fields.get('service');
+    if (service !== undefined) {
+      const spec = checkService(this, service.value);
+      if (spec) task.service = spec;
+    }
+    const config = fields.get('config');
+    if (config !== undefined) {
+      const podConfig = checkConfig(this, config.value);
+      if (podConfig) task.podConfig = podConfig;
+    }
+    for (const [key, hint] of Object.entries(TASK_HINTS)) {
+      const entry = fields.get(key);
+      if (entry === undefined) continue;
+      const said = checkHint(key, hint, entry.value);
+      if (said && 'error' in said) this.error(key, said.error);
+      else if (said) this.warn(key, said.warning);
+    }
 
     if (task.run === undefined || task.run.trim() === '') {
       this.warn('run', task.setup === undefined ? 'the task has no run command: nothing will run' : 'the task has no run command: only setup will run');
@@ -134,11 +159,12 @@ class TaskChecker {
   /**
    * The known fields of a mapping, present and not null (YAML's `key:` with
    * nothing after it means "not given"). Records where each was written, and
-   * reports every other key.
+   * reports every other key. `skip`: keys the caller reads itself.
    */
-  private fields(map: SourceMap, path: string, level: Level): Map<string, SourceEntry> {
+  fields(map: SourceMap, path: string, level: Level, skip: readonly string[] = []): Map<string, SourceEntry> {
     const known = new Map<string, SourceEntry>();
     for (const entry of map.entries) {
+      if (skip.includes(entry.key)) continue;
       const p = childPath(path, entry.key);
       if (!FIELDS[level].includes(entry.key)) {
         this.error(p, unknownFieldMessage(entry.key, level), entry.keyAt);
@@ -152,112 +178,64 @@ class TaskChecker {
     return known;
   }
 
-  private text(entry: SourceEntry, path: string, how: string): string | undefined {
+  text(entry: SourceEntry, path: string, how: string): string | undefined {
     const v = entry.value;
     if (v.kind === 'scalar' && typeof v.value === 'string') return v.value;
     this.error(path, `${path} must be text, not ${describe(v)}: ${how}`);
     return undefined;
   }
 
-  private resources(v: SourceValue): TaskResources {
-    const out: TaskResources = { ports: [] };
-    if (v.kind !== 'map') {
-      this.error('resources', `resources is a mapping of ${listWords([...RESOURCE_FIELDS])}, not ${describe(v)}`);
-      return out;
+  private variables(task: TaskSpec, fields: Map<string, SourceEntry>): void {
+    const envs = fields.get('envs');
+    const secrets = fields.get('secrets');
+    const required = { envs: [] as string[], secrets: [] as string[] };
+    if (envs !== undefined) {
+      const checked = checkVariables(this, envs, 'envs');
+      task.envs = checked.values;
+      required.envs = checked.required;
     }
-    const fields = this.fields(v, 'resources', 'resources');
-
-    const infra = fields.get('infra');
-    if (infra !== undefined) {
-      const text = this.text(infra, 'resources.infra', 'write "k8s" or "k8s/CONTEXT"');
-      if (text !== undefined) {
-        const parsed = parseInfra(text);
-        if ('error' in parsed) this.error('resources.infra', parsed.error);
-        else if (parsed.context !== undefined) out.context = parsed.context;
+    if (secrets !== undefined) {
+      const checked = checkVariables(this, secrets, 'secrets');
+      if (Object.keys(checked.values).length > 0) task.secrets = checked.values;
+      required.secrets = checked.required;
+      for (const k of Object.keys(checked.values)) {
+        if (Object.hasOwn(task.envs, k)) this.error(childPath('secrets', k), `${k} is both an env and a secret: keep one`);
       }
     }
-
-    const cpus = fields.get('cpus');
-    if (cpus !== undefined) {
-      const parsed = parseCpus(scalarValue(cpus.value));
-      if ('error' in parsed) this.error('resources.cpus', parsed.error);
-      else out.cpus = parsed.amount;
-    }
-    const memory = fields.get('memory');
-    if (memory !== undefined) {
-      const parsed = parseMemory(scalarValue(memory.value));
-      if ('error' in parsed) this.error('resources.memory', parsed.error);
-      else out.memory = parsed.amount;
-    }
-
-    const ports = fields.get('ports');
-    if (ports !== undefined) {
-      if (ports.value.kind === 'seq') {
-        ports.value.items.forEach((item, i) => {
-          if (item.at) this.positions[`resources.ports[${i}]`] = item.at;
-        });
-      }
-      if (ports.value.kind === 'map') {
-        this.error('resources.ports', 'ports is a port, a range or a list of these, not a mapping: write e.g. [8080, "9000-9002"]');
-      } else {
-        const parsed = parsePorts(shallowPlain(ports.value), { path: 'resources.ports', maxPorts: this.opts.maxPorts ?? MAX_TASK_PORTS });
-        for (const e of parsed.errors) this.error(e.path, e.message);
-        out.ports = parsed.ports;
-      }
-    }
-
-    const image = fields.get('image_id');
-    if (image !== undefined) {
-      if (image.value.kind === 'map') {
-        this.error('resources.image_id', 'image_id is one image here: per-region maps are not supported; write e.g. docker:python:3.12-slim');
-      } else {
-        const text = this.text(image, 'resources.image_id', 'write e.g. docker:python:3.12-slim');
-        if (text !== undefined) {
-          const parsed = parseImage(text);
-          if ('error' in parsed) this.error('resources.image_id', parsed.error);
-          else out.image = parsed.image;
-        }
-      }
-    }
-    return out;
+    if (required.envs.length + required.secrets.length > 0) task.requiredAtLaunch = required;
   }
 
-  private envs(v: SourceValue): Record<string, string> {
-    if (v.kind !== 'map') {
-      this.error('envs', `envs is a mapping of NAME: value, not ${describe(v)}: write e.g. envs: { GREETING: hello }`);
-      return {};
-    }
-    const entries: [string, string][] = [];
-    for (const entry of v.entries) {
-      const path = childPath('envs', entry.key);
-      const place = placeOf(entry);
-      if (place) this.positions[path] = place;
-      const badName = checkEnvName(entry.key);
-      if (badName !== undefined) {
-        this.error(path, badName, entry.keyAt);
-        continue;
+  private workdir(task: TaskSpec, entry: SourceEntry): void {
+    const v = entry.value;
+    if (v.kind === 'map') {
+      const url = v.entries.find((e) => e.key === 'url');
+      const ref = v.entries.find((e) => e.key === 'ref');
+      const other = v.entries.find((e) => e.key !== 'url' && e.key !== 'ref');
+      if (other) this.error(childPath('workdir', other.key), `a git workdir has url and ref, not ${quote(other.key)}`, other.keyAt);
+      if (url?.value.kind !== 'scalar' || typeof url.value.value !== 'string' || url.value.value.trim() === '') {
+        this.error('workdir', 'a git workdir needs a url: workdir: {url: https://github.com/org/repo, ref: main}');
+        return;
       }
-      const value = entry.value;
-      if (value.kind !== 'scalar') {
-        this.error(path, `${entry.key} must be text, a number or true/false, not ${describe(value)}`);
-      } else if (value.value === null) {
-        this.error(path, `${entry.key} has no value: give it one here (setting it at launch is not supported)`);
-      } else {
-        entries.push([entry.key, value.text]);
-      }
-    }
-    // fromEntries defines own properties: a variable named __proto__ stays a variable.
-    return Object.fromEntries(entries);
-  }
-
-  private numNodes(v: SourceValue): void {
-    const n = v.kind === 'scalar' ? v.value : undefined;
-    if (n === 1) return;
-    if (typeof n === 'number' && Number.isInteger(n) && n > 1) {
-      this.error('num_nodes', `Kindtray runs a task as one Pod: only num_nodes: 1 is supported, not ${n}`);
+      const refText = ref?.value.kind === 'scalar' && ref.value.value !== null ? ref.value.text : undefined;
+      task.workdirGit = { url: url.value.value, ...(refText !== undefined && { ref: refText }) };
     } else {
-      this.error('num_nodes', `num_nodes must be 1 (Kindtray runs a task as one Pod), not ${describe(v)}`);
+      const text = this.text(entry, 'workdir', 'write a folder path');
+      if (text === '') this.error('workdir', 'workdir is empty: leave it out, or write a folder path');
+      else if (text !== undefined) task.workdir = text;
     }
+    if (task.workdir !== undefined || task.workdirGit !== undefined) {
+      this.warn('workdir', 'workdir is checked but not copied into the Pod yet: setup and run start in the image\'s working directory');
+    }
+  }
+
+  private numNodes(task: TaskSpec, v: SourceValue): void {
+    const n = v.kind === 'scalar' ? v.value : undefined;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+      this.error('num_nodes', `num_nodes is a whole number of nodes, at least 1, not ${describe(v)}`);
+      return;
+    }
+    task.numNodes = n;
+    if (n > 1) this.warn('num_nodes', `num_nodes: ${n} is planned, but the launch runs one Pod for now (node rank 0 of ${n})`);
   }
 }
 
@@ -266,10 +244,6 @@ function placeOf(entry: SourceEntry): SourcePosition | undefined {
   const v = entry.value;
   if (v.kind === 'scalar' && v.value !== null && v.at) return v.at;
   return entry.keyAt ?? v.at;
-}
-
-function scalarValue(v: SourceValue): unknown {
-  return v.kind === 'scalar' ? v.value : v.kind === 'seq' ? [] : {};
 }
 
 /** A value as a message names it: `a list`, `the number 3`, `"abc"`. */

@@ -54,7 +54,13 @@ export function prepareTask(text: string, opts: Pick<ValidateTaskOptions, 'infra
   if ('error' in infra) {
     return { ok: false, result: { ok: false, errors: [{ path: 'infra', message: `--infra: ${infra.error}` }], warnings: parsed.warnings, ports: [] } };
   }
-  const task: TaskSpec = infra.context ? { ...parsed.task, resources: { ...parsed.task.resources, context: infra.context } } : parsed.task;
+  if (infra.cloud !== undefined) {
+    const message = `--infra: ${infra.cloud} is a cloud; Kindtray launches on Kubernetes: write k8s or k8s/CONTEXT`;
+    return { ok: false, result: { ok: false, errors: [{ path: 'infra', message }], warnings: parsed.warnings, ports: [] } };
+  }
+  // An --infra context replaces where the file says to run, a cloud included.
+  const { cloud: _cloud, ...resources } = parsed.task.resources;
+  const task: TaskSpec = infra.context ? { ...parsed.task, resources: { ...resources, context: infra.context } } : parsed.task;
   return { ok: true, task, errors: parsed.errors, warnings: parsed.warnings, positions: parsed.positions };
 }
 

@@ -1,0 +1,143 @@
+// The task fields beyond one command in one Pod, parsed and validated so that
+// a launch only has to run them: file_mounts, service (SkyServe), config
+// (kubernetes.pod_config), secrets, and plain values (config blocks) as data.
+
+import { checkEnvName } from './fields.ts';
+import { childPath, quote } from './issues.ts';
+import type { Reporter } from './resources-schema.ts';
+import type { SourceEntry, SourceValue } from './source.ts';
+
+/** JSON-like data, as a config block or a storage spec holds it. */
+export type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain };
+
+/** A value as plain data. The tree is bounded by source.ts, so this is too. */
+export function toPlain(v: SourceValue): Plain {
+  if (v.kind === 'scalar') return v.value;
+  if (v.kind === 'seq') return v.items.map(toPlain);
+  return Object.fromEntries(v.entries.map((e) => [e.key, toPlain(e.value)]));
+}
+
+/** Cloud storage URLs, which SkyPilot mounts from buckets. */
+const BUCKET_URL = /^(s3|gs|r2|cos|oci|az|https?|nebius|hf):\/\//i;
+
+export interface FileMount {
+  /** Where in the Pod. */
+  target: string;
+  /** A local path (copied), a bucket URL, or a storage spec (a mapping) as written. */
+  source: string | { [key: string]: Plain };
+}
+
+export function checkFileMounts(r: Reporter, v: SourceValue): FileMount[] {
+  if (v.kind !== 'map') {
+    r.error('file_mounts', 'file_mounts is a mapping of /path/in/pod: local/path (or a storage spec), as in SkyPilot');
+    return [];
+  }
+  const out: FileMount[] = [];
+  for (const e of v.entries) {
+    const path = childPath('file_mounts', e.key);
+    if (e.keyAt) r.positions[path] = e.keyAt;
+    const val = e.value;
+    if (val.kind === 'scalar' && typeof val.value === 'string' && val.value.trim() !== '') {
+      out.push({ target: e.key, source: val.value });
+      if (BUCKET_URL.test(val.value.trim())) r.warn(path, `${quote(val.value)} is a bucket: Kindtray has no cloud credentials in the Pod and mounts no buckets`);
+    } else if (val.kind === 'map') {
+      const plain = toPlain(val);
+      out.push({ target: e.key, source: plain as { [key: string]: Plain } });
+      r.warn(path, 'a storage spec (a bucket SkyPilot creates or mounts): Kindtray mounts no buckets');
+    } else {
+      r.error(path, `file_mounts.${e.key} must be a local path, a bucket URL or a storage mapping`);
+    }
+  }
+  if (out.length > 0) r.warn('file_mounts', 'file_mounts are checked but not copied into the Pod yet: the launch runs without them');
+  return out;
+}
+
+export interface ServiceSpec {
+  /** The readiness probe's HTTP path, when given: it decides when the endpoint is ready. */
+  readinessPath?: string;
+  /** The port SkyServe serves on, when given. */
+  port?: number;
+}
+
+export function checkService(r: Reporter, v: SourceValue): ServiceSpec | undefined {
+  if (v.kind !== 'map') {
+    r.error('service', 'service is a mapping (readiness_probe, replicas, replica_policy …), as in SkyPilot');
+    return undefined;
+  }
+  const out: ServiceSpec = {};
+  for (const e of v.entries) {
+    const path = childPath('service', e.key);
+    if (e.key === 'readiness_probe') {
+      const probe = e.value;
+      if (probe.kind === 'scalar' && typeof probe.value === 'string') out.readinessPath = probe.value;
+      else if (probe.kind === 'map') {
+        const p = probe.entries.find((x) => x.key === 'path');
+        if (p?.value.kind === 'scalar' && typeof p.value.value === 'string') out.readinessPath = p.value.value;
+        else r.error(path, 'readiness_probe needs a path, e.g. readiness_probe: {path: /health}');
+      } else r.error(path, 'readiness_probe is a path, or a mapping with a path');
+    } else if (e.key === 'ports') {
+      const n = e.value.kind === 'scalar' ? e.value.value : undefined;
+      if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535) out.port = n;
+      else r.error(path, 'service.ports is one port number, as in SkyPilot');
+    }
+  }
+  r.warn('service', 'launch runs the task once, as `sky launch` does: replicas, autoscaling and the load balancer are SkyServe\'s (`sky serve up`)');
+  return out;
+}
+
+/** The config block: `kubernetes.pod_config` is kept for the Pod; other keys mean nothing here. */
+export function checkConfig(r: Reporter, v: SourceValue): { [key: string]: Plain } | undefined {
+  if (v.kind !== 'map') {
+    r.error('config', 'config is a mapping of SkyPilot config keys, e.g. config: {kubernetes: {pod_config: …}}');
+    return undefined;
+  }
+  let podConfig: { [key: string]: Plain } | undefined;
+  for (const e of v.entries) {
+    const path = childPath('config', e.key);
+    if (e.key === 'kubernetes' && e.value.kind === 'map') {
+      for (const k of e.value.entries) {
+        const kpath = childPath(path, k.key);
+        if (k.key === 'pod_config') {
+          if (k.value.kind === 'map') podConfig = toPlain(k.value) as { [key: string]: Plain };
+          else r.error(kpath, 'pod_config is a mapping: the Pod fields to merge, e.g. {spec: {…}}');
+        } else {
+          r.warn(kpath, `config.kubernetes.${k.key} is accepted and ignored: Kindtray creates the Pod itself`);
+        }
+      }
+    } else {
+      r.warn(path, `config.${e.key} is accepted and ignored: it configures SkyPilot, not a task on a local cluster`);
+    }
+  }
+  return podConfig;
+}
+
+/** `envs`, or the mapping form of `secrets`: values as text, and the names left null (required at launch). */
+export function checkVariables(r: Reporter, entry: SourceEntry, what: 'envs' | 'secrets'): { values: Record<string, string>; required: string[] } {
+  const v = entry.value;
+  const values: [string, string][] = [];
+  const required: string[] = [];
+  if (what === 'secrets' && v.kind === 'seq') {
+    r.warn('secrets', 'a list of secrets names SkyPilot-managed secrets: Kindtray has no secret store, so none are set; give them as NAME: value');
+    return { values: {}, required };
+  }
+  if (v.kind !== 'map') {
+    r.error(what, `${what} is a mapping of NAME: value, not ${v.kind === 'seq' ? 'a list' : quote(v.text)}: write e.g. ${what}: { NAME: value }`);
+    return { values: {}, required };
+  }
+  for (const e of v.entries) {
+    const path = childPath(what, e.key);
+    const place = e.value.kind === 'scalar' && e.value.value !== null && e.value.at ? e.value.at : (e.keyAt ?? e.value.at);
+    if (place) r.positions[path] = place;
+    const badName = checkEnvName(e.key);
+    if (badName !== undefined) {
+      r.error(path, badName, e.keyAt);
+      continue;
+    }
+    const value = e.value;
+    if (value.kind !== 'scalar') r.error(path, `${e.key} must be text, a number or true/false, not ${value.kind === 'map' ? 'a mapping' : 'a list'}`);
+    else if (value.value === null) required.push(e.key);
+    else values.push([e.key, value.text]);
+  }
+  // fromEntries defines own properties: a variable named __proto__ stays a variable.
+  return { values: Object.fromEntries(values), required };
+}
