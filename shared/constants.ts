@@ -48,3 +48,25 @@ export const INTERVALS = {
 
 /** A Kubernetes child process with nothing to do for this long is ended; the next request starts another. */
 export const KUBE_CHILD_IDLE_MS = 3 * 60_000;
+
+/**
+ * How long a thing that was asked to start (or was seen starting) is shown as
+ * `starting`, with no Restart offered, before its silence counts as a fault.
+ * Probe results that began before the start never count after it.
+ */
+export const GRACE = {
+  /** From a cluster's start or restart (or its node containers starting) until its API must have answered. */
+  clusterStart: 60_000,
+  /** From Docker's start or restart (or its socket appearing) until the engine must answer. */
+  dockerStart: 90_000,
+} as const;
+
+/** Deadlines of one-click recovery (the start-docker chain): each step's own, so the chain as a whole is bounded too. */
+export const RECOVERY_DEADLINES = {
+  /** The engine's start or restart command, then its first answer. */
+  dockerUp: 90_000,
+  /** One cluster's node containers started and its API answering. */
+  clusterUp: 60_000,
+  /** A platform restart command (systemctl restart, colima restart, ...). */
+  restartCommand: 120_000,
+} as const;

@@ -21,10 +21,12 @@ export const problemIds = {
   someFixRunning: 'fixes:running',
 } as const;
 
-/** True for problems that say something is in progress (a fix running, the server restarting). */
+/** True for problems that say something is in progress (a fix running, the server restarting, Docker or a cluster starting). */
 export function isInProgress(p: Problem): boolean {
   return (
     p.id === problemIds.server('restarting') ||
+    p.id === problemIds.docker('starting') ||
+    (p.id.startsWith('cluster:') && p.id.endsWith(':starting')) ||
     p.id === problemIds.someFixRunning ||
     (p.id.startsWith('fix:') && p.id.endsWith(':running'))
   );
@@ -76,6 +78,14 @@ export function dockerProblem(d: DockerHealth): Problem | undefined {
   switch (d.state) {
     case 'running':
       return undefined;
+    case 'starting':
+      // No fix while it starts: a second start (or a restart) now would only make it slower.
+      return {
+        id,
+        severity: 'info',
+        title: 'Docker is starting…',
+        detail: join(d.cause ?? `waiting for the engine at ${where} to answer`),
+      };
     case 'stopped':
       return {
         id,
@@ -123,6 +133,14 @@ export function clusterProblem(c: ClusterHealth, dockerDown: boolean, switchTo: 
   switch (c.state) {
     case 'running':
       return undefined;
+    case 'starting':
+      // No Restart while it starts: its API not answering yet is what starting looks like.
+      return {
+        id,
+        severity: 'info',
+        title: `Cluster ${c.name} is starting…`,
+        detail: join(c.cause ?? 'waiting for its API to answer'),
+      };
     case 'stopped':
       return {
         id,
@@ -197,6 +215,13 @@ export function contextProblem(ctx: ContextHealth, role: ContextRole): Problem |
   switch (ctx.state) {
     case 'ok':
       return undefined;
+    case 'checking':
+      return {
+        id,
+        severity: 'info',
+        title: `Context ${ctx.name}: checking…`,
+        detail: join(ctx.cause ?? 'its first probe has not answered yet'),
+      };
     case 'stale-endpoint':
       return {
         id,

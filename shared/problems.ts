@@ -33,6 +33,7 @@ import {
   problemIds,
   serverProblem,
 } from './problem-rules.ts';
+import { labelledFix } from './fixes.ts';
 import type { ClusterHealth, ContextHealth, HealthSnapshot, OverallState, Problem, Severity } from './snapshot.ts';
 
 export { healthyContexts, isInProgress, isRoot, problemIds, serverNotRunning } from './problem-rules.ts';
@@ -52,11 +53,14 @@ export interface DeriveOptions {
 
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warn: 1, info: 2 };
 
-/** Cluster states in which its context cannot work either. */
-const CLUSTER_DOWN: ReadonlySet<ClusterHealth['state']> = new Set(['stopped', 'unreachable', 'unknown']);
+/** Cluster states in which its context cannot work either (a starting one: not yet). */
+const CLUSTER_DOWN: ReadonlySet<ClusterHealth['state']> = new Set(['starting', 'stopped', 'unreachable', 'unknown']);
 
-/** Context states that follow from their cluster (or Docker) being down, rather than from kubeconfig. */
-const FOLLOWS_FROM_CLUSTER: ReadonlySet<ContextHealth['state']> = new Set(['unreachable', 'unknown']);
+/** Context states that follow from their cluster (or Docker) being down or starting, rather than from kubeconfig. */
+const FOLLOWS_FROM_CLUSTER: ReadonlySet<ContextHealth['state']> = new Set(['checking', 'unreachable', 'unknown']);
+
+/** Context states said only when a root explains them: alone, they are no news. */
+const QUIET_ALONE: ReadonlySet<ContextHealth['state']> = new Set(['checking', 'unknown']);
 
 /** "2 clusters and 1 context affected", from a root's followers. */
 export function affectedSummary(followers: readonly Problem[]): string {
@@ -131,7 +135,7 @@ export function deriveProblems(s: SnapshotInput, opts: DeriveOptions = {}): Prob
       ? (rootOfContext.get(ctx.name) ?? (docker && role.kind ? docker.id : undefined))
       : undefined;
     if (root !== undefined) problems.push(follow(p, root));
-    else if (ctx.state !== 'unknown') problems.push(p);
+    else if (!QUIET_ALONE.has(ctx.state)) problems.push(p);
   }
 
   for (const f of s.kubeconfig?.files ?? []) {
@@ -146,7 +150,7 @@ export function deriveProblems(s: SnapshotInput, opts: DeriveOptions = {}): Prob
     problems.push({ id: problemIds.someFixRunning, severity: 'info', title: 'A fix is running…', detail: 'Kindtray is working on it.' });
   }
   for (const fixId of Array.isArray(opts.busy) ? opts.busy : []) {
-    const label = problems.find((p) => p.fix?.id === fixId)?.fix?.label ?? fixId;
+    const label = problems.find((p) => p.fix?.id === fixId)?.fix?.label ?? labelledFix({ id: fixId }).label;
     problems.push({ id: problemIds.fixRunning(fixId), severity: 'info', title: `${label}: running…`, detail: `Fix ${fixId} is in progress.` });
   }
 
@@ -196,8 +200,8 @@ export function rootCauseFor(s: Pick<HealthSnapshot, 'problems' | 'clusters'>, c
   const byId = new Map(s.problems.map((p) => [p.id, p]));
   const cluster = s.clusters.find((c) => c.context === context);
   const candidates = [
-    ...(['stale-endpoint', 'dangling', 'unreachable', 'auth-failed', 'unknown'] as const).map((st) => problemIds.context(context, st)),
-    ...(cluster ? (['stopped', 'unreachable', 'unknown'] as const).map((st) => problemIds.cluster(cluster.name, st)) : []),
+    ...(['stale-endpoint', 'dangling', 'unreachable', 'auth-failed', 'checking', 'unknown'] as const).map((st) => problemIds.context(context, st)),
+    ...(cluster ? (['starting', 'stopped', 'unreachable', 'unknown'] as const).map((st) => problemIds.cluster(cluster.name, st)) : []),
   ];
   for (const id of candidates) {
     const p = byId.get(id);

@@ -2,13 +2,23 @@
 // design's contract. Every view (tray, dashboard, `kindtray status`) is a pure
 // function of a HealthSnapshot; none computes health on its own.
 
-export const DOCKER_STATES = ['running', 'stopped', 'no-permission', 'unresponsive', 'not-installed'] as const;
+/**
+ * `starting`: a start or restart of the engine is under way (asked for by a
+ * fix, or its socket just appeared) and it has not answered yet, within
+ * GRACE.dockerStart; after that, the real cause.
+ */
+export const DOCKER_STATES = ['running', 'starting', 'stopped', 'no-permission', 'unresponsive', 'not-installed'] as const;
 export type DockerState = (typeof DOCKER_STATES)[number];
 
-export const CLUSTER_STATES = ['running', 'stopped', 'degraded', 'unreachable', 'unknown'] as const;
+/**
+ * `starting`: a start or restart is under way, or its node containers just
+ * started, and its API has not answered since, within GRACE.clusterStart.
+ */
+export const CLUSTER_STATES = ['running', 'starting', 'stopped', 'degraded', 'unreachable', 'unknown'] as const;
 export type ClusterState = (typeof CLUSTER_STATES)[number];
 
-export const CONTEXT_STATES = ['ok', 'stale-endpoint', 'dangling', 'unreachable', 'auth-failed', 'unknown'] as const;
+/** `checking`: worth probing, but no probe has answered yet (or only one that began before its cluster started). */
+export const CONTEXT_STATES = ['ok', 'checking', 'stale-endpoint', 'dangling', 'unreachable', 'auth-failed', 'unknown'] as const;
 export type ContextState = (typeof CONTEXT_STATES)[number];
 
 export const SERVER_STATES = ['healthy', 'slow', 'hung', 'down', 'restarting', 'port-conflict'] as const;
@@ -29,6 +39,8 @@ export interface DockerHealth {
   apiVersion?: string;
   /** Why the state is not `running`, in words a person reads. */
   cause?: string;
+  /** With state `starting`: since when (epoch ms). */
+  startingSince?: number;
 }
 
 export interface NodeHealth {
@@ -69,6 +81,8 @@ export interface ClusterHealth {
   lastSeenAt?: number;
   /** Published ports other than the API's: kind `extraPortMappings`. */
   portMappings: PortMapping[];
+  /** With state `starting`: since when (epoch ms). */
+  startingSince?: number;
   cause?: string;
 }
 

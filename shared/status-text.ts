@@ -47,13 +47,13 @@ export function formatPortMapping(m: PortMapping): string {
 }
 
 const DOCKER_MARK: Record<DockerHealth['state'], Mark> = {
-  running: 'ok', stopped: 'error', 'no-permission': 'error', unresponsive: 'error', 'not-installed': 'error',
+  running: 'ok', starting: 'busy', stopped: 'error', 'no-permission': 'error', unresponsive: 'error', 'not-installed': 'error',
 };
 const CLUSTER_MARK: Record<ClusterHealth['state'], Mark> = {
-  running: 'ok', degraded: 'warn', stopped: 'error', unreachable: 'error', unknown: 'unknown',
+  running: 'ok', starting: 'busy', degraded: 'warn', stopped: 'error', unreachable: 'error', unknown: 'unknown',
 };
 const CONTEXT_MARK: Record<ContextHealth['state'], Mark> = {
-  ok: 'ok', 'stale-endpoint': 'warn', dangling: 'warn', unreachable: 'error', 'auth-failed': 'error', unknown: 'unknown',
+  ok: 'ok', checking: 'busy', 'stale-endpoint': 'warn', dangling: 'warn', unreachable: 'error', 'auth-failed': 'error', unknown: 'unknown',
 };
 const SERVER_MARK: Record<ServerHealth['state'], Mark> = {
   healthy: 'ok', slow: 'warn', hung: 'error', down: 'error', restarting: 'busy', 'port-conflict': 'warn',

@@ -53,6 +53,7 @@ export function fitLine(text: string, max = TOOLTIP_MAX): string {
 
 const CLUSTER_DOT: Record<ClusterHealth['state'], OverallState> = {
   running: 'ok',
+  starting: 'busy',
   degraded: 'warn',
   unknown: 'warn',
   stopped: 'error',
@@ -70,7 +71,7 @@ const SERVER_DOT: Record<ServerHealth['state'], OverallState> = {
 
 function dockerLine(d: DockerHealth): TrayMenuItem {
   const version = d.state === 'running' && d.version ? ` ${d.version}` : '';
-  return { kind: 'status', label: `Docker${version}: ${DOCKER_WORDS[d.state]}`, enabled: false, state: d.state === 'running' ? 'ok' : 'error' };
+  return { kind: 'status', label: `Docker${version}: ${DOCKER_WORDS[d.state]}`, enabled: false, state: d.state === 'running' ? 'ok' : d.state === 'starting' ? 'busy' : 'error' };
 }
 
 function clusterLine(c: ClusterHealth): TrayMenuItem {

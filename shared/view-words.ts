@@ -6,6 +6,7 @@ import type { ClusterHealth, ContextHealth, DockerHealth, HealthSnapshot } from 
 
 export const DOCKER_WORDS: Record<DockerHealth['state'], string> = {
   running: 'running',
+  starting: 'starting…',
   stopped: 'not running',
   'no-permission': 'no permission',
   unresponsive: 'not responding',
@@ -14,6 +15,7 @@ export const DOCKER_WORDS: Record<DockerHealth['state'], string> = {
 
 export const CLUSTER_WORDS: Record<ClusterHealth['state'], string> = {
   running: 'running',
+  starting: 'starting…',
   stopped: 'stopped',
   degraded: 'degraded',
   unreachable: 'not answering',
@@ -22,6 +24,7 @@ export const CLUSTER_WORDS: Record<ClusterHealth['state'], string> = {
 
 export const CONTEXT_WORDS: Record<ContextHealth['state'], string> = {
   ok: 'ok',
+  checking: 'checking…',
   'stale-endpoint': 'stale endpoint',
   dangling: 'dangling',
   unreachable: 'unreachable',

@@ -102,3 +102,81 @@ describe('one snapshot from what the monitor saw', () => {
     expect(s.problems.some((p) => p.fix?.id === 'repair-context:kind-dev')).toBe(true);
   });
 });
+
+describe('starting: from a start until the API answers, within the grace', () => {
+  const cp = [{ name: 'dev-control-plane', role: 'control-plane', state: 'running' }];
+  const startedAt = now - 5_000;
+  const starting = { clusters: new Map([['dev', startedAt]]) };
+
+  it('a healthy probe from before the start never counts: starting, busy, no Restart, context checking', () => {
+    const s = assembleSnapshot(obs({ starting, probes: new Map([['kind-dev', probe({ finishedAt: startedAt - 100 })]]) }));
+    expect(s.clusters[0]).toMatchObject({ state: 'starting', startingSince: startedAt });
+    expect(s.contexts[0]?.state).toBe('checking');
+    expect(s.overall).toBe('busy');
+    expect(s.problems.some((p) => p.fix !== undefined)).toBe(false);
+  });
+
+  it('an unreachable probe begun after the start is what starting looks like: still starting, no Restart', () => {
+    const p = probe({ state: 'unreachable', cause: 'connection refused', finishedAt: now - 200, latencyMs: 50 });
+    const s = assembleSnapshot(obs({ starting, probes: new Map([['kind-dev', p]]) }));
+    expect(s.clusters[0]?.state).toBe('starting');
+    expect(s.problems.find((x) => x.id === 'cluster:dev:starting')).toMatchObject({ severity: 'info' });
+    expect(s.problems.some((x) => x.fix?.id === 'restart-cluster:dev')).toBe(false);
+  });
+
+  it('the first ok answer after the start ends it: running', () => {
+    const s = assembleSnapshot(obs({ starting, probes: new Map([['kind-dev', probe({ finishedAt: now - 100, latencyMs: 30 })]]) }));
+    expect(s.clusters[0]?.state).toBe('running');
+    expect(s.contexts[0]?.state).toBe('ok');
+    expect(s.overall).toBe('ok');
+  });
+
+  it('node containers not up yet within the grace: starting, not stopped', () => {
+    const s = assembleSnapshot(obs({ starting, clusters: [dev({ controlPlaneRunning: false, allRunning: false, nodes: [{ ...cp[0]!, state: 'created' }] })], probes: new Map() }));
+    expect(s.clusters[0]).toMatchObject({ state: 'starting' });
+    expect(s.problems.some((x) => x.fix?.id === 'start-cluster:dev')).toBe(false);
+  });
+
+  it('after the grace: the real cause (unreachable with Restart), and a pre-start probe still does not count', () => {
+    const old = { clusters: new Map([['dev', now - 61_000]]) };
+    const pre = assembleSnapshot(obs({ starting: old, probes: new Map([['kind-dev', probe({ finishedAt: now - 62_000 })]]) }));
+    expect(pre.clusters[0]?.state).toBe('unreachable');
+    expect(pre.problems.some((x) => x.fix?.id === 'restart-cluster:dev')).toBe(true);
+    const post = assembleSnapshot(obs({ starting: old, probes: new Map([['kind-dev', probe({ state: 'unreachable', cause: 'no answer in 2 s', finishedAt: now - 500 })]]) }));
+    expect(post.clusters[0]).toMatchObject({ state: 'unreachable', cause: 'no answer in 2 s' });
+    const stopped = assembleSnapshot(obs({ starting: old, clusters: [dev({ controlPlaneRunning: false, allRunning: false })], probes: new Map() }));
+    expect(stopped.clusters[0]?.state).toBe('stopped');
+  });
+
+  it('Docker asked to start: starting (busy, no fix) within its grace, then not running with Start Docker', () => {
+    const down = { health: { state: 'stopped' as const, endpoint: 'unix:///d.sock', cause: 'no socket' }, containers: [], observedAt: now };
+    const s = assembleSnapshot(obs({ docker: down, starting: { docker: now - 3_000 } }));
+    expect(s.docker).toMatchObject({ state: 'starting', startingSince: now - 3_000 });
+    expect(s.overall).toBe('busy');
+    expect(s.problems.some((p) => p.fix !== undefined)).toBe(false);
+    expect(s.problems.find((p) => p.id === 'docker:starting')).toBeDefined();
+    const late = assembleSnapshot(obs({ docker: down, starting: { docker: now - 200_000 } }));
+    expect(late.docker.state).toBe('stopped');
+    expect(late.problems[0]?.fix?.id).toBe('start-docker');
+  });
+
+  it('no permission is not made "starting" by a start', () => {
+    const s = assembleSnapshot(obs({ docker: { health: { state: 'no-permission', endpoint: 'unix:///d.sock' }, containers: [], observedAt: now }, starting: { docker: now - 1_000 } }));
+    expect(s.docker.state).toBe('no-permission');
+  });
+});
+
+describe('checking: a context worth probing whose first probe has not answered', () => {
+  it('is checking, not unreachable nor unknown, and alone is no problem', () => {
+    const s = assembleSnapshot(obs({ probes: new Map() }));
+    expect(s.contexts[0]?.state).toBe('checking');
+    expect(s.problems.filter((p) => p.id.startsWith('context:'))).toEqual([]);
+  });
+
+  it('a context nobody probes (not current, no cluster) stays as the kubeconfig says', () => {
+    const other: ContextHealth = { name: 'prod', current: false, state: 'unknown' };
+    const s = assembleSnapshot(obs({ contexts: [ctx, other] }));
+    expect(s.contexts[1]?.state).toBe('unknown');
+  });
+});
+

@@ -2,8 +2,10 @@
 // Kubernetes probes, the server) into one HealthSnapshot. Pure: every input is
 // plain data, so each state of the design's table is tested without Docker.
 
+import { GRACE } from '../../shared/constants.ts';
+import { formatMs } from '../../shared/deadline.ts';
 import { withProblems } from '../../shared/problems.ts';
-import type { ClusterHealth, ContextHealth, HealthSnapshot, KubeconfigHealth, NodeHealth, ServerHealth } from '../../shared/snapshot.ts';
+import type { ClusterHealth, ContextHealth, DockerHealth, HealthSnapshot, KubeconfigHealth, NodeHealth, ServerHealth } from '../../shared/snapshot.ts';
 import type { DockerObservation } from './docker.ts';
 import type { KindClusterView } from './kind.ts';
 import type { KubeProbeResult } from './kube-probe.ts';
@@ -21,6 +23,32 @@ export interface Observations {
   now: number;
   /** When Docker last answered as running (epoch ms), if it ever did. */
   dockerLastUpAt?: number;
+  /**
+   * Starts under way (epoch ms of each): Docker's, and each cluster's by name.
+   * Within its grace the thing is `starting`; probes that began before it never count.
+   */
+  starting?: { docker?: number; clusters?: ReadonlyMap<string, number> };
+  /** Default GRACE. */
+  grace?: { dockerStart: number; clusterStart: number };
+}
+
+/** When a probe began (the caller's view): results carry when they finished and how long they took. */
+export const probeStartedAt = (p: KubeProbeResult): number => p.finishedAt - p.latencyMs;
+
+/** The probe of `context` that may count: none if it began before the cluster's start. */
+function countingProbe(o: Observations, context: string, startedAt: number | undefined): KubeProbeResult | undefined {
+  const p = o.probes.get(context);
+  return p && (startedAt === undefined || probeStartedAt(p) >= startedAt) ? p : undefined;
+}
+
+const within = (since: number | undefined, graceMs: number, now: number): since is number => since !== undefined && now - since < graceMs;
+
+function dockerHealth(o: Observations): DockerHealth {
+  const d = o.docker.health;
+  const since = o.starting?.docker;
+  // Only an engine that is down or silent can be "starting"; no permission or no install is news a start does not change.
+  if ((d.state !== 'stopped' && d.state !== 'unresponsive') || !within(since, (o.grace ?? GRACE).dockerStart, o.now)) return d;
+  return { ...d, state: 'starting', startingSince: since, cause: `started ${formatMs(Math.max(0, o.now - since))} ago; waiting for the engine at ${d.endpoint} to answer` };
 }
 
 function mergeNodes(nodes: NodeHealth[], probe: KubeProbeResult | undefined): NodeHealth[] {
@@ -38,7 +66,9 @@ function mergeNodes(nodes: NodeHealth[], probe: KubeProbeResult | undefined): No
 }
 
 function clusterHealth(c: KindClusterView, o: Observations): ClusterHealth {
-  const probe = o.probes.get(c.context);
+  const since = o.starting?.clusters?.get(c.name);
+  const graceMs = (o.grace ?? GRACE).clusterStart;
+  const probe = countingProbe(o, c.context, since);
   const base = {
     name: c.name,
     context: c.context,
@@ -51,12 +81,22 @@ function clusterHealth(c: KindClusterView, o: Observations): ClusterHealth {
     const lastSeen = o.dockerLastUpAt !== undefined ? { lastSeenAt: o.dockerLastUpAt } : {};
     return { ...base, ...lastSeen, state: 'unknown', nodes, cause: o.docker.health.state === 'unresponsive' ? 'Docker is not responding' : 'Docker is not running' };
   }
+  // Its start is under way and its API has not said ok since: starting, with no Restart offered.
+  if (within(since, graceMs, o.now) && probe?.state !== 'ok') {
+    const ago = formatMs(Math.max(0, o.now - since));
+    const cause = c.controlPlaneRunning ? `started ${ago} ago; waiting for its API to answer` : `started ${ago} ago; its node containers are starting`;
+    return { ...base, state: 'starting', startingSince: since, nodes: c.nodes, cause };
+  }
   if (!c.controlPlaneRunning) {
     const stopped = c.nodes.filter((n) => n.role === 'control-plane' && n.state !== 'running').map((n) => n.name);
     return { ...base, state: 'stopped', nodes: c.nodes, cause: `node container ${stopped.join(', ') || 'control-plane'} is not running` };
   }
   const nodes = mergeNodes(c.nodes, probe);
   const version = probe?.version ? { kubernetesVersion: probe.version } : {};
+  if (since !== undefined && !probe) {
+    // The grace passed and no probe begun since the start has answered: silence is the real cause now.
+    return { ...base, state: 'unreachable', nodes, cause: `its API has not answered in the ${formatMs(graceMs)} since it started` };
+  }
   // A probe made against an older API port says nothing about the cluster as it is now.
   const fresh = probe && (!probe.server || !c.apiEndpoint || sameEndpoint(probe.server, c.apiEndpoint));
   if (fresh && probe.state === 'unreachable') {
@@ -87,13 +127,15 @@ function sameEndpoint(a: string, b: string): boolean {
   }
 }
 
-function contextHealth(ctx: ContextHealth, o: Observations, kind: KindClusterView | undefined): ContextHealth {
+function contextHealth(ctx: ContextHealth, o: Observations, kind: KindClusterView | undefined, cluster: ClusterHealth | undefined): ContextHealth {
   // What the file says wrong (dangling, stale port) stands whatever the network does.
   if (ctx.state === 'dangling' || ctx.state === 'stale-endpoint') return ctx;
   if (kind && o.docker.health.state !== 'running') return { ...ctx, state: 'unreachable', cause: 'Docker is not running' };
+  if (cluster?.state === 'starting') return { ...ctx, state: 'checking', cause: `cluster ${cluster.name} is starting` };
   if (kind && !kind.controlPlaneRunning) return { ...ctx, state: 'unreachable', cause: `cluster ${kind.name} is stopped` };
-  const probe = o.probes.get(ctx.name);
-  if (!probe) return ctx;
+  const probe = countingProbe(o, ctx.name, kind ? o.starting?.clusters?.get(kind.name) : undefined);
+  // Worth probing (its cluster runs, or it is the current context) and nothing has answered yet: checking, not unreachable.
+  if (!probe) return kind || ctx.current ? { ...ctx, state: 'checking' } : ctx;
   const stamp = {
     probedAt: new Date(probe.finishedAt).toISOString(),
     ...(probe.latencyMs !== undefined ? { latencyMs: probe.latencyMs } : {}),
@@ -104,13 +146,14 @@ function contextHealth(ctx: ContextHealth, o: Observations, kind: KindClusterVie
 
 export function assembleSnapshot(o: Observations): HealthSnapshot {
   const kindByContext = new Map(o.clusters.map((c) => [c.context, c]));
-  const contexts = o.contexts.map((ctx) => contextHealth(ctx, o, kindByContext.get(ctx.name)));
   const clusters = o.clusters.map((c) => clusterHealth(c, o));
+  const clusterByContext = new Map(clusters.map((c) => [c.context, c]));
+  const contexts = o.contexts.map((ctx) => contextHealth(ctx, o, kindByContext.get(ctx.name), clusterByContext.get(ctx.name)));
   const newest = Math.max(o.docker.observedAt, ...[...o.probes.values()].map((p) => p.finishedAt));
   return withProblems(
     {
       checkedAt: new Date(Math.min(newest, o.now)).toISOString(),
-      docker: o.docker.health,
+      docker: dockerHealth(o),
       clusters,
       contexts,
       ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),

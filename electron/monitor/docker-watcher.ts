@@ -7,7 +7,7 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type Docker from 'dockerode';
-import { DEADLINES, INTERVALS, KIND_CLUSTER_LABEL } from '../../shared/constants.ts';
+import { DEADLINES, INTERVALS, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL } from '../../shared/constants.ts';
 import { withDeadline } from '../../shared/deadline.ts';
 import type { DockerEndpoint } from './docker-endpoint.ts';
 import { classifyDockerFailure, dockerClient, probeDocker, type DockerObservation, type SignalledDocker } from './docker.ts';
@@ -15,6 +15,10 @@ import { classifyDockerFailure, dockerClient, probeDocker, type DockerObservatio
 export interface DockerWatcherOptions {
   endpoint: DockerEndpoint;
   onChange: (o: DockerObservation) => void;
+  /** The engine's socket appeared while it was down: it is starting. */
+  onStarting?: () => void;
+  /** Docker said a KinD control-plane container started (a start, or the second half of a restart). */
+  onContainerStart?: (cluster: string) => void;
   deadlineMs?: number;
   idlePingMs?: number;
   downPingMs?: number;
@@ -171,7 +175,10 @@ export class DockerWatcher {
       this.socketWatch = watch(dir, { persistent: false }, (_event, file) => {
         if (file !== null && file !== basename(path)) return;
         // An engine creates its socket a moment before it answers on it: look often until it does.
-        if (existsSync(path)) this.fastUntil = Date.now() + 30_000;
+        if (existsSync(path)) {
+          this.fastUntil = Date.now() + 30_000;
+          if (this.current?.health.state !== 'running') this.opts.onStarting?.();
+        }
         this.soon();
       });
       this.socketWatch.on('error', () => {
@@ -202,7 +209,14 @@ export class DockerWatcher {
           if (this.eventsAbort !== abort) return;
           this.eventsFailed();
         };
-        stream.on('data', () => this.soon());
+        let partial = '';
+        stream.on('data', (chunk: Buffer | string) => {
+          // Newline-delimited JSON; a chunk may end mid-line.
+          const lines = (partial + chunk.toString()).split('\n');
+          partial = (lines.pop() ?? '').slice(-65_536);
+          for (const line of lines) this.onEvent(line);
+          this.soon();
+        });
         stream.on('end', ended);
         stream.on('close', ended);
         stream.on('error', ended);
@@ -213,6 +227,24 @@ export class DockerWatcher {
         if (this.eventsAbort !== abort) return;
         this.eventsFailed();
       });
+  }
+
+  /** A control plane's `start` is the moment its cluster starts; other events only say "look again". */
+  private onEvent(line: string): void {
+    if (!this.opts.onContainerStart || line.trim() === '') return;
+    let e: unknown;
+    try {
+      e = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (typeof e !== 'object' || e === null) return;
+    const ev = e as { Action?: unknown; status?: unknown; Actor?: { Attributes?: Record<string, unknown> } };
+    const attrs = ev.Actor?.Attributes ?? {};
+    const cluster = attrs[KIND_CLUSTER_LABEL];
+    if ((ev.Action ?? ev.status) === 'start' && attrs[KIND_ROLE_LABEL] === 'control-plane' && typeof cluster === 'string' && cluster !== '') {
+      this.opts.onContainerStart(cluster);
+    }
   }
 
   /** The stream broke: look at the engine now, and reconnect with backoff so a flapping engine costs little. */

@@ -5,9 +5,9 @@
 // the snapshot never waits on any of them.
 
 import { homedir } from 'node:os';
-import { INTERVALS } from '../../shared/constants.ts';
+import { GRACE, INTERVALS } from '../../shared/constants.ts';
 import type { HealthSnapshot, ServerHealth } from '../../shared/snapshot.ts';
-import { assembleSnapshot, type Observations } from './assemble.ts';
+import { assembleSnapshot, probeStartedAt, type Observations } from './assemble.ts';
 import type { DockerObservation } from './docker.ts';
 import { DockerWatcher } from './docker-watcher.ts';
 import { resolveDockerEndpoint, type DockerEndpoint } from './docker-endpoint.ts';
@@ -27,7 +27,15 @@ export interface MonitorOptions {
   probeDeadlineMs?: number;
   /** Follow changes (events, file watches, probe timers). Off for a one-shot `kindtray status`. */
   watch?: boolean;
+  /** How long a start is shown as `starting`. Default GRACE. */
+  grace?: { dockerStart: number; clusterStart: number };
 }
+
+/** What is starting: the engine, or one cluster by name. */
+export type StartingTarget = { docker: true } | { cluster: string };
+
+/** While a cluster starts its context is probed this often (and past any backoff), so its API's first answer shows at once. */
+const STARTING_PROBE_MS = 1_000;
 
 export type SnapshotListener = (snapshot: HealthSnapshot) => void;
 
@@ -61,6 +69,13 @@ export class Monitor {
   /** Probes wait for the child to be ready, so its start-up does not eat their deadline. */
   private proberReady: Promise<boolean> | undefined;
   private watchedFiles = '';
+  private readonly grace: { dockerStart: number; clusterStart: number };
+  /** Starts under way (epoch ms): Docker's, and each cluster's by name (see assemble.ts). */
+  private dockerStartingSince: number | undefined;
+  private readonly clusterStartingSince = new Map<string, number>();
+  private readonly graceTimers = new Set<NodeJS.Timeout>();
+  /** The engine's last state that was not `running`: a return from `stopped` means its containers just started too. */
+  private dockerDownAs: string | undefined;
 
   constructor(opts: MonitorOptions = {}) {
     this.env = opts.env ?? process.env;
@@ -69,7 +84,13 @@ export class Monitor {
     this.intervalMs = opts.probeIntervalMs ?? INTERVALS.kubeProbe;
     this.maxBackoffMs = opts.probeMaxBackoffMs ?? INTERVALS.kubeProbeMaxBackoff;
     const endpoint = opts.endpoint ?? resolveDockerEndpoint({ env: this.env, home: this.home });
-    this.docker = new DockerWatcher({ endpoint, onChange: (o) => this.onDocker(o) });
+    this.grace = opts.grace ?? GRACE;
+    this.docker = new DockerWatcher({
+      endpoint,
+      onChange: (o) => this.onDocker(o),
+      onStarting: () => this.markStarting({ docker: true }),
+      onContainerStart: (cluster) => this.markStarting({ cluster }),
+    });
     this.ownsProber = !opts.prober;
     this.prober =
       opts.prober ??
@@ -105,6 +126,8 @@ export class Monitor {
     this.docker.stop();
     for (const t of this.probeTimers.values()) clearTimeout(t);
     this.probeTimers.clear();
+    for (const t of this.graceTimers) clearTimeout(t);
+    this.graceTimers.clear();
     if (this.ownsProber) this.prober.dispose();
   }
 
@@ -137,6 +160,34 @@ export class Monitor {
     this.publish();
   }
 
+  /**
+   * A start or restart is under way (a fix asked for it, or Docker said a node
+   * container started): the thing is `starting` until it answers or its grace
+   * passes, and probes that began before now never count for it again.
+   */
+  markStarting(what: StartingTarget, at = Date.now()): void {
+    if ('docker' in what) {
+      if (this.dockerObs.health.state === 'running') return;
+      this.dockerStartingSince = at;
+    } else {
+      this.clusterStartingSince.set(what.cluster, at);
+      const c = this.clusters.find((x) => x.name === what.cluster);
+      if (c?.apiEndpoint) void this.probe(c.context, true);
+    }
+    this.armGrace('docker' in what ? this.grace.dockerStart : this.grace.clusterStart);
+    this.publish();
+  }
+
+  /** When a grace passes, the real cause shows: look again then. */
+  private armGrace(ms: number): void {
+    const timer = setTimeout(() => {
+      this.graceTimers.delete(timer);
+      this.publish();
+    }, ms + 10);
+    timer.unref();
+    this.graceTimers.add(timer);
+  }
+
   setBusy(busy: boolean): void {
     this.busy = busy;
     this.publish();
@@ -149,9 +200,28 @@ export class Monitor {
   private onDocker(o: DockerObservation): void {
     const before = new Map(this.clusters.map((c) => [c.context, c.apiEndpoint]));
     const wasRunning = this.dockerObs.health.state === 'running';
+    const cpBefore = new Map(this.clusters.map((c) => [c.name, c.controlPlaneRunning]));
+    const seenBefore = this.dockerLastUpAt !== undefined;
     this.dockerObs = o;
-    if (o.health.state === 'running') this.dockerLastUpAt = o.observedAt;
+    if (o.health.state === 'running') {
+      this.dockerLastUpAt = o.observedAt;
+      this.dockerStartingSince = undefined;
+    }
     this.clusters = o.health.state === 'running' ? kindClusters(o.containers) : this.clusters.map((c) => ({ ...c }));
+    if (o.health.state === 'running') {
+      // A control plane seen up that was down (or, Docker back from a stop, whose containers came up with it)
+      // has just started: its API is not up yet, and what its probes said before is history.
+      const engineCameBack = !wasRunning && this.dockerDownAs === 'stopped' && seenBefore;
+      for (const c of this.clusters) {
+        const was = cpBefore.get(c.name);
+        if (c.controlPlaneRunning && (engineCameBack || (was === false && seenBefore)) && !this.clusterStartingSince.has(c.name)) {
+          this.clusterStartingSince.set(c.name, o.observedAt);
+          this.armGrace(this.grace.clusterStart);
+        }
+      }
+    } else if (o.health.state !== 'starting') {
+      this.dockerDownAs = o.health.state;
+    }
     this.publish();
     // A cluster that came up, or whose API moved, is probed at once rather than at its next turn.
     // So is every cluster when the engine answers again: probes stopped while it did not.
@@ -204,18 +274,34 @@ export class Monitor {
     const result = await this.prober.probe(context, { kubeconfigPaths: this.kubeconfigPaths(), force });
     if (this.stopController.signal.aborted) return;
     this.probes.set(context, result);
+    this.settleStart(context, result);
     this.publish();
     if (!this.watch) return;
-    // The prober keeps the interval for healthy contexts and the backoff for dead ones.
-    const delay = Math.max(50, this.prober.nextProbeDelay(context));
+    // The prober keeps the interval for healthy contexts and the backoff for dead ones; a starting cluster is asked often.
+    const starting = this.startingCluster(context) !== undefined;
+    const delay = starting ? STARTING_PROBE_MS : Math.max(50, this.prober.nextProbeDelay(context));
     // Two probes of one context can finish close together: keep one timer, not one each.
     clearTimeout(this.probeTimers.get(context));
     const timer = setTimeout(() => {
       this.probeTimers.delete(context);
-      if (this.contextsToProbe().includes(context)) void this.probe(context);
+      if (this.contextsToProbe().includes(context)) void this.probe(context, starting);
     }, delay);
     timer.unref();
     this.probeTimers.set(context, timer);
+  }
+
+  /** The name of the cluster of `context` whose start is still remembered, if any. */
+  private startingCluster(context: string): string | undefined {
+    const c = this.clusters.find((x) => x.context === context);
+    return c && this.clusterStartingSince.has(c.name) ? c.name : undefined;
+  }
+
+  /** A start is over once a probe begun after it says ok, or, past the grace, says anything at all. */
+  private settleStart(context: string, result: KubeProbeResult): void {
+    const name = this.startingCluster(context);
+    const since = name === undefined ? undefined : this.clusterStartingSince.get(name);
+    if (name === undefined || since === undefined || probeStartedAt(result) < since) return;
+    if (result.state === 'ok' || Date.now() - since >= this.grace.clusterStart) this.clusterStartingSince.delete(name);
   }
 
   private kubeconfigPaths(): string[] {
@@ -238,6 +324,8 @@ export class Monitor {
       busy: this.busy,
       now: Date.now(),
       ...(this.dockerLastUpAt !== undefined ? { dockerLastUpAt: this.dockerLastUpAt } : {}),
+      starting: { ...(this.dockerStartingSince !== undefined ? { docker: this.dockerStartingSince } : {}), clusters: this.clusterStartingSince },
+      grace: this.grace,
     };
     return assembleSnapshot(o);
   }

@@ -7,14 +7,15 @@ import type { ClusterState, ContextState, DockerState, OverallState, ServerState
 
 export type Tone = 'ok' | 'warn' | 'error' | 'busy' | 'unknown' | 'idle';
 
+// Starting is amber (warn), not busy-blue: the thing is not usable yet, and nothing is wrong with it either.
 export const DOCKER_TONE: Record<DockerState, Tone> = {
-  running: 'ok', stopped: 'error', 'no-permission': 'error', unresponsive: 'error', 'not-installed': 'error',
+  running: 'ok', starting: 'warn', stopped: 'error', 'no-permission': 'error', unresponsive: 'error', 'not-installed': 'error',
 };
 export const CLUSTER_TONE: Record<ClusterState, Tone> = {
-  running: 'ok', degraded: 'warn', stopped: 'error', unreachable: 'error', unknown: 'unknown',
+  running: 'ok', starting: 'warn', degraded: 'warn', stopped: 'error', unreachable: 'error', unknown: 'unknown',
 };
 export const CONTEXT_TONE: Record<ContextState, Tone> = {
-  ok: 'ok', 'stale-endpoint': 'warn', dangling: 'warn', unreachable: 'error', 'auth-failed': 'error', unknown: 'unknown',
+  ok: 'ok', checking: 'unknown', 'stale-endpoint': 'warn', dangling: 'warn', unreachable: 'error', 'auth-failed': 'error', unknown: 'unknown',
 };
 export const SERVER_TONE: Record<ServerState, Tone> = {
   healthy: 'ok', slow: 'warn', 'port-conflict': 'warn', restarting: 'busy', hung: 'error', down: 'error',
