@@ -50,6 +50,7 @@ export interface TaskEvent {
 }
 
 export interface ValidateResponse {
+  /** No errors. Warnings (fields with no meaning on a local cluster, choices made) never make it false. */
   ok: boolean;
   errors: ValidationIssue[];
   warnings: ValidationIssue[];
@@ -58,6 +59,12 @@ export interface ValidateResponse {
   endpoints?: TaskEndpoint[];
   /** Age of the health snapshot the cluster checks read. */
   snapshotAgeMs?: number;
+  /** With any_of / ordered: the resource set the cluster check chose (the first it can satisfy), by its place in the list. */
+  chosenResources?: { mode: 'any_of' | 'ordered'; index: number; summary: string };
+  /** envs and secrets the file leaves null: a launch must be given their values (names only, never values). */
+  requiredAtLaunch?: { envs: string[]; secrets: string[] };
+  /** A multi-document file (a pipeline): how many tasks it holds. */
+  pipelineTasks?: number;
 }
 
 export interface LaunchRequestOptions {

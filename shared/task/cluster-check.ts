@@ -2,7 +2,8 @@
 // and its age (design principle 3: validation reads; probes refresh). It picks
 // the target context (cluster-target.ts), says why that target cannot run
 // tasks now, root cause first, with the fix that helps (target-problems.ts),
-// checks cpus and memory against the nodes (node-capacity.ts), and plans how
+// checks cpus, memory and accelerators against the nodes, choosing among
+// any_of / ordered sets (resource-choice.ts), and plans how
 // each task port will be reached from this machine (port-plan.ts).
 //
 // Issue paths: problems with the target's health are on `resources` (the fault
@@ -14,13 +15,15 @@ import type { HealthSnapshot } from '../snapshot.ts';
 import { issue } from './issues.ts';
 import type { IssueFix, SourcePositions, ValidationIssue } from './issues.ts';
 import { findTarget } from './cluster-target.ts';
-import { capacityProblems } from './node-capacity.ts';
+import { chooseResources } from './resource-choice.ts';
+import type { ChosenResources } from './resource-choice.ts';
 import { planPorts } from './port-plan.ts';
 import type { PortPlan } from './port-plan.ts';
 import type { TaskSpec } from './schema.ts';
 import { FIX, contextProblem, kindTargetProblem } from './target-problems.ts';
 
 export type { PortPlan } from './port-plan.ts';
+export type { ChosenResources } from './resource-choice.ts';
 
 export interface ClusterCheckOptions {
   /** How old the snapshot is now. */
@@ -46,6 +49,9 @@ export interface ClusterCheckResult {
   warnings: ValidationIssue[];
   target?: TaskTarget;
   ports: PortPlan[];
+  /** The task with the resources chosen here (any_of / ordered, accelerators), when the target's nodes were checked. */
+  task?: TaskSpec;
+  chosen?: ChosenResources;
 }
 
 export function checkAgainstSnapshot(task: TaskSpec, snap: HealthSnapshot, opts: ClusterCheckOptions): ClusterCheckResult {
@@ -57,8 +63,9 @@ export function checkAgainstSnapshot(task: TaskSpec, snap: HealthSnapshot, opts:
 
   const found = findTarget(task, snap);
   const target = 'error' in found ? undefined : found;
+  let chosen: { task: TaskSpec; chosen?: ChosenResources } | undefined;
   const result = (ports: PortPlan[]): ClusterCheckResult => {
-    const out: ClusterCheckResult = { errors, warnings, ports };
+    const out: ClusterCheckResult = { errors, warnings, ports, ...(chosen && { task: chosen.task }), ...(chosen?.chosen && { chosen: chosen.chosen }) };
     if (target) out.target = { context: target.context, ...(target.kind && { cluster: target.kind.name }) };
     return out;
   };
@@ -81,11 +88,18 @@ export function checkAgainstSnapshot(task: TaskSpec, snap: HealthSnapshot, opts:
   if (blocked?.severity === 'error') error('resources', blocked.message, blocked.fix);
   else if (blocked) warn('resources', blocked.message);
 
+  let effective = task;
   if (t.kind?.health && blocked?.severity !== 'error') {
-    for (const e of capacityProblems(task, t.context, t.kind.health)) error(e.path, e.message);
+    const answer = chooseResources(task, t.context, t.kind.health);
+    for (const e of answer.errors) error(e.path, e.message);
+    for (const w of answer.warnings) warn(w.path, w.message);
+    if (answer.errors.length === 0) {
+      effective = { ...task, resources: answer.resources };
+      chosen = { task: effective, ...(answer.chosen && { chosen: answer.chosen }) };
+    }
   }
 
-  const plan = planPorts(task, t, new Set(opts.usedNodePorts ?? []), opts.serviceName ?? task.name);
+  const plan = planPorts(effective, t, new Set(opts.usedNodePorts ?? []), opts.serviceName ?? effective.name);
   if (plan.warning && blocked?.severity !== 'error') warn('resources.ports', plan.warning);
   return result(plan.ports);
 }

@@ -85,6 +85,8 @@ export function parseInfra(value: string): InfraResult {
     return { context: rest };
   }
   if (text === '') return { error: 'infra is empty: write "k8s" for the default cluster, or "k8s/CONTEXT"' };
+  // A bare "*" is any infra, Kubernetes included: the default cluster.
+  if (text === '*') return {};
   if (OTHER_CLOUDS.has(head) || head === '*') {
     if (rest !== undefined && (rest === '' || rest.split('/').length > 2 || rest.split('/').some((p) => p.trim() === ''))) {
       return { error: `infra ${quote(text)} is not cloud[/region[/zone]]: write e.g. "aws/us-east-1", or "k8s/CONTEXT"` };

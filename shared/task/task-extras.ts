@@ -98,7 +98,10 @@ export function checkConfig(r: Reporter, v: SourceValue): { [key: string]: Plain
       for (const k of e.value.entries) {
         const kpath = childPath(path, k.key);
         if (k.key === 'pod_config') {
-          if (k.value.kind === 'map') podConfig = toPlain(k.value) as { [key: string]: Plain };
+          if (k.value.kind === 'map') {
+            podConfig = toPlain(k.value) as { [key: string]: Plain };
+            r.warn(kpath, 'pod_config is checked and kept for the Pod, but the launcher does not merge it yet');
+          }
           else r.error(kpath, 'pod_config is a mapping: the Pod fields to merge, e.g. {spec: {…}}');
         } else {
           r.warn(kpath, `config.kubernetes.${k.key} is accepted and ignored: Kindtray creates the Pod itself`);

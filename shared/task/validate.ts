@@ -10,6 +10,7 @@ import type { HealthSnapshot } from '../snapshot.ts';
 import { checkAgainstSnapshot } from './cluster-check.ts';
 import type { ClusterCheckOptions, PortPlan } from './cluster-check.ts';
 import { parseInfra } from './fields.ts';
+import { childPath, issue } from './issues.ts';
 import type { SourcePositions, ValidationIssue } from './issues.ts';
 import { parseTask } from './parse.ts';
 import type { ParseTaskOptions } from './parse.ts';
@@ -71,10 +72,13 @@ export function checkPreparedTask(
   opts: Omit<ValidateTaskOptions, 'infra' | 'parse'>,
 ): ValidateTaskResult {
   const check = checkAgainstSnapshot(prepared.task, snap, { ...opts, positions: prepared.positions });
-  const errors = [...prepared.errors, ...check.errors];
+  const required = prepared.task.requiredAtLaunch;
+  const errors = [...prepared.errors, ...check.errors, ...requiredIssues(prepared)];
   return {
     ok: errors.length === 0,
-    task: prepared.task,
+    task: check.task ?? prepared.task,
+    ...(check.chosen && { chosenResources: check.chosen }),
+    ...(required && { requiredAtLaunch: required }),
     errors,
     warnings: [...prepared.warnings, ...check.warnings],
     ...(check.target ? { target: check.target } : {}),
@@ -82,6 +86,18 @@ export function checkPreparedTask(
     endpoints: endpointsOf(check.ports),
     snapshotAgeMs: opts.snapshotAgeMs,
   };
+}
+
+/** A launch cannot run with a value the file leaves null: each is an error on its field until a launch can give it. */
+function requiredIssues(prepared: Extract<PreparedTask, { ok: true }>): ValidationIssue[] {
+  const r = prepared.task.requiredAtLaunch;
+  if (!r) return [];
+  const one = (kind: 'envs' | 'secrets', name: string): ValidationIssue => {
+    const path = childPath(kind, name);
+    const at = prepared.positions[path];
+    return issue(path, `${name} is required at launch: the file leaves it null, and this launch gives no value`, at);
+  };
+  return [...r.envs.map((n) => one('envs', n)), ...r.secrets.map((n) => one('secrets', n))];
 }
 
 export function validateTask(text: string, snap: HealthSnapshot, opts: ValidateTaskOptions): ValidateTaskResult {
