@@ -237,8 +237,15 @@ describe('text that is not a task', () => {
     expect(onlyError('hello')?.message).toContain('not "hello"');
   });
 
-  it('two documents are refused', () => {
-    expect(onlyError('run: a\n---\nrun: b\n')?.message).toContain('more than one YAML document');
+  it('two documents are a pipeline, as in SkyPilot: both checked, the first is the task, a warning says only it runs', () => {
+    const r = parseTask('name: flow\n---\nrun: a\n---\nrun: b\n');
+    expect(r.errors).toEqual([]);
+    expect(r.pipeline).toEqual({ name: 'flow', tasks: [expect.objectContaining({ run: 'a' }), expect.objectContaining({ run: 'b' })] });
+    expect(r.task?.run).toBe('a');
+    expect(r.warnings.map((w) => w.message)).toEqual([expect.stringContaining('a pipeline of 2 tasks')]);
+    expect(parseTask('run: a\n---\nresources: {cpus: 0}\nrun: b\n').errors).toEqual([
+      expect.objectContaining({ path: 'resources.cpus', line: 3, message: expect.stringContaining('task 2 of 2: cpus must be more than 0') }),
+    ]);
   });
 });
 

@@ -7,8 +7,8 @@ import type { SourcePositions, ValidationIssue } from './issues.ts';
 import { MAX_TASK_PORTS } from './ports.ts';
 import { validateTaskSource } from './schema.ts';
 import type { TaskSpec } from './schema.ts';
-import { SOURCE_LIMITS, readTaskSource } from './source.ts';
-import type { SourceLimits } from './source.ts';
+import { SOURCE_LIMITS, readTaskDocuments } from './source.ts';
+import type { SourceLimits, SourceValue } from './source.ts';
 
 export interface ParseTaskOptions extends Partial<SourceLimits> {
   /** Most ports one task may ask for. Default MAX_TASK_PORTS. */
@@ -24,6 +24,8 @@ export interface ParseTaskResult {
   warnings: ValidationIssue[];
   /** Where each known field was written (`resources.infra` → line 3, column 10), for checkAgainstSnapshot. */
   positions: SourcePositions;
+  /** A multi-document file (a SkyPilot pipeline): every task in order; `task` is the first. */
+  pipeline?: { name?: string; tasks: TaskSpec[] };
 }
 
 export const TASK_LIMITS = { ...SOURCE_LIMITS, maxPorts: MAX_TASK_PORTS, maxIssues: 50 } as const;
@@ -37,17 +39,43 @@ export function parseTask(text: string, opts: ParseTaskOptions = {}): ParseTaskR
     maxValues: opts.maxValues ?? TASK_LIMITS.maxValues,
   };
   const maxIssues = opts.maxIssues ?? TASK_LIMITS.maxIssues;
-  const source = readTaskSource(text, limits);
-  if (source.root === undefined) {
+  const source = readTaskDocuments(text, limits);
+  if (source.roots === undefined) {
     return { errors: capIssues(source.errors, maxIssues, 'error'), warnings: capIssues(source.warnings, maxIssues, 'warning'), positions: {} };
   }
   // The tree was read (perhaps with a duplicate key left out): check it, to list every problem at once.
-  const schema = validateTaskSource(source.root, { maxPorts: opts.maxPorts ?? TASK_LIMITS.maxPorts });
+  const maxPorts = opts.maxPorts ?? TASK_LIMITS.maxPorts;
+  const pipeline = source.roots.length > 1 ? readPipeline(source.roots, maxPorts) : undefined;
+  const schema = pipeline ?? validateTaskSource(source.roots[0] ?? { kind: 'scalar', value: null, text: '' }, { maxPorts });
   const errors = capIssues(inTextOrder([...source.errors, ...schema.errors]), maxIssues, 'error');
   const warnings = capIssues(inTextOrder([...source.warnings, ...schema.warnings]), maxIssues, 'warning');
-  return schema.task !== undefined && errors.length === 0
-    ? { task: schema.task, errors, warnings, positions: schema.positions }
-    : { errors, warnings, positions: schema.positions };
+  if (schema.task === undefined || errors.length > 0) return { errors, warnings, positions: schema.positions };
+  return { task: schema.task, errors, warnings, positions: schema.positions, ...(pipeline?.pipeline && { pipeline: pipeline.pipeline }) };
+}
+
+/**
+ * A pipeline, as SkyPilot reads one: documents run in order, the first one a
+ * header when it holds only a name. Issues of task N say so; positions are the
+ * first task's (the cluster check places issues of the task it checks).
+ */
+function readPipeline(roots: SourceValue[], maxPorts: number) {
+  const first = roots[0];
+  const header = first?.kind === 'map' && first.entries.length === 1 && first.entries[0]?.key === 'name' ? first.entries[0] : undefined;
+  const docs = header ? roots.slice(1) : roots;
+  const results = docs.map((root) => validateTaskSource(root, { maxPorts }));
+  const label = (i: number, list: ValidationIssue[]) => list.map((e) => ({ ...e, message: `task ${i + 1} of ${docs.length}: ${e.message}` }));
+  const errors = results.flatMap((r, i) => label(i, r.errors));
+  const warnings = results.flatMap((r, i) => label(i, r.warnings));
+  const tasks = results.flatMap((r) => (r.task ? [r.task] : []));
+  const name = header?.value.kind === 'scalar' && typeof header.value.value === 'string' ? header.value.value : undefined;
+  if (docs.length > 1) warnings.push({ path: '', message: `a pipeline of ${docs.length} tasks: they are checked and planned, but the launch runs the first only for now` });
+  return {
+    ...(tasks.length === docs.length && tasks[0] ? { task: tasks[0] } : {}),
+    errors,
+    warnings,
+    positions: results[0]?.positions ?? {},
+    pipeline: { ...(name !== undefined && { name }), tasks },
+  };
 }
 
 /** Issues in the order their places appear in the text, so a reader goes down the file once; unplaced ones last. */

@@ -6,7 +6,7 @@
 // are never expanded: an alias becomes the very value it names, so the tree is
 // never bigger than the text.
 
-import { Lexer, LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { Lexer, LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import { childPath, issue, itemPath, quote } from './issues.ts';
 import type { SourcePosition, ValidationIssue } from './issues.ts';
@@ -92,6 +92,44 @@ export function readTaskSource(text: string, limits: SourceLimits = SOURCE_LIMIT
 
   const built = new TreeBuilder(doc, pos, limits).build();
   return { root: built.root, errors: [...errors, ...built.errors], warnings };
+}
+
+export interface ReadDocumentsResult {
+  /** One tree per YAML document (`---` between them), absent when the text could not be read. */
+  roots?: SourceValue[];
+  errors: ValidationIssue[];
+  warnings: ValidationIssue[];
+}
+
+/** Like readTaskSource, for a text of several documents (a SkyPilot pipeline); the limits hold for the text as a whole. */
+export function readTaskDocuments(text: string, limits: SourceLimits = SOURCE_LIMITS): ReadDocumentsResult {
+  const size = utf8Length(text, limits.maxBytes);
+  if (size > limits.maxBytes) {
+    return { errors: [issue('', `the task is ${formatBytes(size)}: at most ${formatBytes(limits.maxBytes)} is accepted`)], warnings: [] };
+  }
+  const shape = checkShape(text, limits);
+  if (shape !== undefined) return { errors: [issue('', shape.message, positionFromOffset(text, shape.offset))], warnings: [] };
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(text, { prettyErrors: false, lineCounter, uniqueKeys: false });
+  const pos = (offset: number | undefined): SourcePosition | undefined => {
+    if (offset === undefined) return undefined;
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  // An empty stream (only comments or `---`) is one empty document, as a single read gives.
+  const docs = Array.isArray(parsed) ? parsed : [];
+  if (docs.length === 0) return { roots: [{ kind: 'scalar', value: null, text: '' }], errors: [], warnings: [] };
+  const errors = docs.flatMap((d) => d.errors.map((e) => issue('', yamlMessage(e.code, e.message), pos(e.pos[0]))));
+  const warnings = docs.flatMap((d) => d.warnings.map((w) => issue('', yamlMessage(w.code, w.message), pos(w.pos[0]))));
+  if (errors.length > 0) return { errors, warnings };
+  const roots: SourceValue[] = [];
+  for (const doc of docs) {
+    const built = new TreeBuilder(doc, pos, limits).build();
+    errors.push(...built.errors);
+    if (built.root === undefined) return { errors, warnings };
+    roots.push(built.root);
+  }
+  return { roots, errors, warnings };
 }
 
 /** UTF-8 length, counting no further than needed to know it is over `max`. */
