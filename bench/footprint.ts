@@ -22,7 +22,7 @@ import type { HealthSnapshot } from '../shared/snapshot.ts';
 import type { TaskRecord } from '../shared/api.ts';
 import { editKubeconfig, pkiPaths, readKubeconfig, setCurrentContext, type Cluster } from '../e2e/testbed/index.ts';
 import { call, freePort, serve, tempHome, type Served } from '../e2e/helpers/serve.ts';
-import { descendantsOf, loadAverage, log, onCleanup, poll, procCommandLine, procCpuMs, procMemory, round, sleep, withTestbed, type BenchTestbed } from './harness.ts';
+import { descendantsOf, loadAverage, log, onCleanup, poll, ppidOf, procCommandLine, procCpuMs, procMemory, round, sleep, withTestbed, type BenchTestbed } from './harness.ts';
 import { stats, writeResult, type Stats, type Summary } from './lib.ts';
 
 const SECONDS = Number(process.env.BENCH_FOOTPRINT_SECONDS ?? 60);
@@ -93,7 +93,10 @@ async function observeTree(root: number, seconds: number): Promise<TreeWindow> {
       let p = seen.get(pid);
       if (!p) {
         const cmd = procCommandLine(pid);
-        p = { pid, role: roleOf(cmd), cmd: cmd.replaceAll(REPO, '').slice(0, 300), pssMiB: 0, rssMiB: 0, maxRssMiB: 0, hwmMiB: 0, anonMiB: 0, fileMiB: 0, cpuMs: 0, samples: 0, cpu0: first ? cpu : 0 };
+        // Whose child it is tells the monitor's Kubernetes child (the supervisor's) from the API worker's.
+        const parent = seen.get(ppidOf(pid) ?? 0);
+        const role = parent ? `${roleOf(cmd)}, child of the ${parent.role.replace(/ \(.*$/, '')}` : roleOf(cmd);
+        p = { pid, role, cmd: cmd.replaceAll(REPO, '').slice(0, 300), pssMiB: 0, rssMiB: 0, maxRssMiB: 0, hwmMiB: 0, anonMiB: 0, fileMiB: 0, cpuMs: 0, samples: 0, cpu0: first ? cpu : 0 };
         seen.set(pid, p);
       }
       p.samples++;
