@@ -1,6 +1,7 @@
 // The HTTP contract, typed once for the worker, the supervisor, the CLI and
 // the dashboard: what each route answers and what the event stream carries.
 
+import type { FixStep } from './fixes.ts';
 import type { HealthSnapshot, ServerHealth } from './snapshot.ts';
 import type { ValidationIssue } from './task/issues.ts';
 
@@ -92,4 +93,5 @@ export interface ApiError {
 export type ServerEvent =
   | { type: 'snapshot'; snapshot: HealthSnapshot }
   | { type: 'task'; task: TaskRecord }
-  | { type: 'fix'; fixId: string; state: 'running' | 'done' | 'failed'; message?: string };
+  /** With `step`: a step of the fix's chain began or ended (the fix itself is still running). */
+  | { type: 'fix'; fixId: string; state: 'running' | 'done' | 'failed'; message?: string; step?: FixStep };

@@ -31,10 +31,17 @@ const COMMANDS: Record<string, Command> = {
     run: async (ctx) => (await import('./status.ts')).statusCommand(ctx),
   },
   validate: {
-    summary: 'check a task file: errors with their field, line and fix',
-    usage: 'kindtray validate FILE [--infra k8s/CONTEXT] [--json]',
-    options: { ...json, infra: { type: 'string' } },
-    run: async (ctx, p, v) => (await tasks()).validateCommand(ctx, p, v),
+    summary: 'check a task file: errors with their field, line and fix (--schema-only: the file alone, no server)',
+    usage: 'kindtray validate FILE [--infra k8s/CONTEXT | --schema-only] [--json]',
+    options: { ...json, infra: { type: 'string' }, 'schema-only': { type: 'boolean', default: false } },
+    run: async (ctx, p, v) =>
+      v['schema-only'] ? (await import('./validate-schema-cmd.ts')).validateSchemaOnlyCommand(ctx, p, v) : (await tasks()).validateCommand(ctx, p, v),
+  },
+  schema: {
+    summary: 'print the task format as a JSON Schema, for YAML editors',
+    usage: 'kindtray schema',
+    options: { ...json },
+    run: async (ctx) => (await import('./schema-cmd.ts')).schemaCommand(ctx),
   },
   launch: {
     summary: 'launch a task; prints its id and endpoints',

@@ -34,7 +34,7 @@ export interface ValidateTaskResult extends ValidateResponse {
 
 /** A text parsed and ready for the cluster check, or the answer already (it did not parse). */
 export type PreparedTask =
-  | { ok: true; task: TaskSpec; errors: ValidationIssue[]; warnings: ValidationIssue[]; positions: SourcePositions }
+  | { ok: true; task: TaskSpec; errors: ValidationIssue[]; warnings: ValidationIssue[]; positions: SourcePositions; pipelineTasks?: number }
   | { ok: false; result: ValidateTaskResult };
 
 export function endpointsOf(plan: readonly PortPlan[]): TaskEndpoint[] {
@@ -62,7 +62,8 @@ export function prepareTask(text: string, opts: Pick<ValidateTaskOptions, 'infra
   // An --infra context replaces where the file says to run, a cloud included.
   const { cloud: _cloud, ...resources } = parsed.task.resources;
   const task: TaskSpec = infra.context ? { ...parsed.task, resources: { ...resources, context: infra.context } } : parsed.task;
-  return { ok: true, task, errors: parsed.errors, warnings: parsed.warnings, positions: parsed.positions };
+  const pipeline = parsed.pipeline ? { pipelineTasks: parsed.pipeline.tasks.length } : {};
+  return { ok: true, task, errors: parsed.errors, warnings: parsed.warnings, positions: parsed.positions, ...pipeline };
 }
 
 /** Step two: the prepared task against a snapshot `snapshotAgeMs` old. Never asks a cluster. */
@@ -79,6 +80,7 @@ export function checkPreparedTask(
     task: check.task ?? prepared.task,
     ...(check.chosen && { chosenResources: check.chosen }),
     ...(required && { requiredAtLaunch: required }),
+    ...(prepared.pipelineTasks !== undefined && { pipelineTasks: prepared.pipelineTasks }),
     errors,
     warnings: [...prepared.warnings, ...check.warnings],
     ...(check.target ? { target: check.target } : {}),

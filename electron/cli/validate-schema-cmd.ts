@@ -1,0 +1,54 @@
+// `kindtray validate --schema-only FILE`: the file checked against the task
+// format alone, as SkyPilot's own loader would check it: no server, no Docker,
+// no cluster. Exit 1 only for the file itself; where the task can run (a cloud
+// infra, GPUs, memory) is the cluster check's business (`kindtray validate`).
+
+import { readFileSync } from 'node:fs';
+import type { ValidateResponse } from '../../shared/api.ts';
+import { parseTask } from '../../shared/task/parse.ts';
+import type { ValidationIssue } from '../../shared/task/issues.ts';
+import { EXIT, UsageError, type CommandContext } from './context.ts';
+
+function readFile(file: string | undefined): string {
+  if (!file) throw new UsageError('name the task file');
+  try {
+    return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+const place = (file: string, i: ValidationIssue): string =>
+  `${i.line !== undefined ? `${file}:${i.line}${i.column !== undefined ? `:${i.column}` : ''}` : file}: ${i.path || '(document)'}`;
+
+/** The schema-only answer, shaped as the server's ValidateResponse so tools read one format. */
+export function schemaOnlyAnswer(text: string): ValidateResponse {
+  const parsed = parseTask(text);
+  const required = parsed.task?.requiredAtLaunch;
+  return {
+    ok: parsed.errors.length === 0,
+    errors: parsed.errors,
+    warnings: parsed.warnings,
+    ...(required && { requiredAtLaunch: required }),
+    ...(parsed.pipeline && { pipelineTasks: parsed.pipeline.tasks.length }),
+  };
+}
+
+export function validateSchemaOnlyCommand(ctx: CommandContext, [file]: string[], values: Record<string, unknown>): number {
+  if (values.infra !== undefined) throw new UsageError('--schema-only checks the file alone: --infra names a cluster, which only `kindtray validate` checks');
+  const v = schemaOnlyAnswer(readFile(file));
+  const name = file ?? '';
+  if (ctx.json) {
+    ctx.out(JSON.stringify(v, null, 2));
+    return v.ok ? EXIT.ok : EXIT.notOk;
+  }
+  ctx.out(v.ok ? `${name}: valid task file${v.pipelineTasks ? ` (a pipeline of ${v.pipelineTasks} tasks)` : ''}` : `${name}: ${v.errors.length} error${v.errors.length === 1 ? '' : 's'}`);
+  for (const e of v.errors) ctx.out(`  ${place(name, e)}: ${e.message}`);
+  for (const w of v.warnings) ctx.out(`  warning: ${place(name, w)}: ${w.message}`);
+  const r = v.requiredAtLaunch;
+  if (r) {
+    const names = [...r.envs.map((n) => `env ${n}`), ...r.secrets.map((n) => `secret ${n}`)];
+    ctx.out(`  required at launch: ${names.join(', ')}`);
+  }
+  return v.ok ? EXIT.ok : EXIT.notOk;
+}
