@@ -11,7 +11,7 @@ import type { TaskRecord } from '../../shared/api.ts';
 import { withDeadline } from '../../shared/deadline.ts';
 import { isAllowedExternalUrl, SNAPSHOT_EVENT, type DashboardPage, type DesktopSettings, type FixOutcome } from '../../shared/ipc.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
-import type { TrayAction, TrayView } from '../../shared/tray-view.ts';
+import type { TrayAction } from '../../shared/tray-view.ts';
 import { KubeProber } from '../monitor/index.ts';
 import {
   AlreadyRunningError,
@@ -274,7 +274,6 @@ export async function runApp(deps: AppDeps = {}): Promise<AppOutcome> {
 
   const running: RunningApp = { kind: 'running', started, supervisor, tray, window, notifier, shutdown };
   state.running = running;
-  if (env.KINDTRAY_E2E_HOOKS === '1') exposeTestHooks(running);
   if (state.showWhenStarted || !startedHidden(argv, platform)) open();
   return running;
 }
@@ -305,20 +304,4 @@ async function startOrAsk(supervisor: SupervisorLike): Promise<StartedSupervisor
     await stopProcess(e.pid);
     return supervisor.start();
   }
-}
-
-/** For the Electron specs (e2e/electron): what the tray shows, and a way to open the window. */
-export interface KindtrayTestHooks {
-  trayView(): TrayView | undefined;
-  showWindow(page?: DashboardPage): void;
-  serverUrl: string;
-}
-
-function exposeTestHooks(r: RunningApp): void {
-  const hooks: KindtrayTestHooks = {
-    trayView: () => r.tray.view,
-    showWindow: (page) => void r.window.show(page),
-    serverUrl: r.started.url,
-  };
-  (globalThis as { kindtrayTestHooks?: KindtrayTestHooks }).kindtrayTestHooks = hooks;
 }
