@@ -27,7 +27,8 @@ export function parseAccelerators(v: SourceValue, field: string): AcceleratorRes
     const out: AcceleratorRequest[] = [];
     for (const e of v.entries) {
       const count = e.value.kind === 'scalar' ? e.value.value : undefined;
-      const one = request(e.key, count === null ? 1 : count, field);
+      // YAML reads `{L4:1, A100:1}` (no space after the colon) as keys "L4:1" with no value: SkyPilot reads them as requests.
+      const one = count === null && e.key.includes(':') ? fromText(e.key, field) : request(e.key, count === null ? 1 : count, field);
       if ('error' in one) return one;
       out.push(one);
     }
