@@ -187,6 +187,27 @@ export interface FixResult {
   message: string;
   durationMs: number;
   code?: 'unknown-fix';
+  /** A fix that carries a chain (Start Docker: the engine, then its clusters, then their contexts): each step as it ended. */
+  steps?: FixStep[];
+}
+
+export const FIX_STEP_STATES = ['running', 'done', 'failed', 'skipped'] as const;
+
+/** One step of a fix's chain, as the result carries it and the event stream tells it while it runs. */
+export interface FixStep {
+  /** Stable within the fix: `docker`, `cluster:dev`, `context:kind-dev`. */
+  id: string;
+  label: string;
+  state: (typeof FIX_STEP_STATES)[number];
+  message?: string;
+  /** Epoch ms of this state. */
+  at: number;
+}
+
+/** "✓ Start cluster dev: running (12.1 s)"-style line for the CLI and logs. */
+export function formatFixStep(step: FixStep): string {
+  const mark = { running: '…', done: '✓', failed: '✗', skipped: '-' }[step.state];
+  return `${mark} ${step.label}${step.message ? `: ${step.message}` : ''}`;
 }
 
 /** The answer for text that names no fix. */

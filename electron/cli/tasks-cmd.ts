@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import type { TaskRecord, ValidateResponse } from '../../shared/api.ts';
-import { formatFixId, parseFixId, type FixResult } from '../../shared/fixes.ts';
+import { RECOVERY_DEADLINES } from '../../shared/constants.ts';
+import { formatFixId, formatFixStep, parseFixId, type FixResult } from '../../shared/fixes.ts';
 import type { ValidationIssue } from '../../shared/task/issues.ts';
 import { apiRequest, ensureServer } from './client.ts';
 import { EXIT, UsageError, type CommandContext } from './context.ts';
@@ -153,9 +154,14 @@ export async function fixCommand(ctx: CommandContext, [id]: string[]): Promise<n
   const info = await ensureServer(ctx.env, ctx.err);
   const answer = await apiRequest<FixResult>(info, `/control/fixes/${encodeURIComponent(formatFixId(parsed.fix))}`, {
     method: 'POST',
-    deadlineMs: 150_000,
+    // The longest chain: Docker's restart command, then its answer, then its clusters' APIs (each under its own deadline).
+    deadlineMs: RECOVERY_DEADLINES.restartCommand + RECOVERY_DEADLINES.clusterUp + 30_000,
   });
   if (ctx.json) ctx.out(JSON.stringify(answer.body, null, 2));
-  else ctx.out(`${answer.body.ok ? '✓' : '✗'} ${id}: ${answer.body.message} (${(answer.body.durationMs / 1000).toFixed(1)} s)`);
+  else {
+    // A chain's steps first (Start Docker, each cluster, each context), then the verdict.
+    for (const step of answer.body.steps ?? []) ctx.out(`  ${formatFixStep(step)}`);
+    ctx.out(`${answer.body.ok ? '✓' : '✗'} ${id}: ${answer.body.message} (${(answer.body.durationMs / 1000).toFixed(1)} s)`);
+  }
   return answer.body.ok ? EXIT.ok : EXIT.notOk;
 }

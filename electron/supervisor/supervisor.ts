@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { HealthResponse, ServerEvent, TaskRecord } from '../../shared/api.ts';
 import { needsRestart, parseSettings, type Settings } from '../../shared/contracts/settings.ts';
 import { VERSION } from '../../shared/contracts/version.ts';
-import { formatFixId, parseFixId, unknownFixResult, type FixResult } from '../../shared/fixes.ts';
+import { formatFixId, formatFixStep, parseFixId, unknownFixResult, type FixResult } from '../../shared/fixes.ts';
 import { withDeadline } from '../../shared/deadline.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 import { runFix } from '../fixes/index.ts';
@@ -197,6 +197,12 @@ export class Supervisor {
       waitFor: (done, ms) => this.waitForSnapshot(done, ms),
       docker: () => dockerClientFor(this.monitor.dockerEndpoint),
       dockerStartCommand: this.settings.dockerStartCommand,
+      restartClustersWithDocker: this.settings.restartClustersWithDocker,
+      markStarting: (what) => this.monitor.markStarting(what),
+      onStep: (step) => {
+        this.log(`fix ${id}: ${formatFixStep(step)}`);
+        this.broadcast({ type: 'fix', fixId: id, state: 'running', step });
+      },
       restartServer: (reason) => this.worker.restart(reason),
       env: this.env,
     }).finally(() => {

@@ -42,3 +42,17 @@ describe('reconnect backoff', () => {
     expect([0, 1, 2, 3, 4, 5, 9].map(backoffMs)).toEqual([500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
   });
 });
+
+describe('fix steps on the stream', () => {
+  it('a step is carried when it is well formed, dropped when not', () => {
+    const step = { id: 'cluster:dev', label: 'Start cluster dev', state: 'done', at: 5, message: 'API answered after 3 s' };
+    expect(toServerEvent({ event: 'fix', data: JSON.stringify({ type: 'fix', fixId: 'start-docker', state: 'running', step }) })).toEqual({
+      type: 'fix',
+      fixId: 'start-docker',
+      state: 'running',
+      step,
+    });
+    const bad = toServerEvent({ event: 'fix', data: JSON.stringify({ type: 'fix', fixId: 'start-docker', state: 'running', step: { ...step, state: 'weird' } }) });
+    expect(bad).toEqual({ type: 'fix', fixId: 'start-docker', state: 'running' });
+  });
+});

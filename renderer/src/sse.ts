@@ -4,6 +4,7 @@
 // connection is down. This part is pure: text in, events out.
 
 import type { ServerEvent } from '../../shared/api.ts';
+import { FIX_STEP_STATES, type FixStep } from '../../shared/fixes.ts';
 
 export interface SseMessage {
   event: string;
@@ -51,9 +52,20 @@ export function toServerEvent(m: SseMessage): ServerEvent | undefined {
   if (type === 'snapshot' && typeof e.snapshot === 'object' && e.snapshot !== null) return { type, snapshot: e.snapshot } as ServerEvent;
   if (type === 'task' && typeof e.task === 'object' && e.task !== null) return { type, task: e.task } as ServerEvent;
   if (type === 'fix' && typeof e.fixId === 'string' && (e.state === 'running' || e.state === 'done' || e.state === 'failed')) {
-    return { type, fixId: e.fixId, state: e.state, ...(typeof e.message === 'string' ? { message: e.message } : {}) };
+    const step = asFixStep(e.step);
+    return { type, fixId: e.fixId, state: e.state, ...(typeof e.message === 'string' ? { message: e.message } : {}), ...(step ? { step } : {}) };
   }
   return undefined;
+}
+
+/** A fix step from the wire, or undefined when it is not one. */
+function asFixStep(v: unknown): FixStep | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const s = v as Record<string, unknown>;
+  if (typeof s.id !== 'string' || typeof s.label !== 'string' || typeof s.at !== 'number') return undefined;
+  const state = FIX_STEP_STATES.find((x) => x === s.state);
+  if (!state) return undefined;
+  return { id: s.id, label: s.label, state, at: s.at, ...(typeof s.message === 'string' ? { message: s.message } : {}) };
 }
 
 /** Wait before reconnect attempt `attempt` (0-based): 0.5 s, 1 s, 2 s, 4 s, 8 s, then 10 s. */

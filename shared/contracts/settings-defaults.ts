@@ -6,6 +6,7 @@ import { DEADLINES, DEFAULT_PORT, INTERVALS } from '../constants.ts';
 export const DEFAULT_SETTINGS = Object.freeze({
   port: DEFAULT_PORT,
   dockerStartCommand: '',
+  restartClustersWithDocker: true,
   watchdog: Object.freeze({ intervalMs: 1_000, slowMs: 500, missesBeforeRestart: 3, autoRestart: true }),
   probe: Object.freeze({ intervalMs: INTERVALS.kubeProbe, deadlineMs: DEADLINES.kubeProbe }),
   notifications: true,

@@ -5,6 +5,9 @@ describe('settings contract', () => {
   it('an empty file means the defaults, and the defaults the dashboard shows are the schema\'s', () => {
     expect(SettingsSchema.parse({})).toEqual(DEFAULT_SETTINGS);
     expect(SettingsSchema.parse({ watchdog: {} }).watchdog).toEqual(DEFAULT_SETTINGS.watchdog);
+    // One click brings the clusters back with Docker, unless the user says otherwise.
+    expect(DEFAULT_SETTINGS.restartClustersWithDocker).toBe(true);
+    expect(parseSettings({ restartClustersWithDocker: false })).toMatchObject({ ok: true, settings: { restartClustersWithDocker: false } });
   });
 
   it('defaults are fresh copies: changing one changes nothing else', () => {
@@ -21,7 +24,7 @@ describe('settings contract', () => {
 
   it('the port, the watchdog and the probes need a restart; the rest applies at once', () => {
     const d = defaultSettings();
-    expect(needsRestart(d, { ...d, notifications: false, dockerStartCommand: 'colima start' })).toBe(false);
+    expect(needsRestart(d, { ...d, notifications: false, dockerStartCommand: 'colima start', restartClustersWithDocker: false })).toBe(false);
     expect(needsRestart(d, { ...d, port: 47000 })).toBe(true);
     expect(needsRestart(d, { ...d, probe: { ...d.probe, deadlineMs: 3_000 } })).toBe(true);
   });

@@ -13,6 +13,8 @@ export const SettingsSchema = z
     port: z.number().int().min(1024).max(65535).default(D.port),
     /** Shell command that starts the Docker engine; empty means the platform's default. */
     dockerStartCommand: z.string().default(D.dockerStartCommand),
+    /** Start Docker (and Restart Docker) also start the clusters that were running, wait for their APIs and repair their contexts. */
+    restartClustersWithDocker: z.boolean().default(D.restartClustersWithDocker),
     watchdog: z
       .object({
         intervalMs: z.number().int().min(100).max(60_000).default(D.watchdog.intervalMs),

@@ -8,6 +8,7 @@ import type { ClusterHealth, ContextHealth, DockerHealth, HealthSnapshot, NodeHe
 import { formatPortMapping } from '../../../shared/status-text.ts';
 import { CLUSTER_WORDS, CONTEXT_WORDS, DOCKER_WORDS, nodesReady } from '../../../shared/view-words.ts';
 import { Badge, Empty, Facts, FixButton } from '../components/common.tsx';
+import { FixProgress } from '../components/fix-progress.tsx';
 import { OverallBanner } from '../components/shell.tsx';
 import { CLUSTER_TONE, CONTEXT_TONE, DOCKER_TONE, SERVER_TONE, formatAgo, formatDuration, useNow } from '../format.ts';
 import { snapshotAgeMs } from '../store/state.ts';
@@ -18,6 +19,7 @@ export function Overview() {
   return (
     <>
       <OverallBanner />
+      <FixProgress />
       {snapshot ? <Cards snapshot={snapshot} /> : <SkeletonCards />}
     </>
   );

@@ -12,7 +12,7 @@ import { useController } from '../store/store.ts';
 import type { ApiFailure } from '../transport.ts';
 
 type NumberPath = 'port' | 'watchdog.intervalMs' | 'watchdog.slowMs' | 'watchdog.missesBeforeRestart' | 'probe.intervalMs' | 'probe.deadlineMs';
-type BoolPath = 'watchdog.autoRestart' | 'notifications' | 'startAtLogin';
+type BoolPath = 'watchdog.autoRestart' | 'notifications' | 'startAtLogin' | 'restartClustersWithDocker';
 type Path = NumberPath | BoolPath | 'dockerStartCommand';
 
 interface Draft {
@@ -43,7 +43,12 @@ function get(s: Settings, p: NumberPath): number {
 export function toDraft(s: Settings): Draft {
   return {
     numbers: Object.fromEntries(NUMBER_PATHS.map((p) => [p, String(get(s, p))])) as Record<NumberPath, string>,
-    bools: { 'watchdog.autoRestart': s.watchdog.autoRestart, notifications: s.notifications, startAtLogin: s.startAtLogin },
+    bools: {
+      'watchdog.autoRestart': s.watchdog.autoRestart,
+      notifications: s.notifications,
+      startAtLogin: s.startAtLogin,
+      restartClustersWithDocker: s.restartClustersWithDocker,
+    },
     dockerStartCommand: s.dockerStartCommand,
   };
 }
@@ -63,6 +68,7 @@ export function fromDraft(d: Draft, base: Settings): { settings: Settings } | { 
       ...base,
       port: n.port,
       dockerStartCommand: d.dockerStartCommand.trim(),
+      restartClustersWithDocker: d.bools.restartClustersWithDocker,
       watchdog: {
         ...base.watchdog,
         intervalMs: n['watchdog.intervalMs'],
@@ -195,6 +201,7 @@ export function SettingsPage() {
               </button>
             ))}
           </div>
+          {bool('restartClustersWithDocker', 'Start the clusters with Docker', 'Start Docker also starts the clusters that were running, waits for their APIs and repairs their contexts: one click.')}
         </section>
 
         <section className="card" aria-labelledby="s-watchdog">
@@ -258,7 +265,7 @@ export function SettingsPage() {
   );
 }
 
-const PATHS: readonly string[] = [...NUMBER_PATHS, 'watchdog.autoRestart', 'notifications', 'startAtLogin', 'dockerStartCommand'];
+const PATHS: readonly string[] = [...NUMBER_PATHS, 'watchdog.autoRestart', 'notifications', 'startAtLogin', 'restartClustersWithDocker', 'dockerStartCommand'];
 const isPath = (p: string): p is Path => PATHS.includes(p);
 
 function Page({ children }: { children: ReactNode }) {

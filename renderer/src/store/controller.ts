@@ -196,6 +196,7 @@ export class Controller {
         message: body.message ?? '',
         at: Date.now(),
         ...(typeof body.durationMs === 'number' ? { durationMs: body.durationMs } : {}),
+        ...(Array.isArray(body.steps) ? { steps: body.steps } : {}),
       });
     } else {
       this.dispatch({ type: 'fix-finished', fixId, ok: false, message: r.ok ? 'the server did not say how it went' : r.failure.error.error, at: Date.now() });

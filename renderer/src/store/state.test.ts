@@ -98,6 +98,21 @@ describe('fixes', () => {
     expect(s.fixes['restart-server']).toEqual({ state: 'failed', message: 'worker did not come back', finishedAt: T + 900, durationMs: 880 });
   });
 
+  it('a chain\'s steps arrive as events: each step replaces its earlier state, and the outcome keeps them', () => {
+    const step = (id: string, state: 'running' | 'done', at: number) => ({ id, label: id, state, at });
+    const ev = (s: ReturnType<typeof step>, at: number): Action => ({ type: 'event', event: { type: 'fix', fixId: 'start-docker', state: 'running', step: s }, at });
+    const s = run(
+      ev(step('docker', 'running', T), T),
+      ev(step('docker', 'done', T + 900), T + 900),
+      ev(step('cluster:dev', 'running', T + 950), T + 950),
+    );
+    expect(s.fixes['start-docker']).toMatchObject({ state: 'running', startedAt: T });
+    expect(s.fixes['start-docker']?.steps?.map((x) => `${x.id} ${x.state}`)).toEqual(['docker done', 'cluster:dev running']);
+    const end = reduce(s, { type: 'event', event: { type: 'fix', fixId: 'start-docker', state: 'done', message: 'all back' }, at: T + 5000 });
+    expect(end.fixes['start-docker']).toMatchObject({ state: 'done', durationMs: 5000 });
+    expect(end.fixes['start-docker']?.steps).toHaveLength(2);
+  });
+
   it('a second "running" while one runs changes nothing; a new run after an outcome starts afresh', () => {
     const a = run({ type: 'fix-started', fixId: 'start-docker', at: T });
     expect(reduce(a, { type: 'fix-started', fixId: 'start-docker', at: T + 5 })).toBe(a);

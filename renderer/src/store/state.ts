@@ -4,6 +4,7 @@
 // progress with their outcomes. Side effects live in controller.ts.
 
 import type { ServerEvent, TaskRecord } from '../../../shared/api.ts';
+import type { FixStep } from '../../../shared/fixes.ts';
 import { problemIds } from '../../../shared/problems.ts';
 import type { HealthSnapshot } from '../../../shared/snapshot.ts';
 import type { ApiFailure } from '../transport.ts';
@@ -26,9 +27,11 @@ export interface SnapshotView {
   ageAtReceiptMs: number;
 }
 
-export type FixRun =
+/** A fix here or anywhere (tray, CLI); `steps`: its chain's progress (Start Docker: the engine, each cluster, each context). */
+export type FixRun = (
   | { state: 'running'; startedAt: number }
-  | { state: 'done' | 'failed'; message: string; finishedAt: number; durationMs?: number };
+  | { state: 'done' | 'failed'; message: string; finishedAt: number; durationMs?: number }
+) & { steps?: FixStep[] };
 
 export type TaskList =
   | { state: 'idle' }
@@ -62,7 +65,17 @@ export type Action =
   | { type: 'tasks-failed'; failure: ApiFailure; at: number }
   | { type: 'task'; task: TaskRecord }
   | { type: 'fix-started'; fixId: string; at: number }
-  | { type: 'fix-finished'; fixId: string; ok: boolean; message: string; at: number; durationMs?: number };
+  | { type: 'fix-step'; fixId: string; step: FixStep; at: number }
+  | { type: 'fix-finished'; fixId: string; ok: boolean; message: string; at: number; durationMs?: number; steps?: FixStep[] };
+
+/** A step's news replaces its earlier state; new steps keep their order of arrival. */
+function withStep(steps: readonly FixStep[] | undefined, step: FixStep): FixStep[] {
+  const list = [...(steps ?? [])];
+  const i = list.findIndex((s) => s.id === step.id);
+  if (i >= 0) list[i] = step;
+  else list.push(step);
+  return list;
+}
 
 /** How old a snapshot is when it arrives without an age (events): from its checkedAt, never negative. */
 export function ageFromCheckedAt(s: HealthSnapshot, at: number): number {
@@ -89,6 +102,7 @@ export function reduce(state: DashboardState, action: Action): DashboardState {
       const e = action.event;
       if (e.type === 'snapshot') return withSnapshot(state, e.snapshot, ageFromCheckedAt(e.snapshot, action.at), action.at);
       if (e.type === 'task') return { ...state, tasks: mergeTask(state.tasks, e.task) };
+      if (e.state === 'running' && e.step) return reduce(state, { type: 'fix-step', fixId: e.fixId, step: e.step, at: action.at });
       if (e.state === 'running') return reduce(state, { type: 'fix-started', fixId: e.fixId, at: action.at });
       return reduce(state, { type: 'fix-finished', fixId: e.fixId, ok: e.state === 'done', message: e.message ?? '', at: action.at });
     }
@@ -117,21 +131,31 @@ export function reduce(state: DashboardState, action: Action): DashboardState {
       if (old?.state === 'running') return state;
       return { ...state, fixes: { ...state.fixes, [action.fixId]: { state: 'running', startedAt: action.at } } };
     }
+    case 'fix-step': {
+      const old = state.fixes[action.fixId];
+      // A step of a run we did not see begin (another window, the tray, the CLI) starts it here.
+      const run: FixRun = old?.state === 'running' ? old : { state: 'running', startedAt: action.at };
+      return { ...state, fixes: { ...state.fixes, [action.fixId]: { ...run, steps: withStep(old?.state === 'running' ? old.steps : undefined, action.step) } } };
+    }
     case 'fix-finished': {
       const old = state.fixes[action.fixId];
       // The event and our own call's answer both report the end: keep the first (they agree), but take the server's measured duration.
       if (old && old.state !== 'running' && action.at - old.finishedAt < 2_000) {
-        if (action.durationMs !== undefined && old.durationMs !== action.durationMs) {
-          return { ...state, fixes: { ...state.fixes, [action.fixId]: { ...old, durationMs: action.durationMs } } };
-        }
-        return state;
+        const more = {
+          ...(action.durationMs !== undefined && old.durationMs !== action.durationMs ? { durationMs: action.durationMs } : {}),
+          ...(action.steps && !old.steps ? { steps: action.steps } : {}),
+        };
+        return Object.keys(more).length > 0 ? { ...state, fixes: { ...state.fixes, [action.fixId]: { ...old, ...more } } } : state;
       }
       const durationMs = action.durationMs ?? (old?.state === 'running' ? action.at - old.startedAt : undefined);
+      // The answer's steps are the whole chain; the events' are what arrived of it.
+      const steps = action.steps ?? (old?.state === 'running' ? old.steps : undefined);
       const run: FixRun = {
         state: action.ok ? 'done' : 'failed',
         message: action.message,
         finishedAt: action.at,
         ...(durationMs !== undefined ? { durationMs } : {}),
+        ...(steps ? { steps } : {}),
       };
       return { ...state, fixes: { ...state.fixes, [action.fixId]: run } };
     }

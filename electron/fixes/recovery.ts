@@ -1,0 +1,110 @@
+// One-click recovery: the chain Start Docker (and Restart Docker) carries.
+// Before the engine comes back it is planned from the snapshot (which clusters
+// were running); after, each of those clusters is started, its kubeconfig
+// context repaired if the restart moved its API port, and its API waited for,
+// all under deadlines, each step told as it goes.
+
+import { kindContextName, RECOVERY_DEADLINES } from '../../shared/constants.ts';
+import { formatMs } from '../../shared/deadline.ts';
+import type { ClusterHealth, HealthSnapshot } from '../../shared/snapshot.ts';
+import { clusterUp, startNodeContainers } from './cluster.ts';
+import type { FixContext, StepLog } from './context.ts';
+import { repairable, repairContext } from './kubeconfig-edit.ts';
+
+export interface PlannedStep {
+  id: string;
+  label: string;
+}
+
+export interface RecoveryPlan {
+  /** The clusters to bring back after the engine, with their contexts. */
+  clusters: { name: string; context: string }[];
+  /** Every step the chain will report, in order. */
+  steps: PlannedStep[];
+}
+
+/**
+ * Whether the cluster was running before Docker went away: what Docker last
+ * said of its control plane (kept as lastSeenState while Docker is down), or
+ * its state while Docker still answers.
+ */
+export function wasRunning(c: ClusterHealth): boolean {
+  if (c.state === 'stopped') return false;
+  if (c.state !== 'unknown') return true;
+  return c.nodes.some((n) => n.role === 'control-plane' && (n.lastSeenState ?? n.state) === 'running');
+}
+
+/** The chain for Start Docker (or, `restart`, Restart Docker) from the snapshot before it runs. Pure. */
+export function planRecovery(s: Pick<HealthSnapshot, 'clusters'>, opts: { restart: boolean; restartClusters: boolean }): RecoveryPlan {
+  const clusters = opts.restartClusters ? s.clusters.filter(wasRunning).map((c) => ({ name: c.name, context: c.context || kindContextName(c.name) })) : [];
+  return {
+    clusters,
+    steps: [
+      { id: 'docker', label: opts.restart ? 'Restart Docker' : 'Start Docker' },
+      ...clusters.flatMap((c) => [
+        { id: `cluster:${c.name}`, label: `Start cluster ${c.name}` },
+        { id: `context:${c.context}`, label: `Repair context ${c.context}` },
+      ]),
+    ],
+  };
+}
+
+const labelOf = (plan: RecoveryPlan, id: string): string => plan.steps.find((s) => s.id === id)?.label ?? id;
+
+/** What one cluster's recovery came to, for the fix's message. */
+interface Outcome {
+  name: string;
+  ok: boolean;
+  text: string;
+}
+
+async function recoverCluster(ctx: FixContext, plan: RecoveryPlan, c: RecoveryPlan['clusters'][number], log: StepLog): Promise<Outcome> {
+  const started = Date.now();
+  const step = log.begin(`cluster:${c.name}`, labelOf(plan, `cluster:${c.name}`));
+  if (!ctx.snapshot().clusters.some((x) => x.name === c.name)) {
+    step.skipped('it no longer exists');
+    return { name: c.name, ok: true, text: `cluster ${c.name} no longer exists` };
+  }
+  let repaired = '';
+  try {
+    const n = await startNodeContainers(ctx, c.name, false);
+    // The engine gives a restarted container its API port anew: a kubeconfig naming the old one is repaired
+    // before the API is waited for, since the probe dials the kubeconfig's port.
+    const ctxStep = log.begin(`context:${c.context}`, labelOf(plan, `context:${c.context}`));
+    const context = (await ctx.refresh()).contexts.find((x) => x.name === c.context);
+    if (repairable(context)) {
+      try {
+        repaired = repairContext(ctx, c.context);
+        ctxStep.done(repaired);
+        await ctx.refresh();
+      } catch (e) {
+        ctxStep.failed(e instanceof Error ? e.message : String(e));
+      }
+    } else ctxStep.skipped(context ? `not needed (${context.state === 'ok' ? 'ok' : context.state})` : 'no such context in kubeconfig');
+    const left = Math.max(0, started + RECOVERY_DEADLINES.clusterUp - Date.now());
+    const up = await ctx.waitFor((s) => clusterUp(s, c.name) && s.contexts.every((x) => x.name !== c.context || x.state === 'ok'), left);
+    const took = formatMs(Date.now() - started);
+    if (!up) {
+      const now = ctx.snapshot();
+      const cl = now.clusters.find((x) => x.name === c.name);
+      const cx = now.contexts.find((x) => x.name === c.context);
+      const why = `not answering within ${formatMs(RECOVERY_DEADLINES.clusterUp)} (cluster ${cl?.state ?? 'gone'}, context ${cx?.state ?? 'missing'})`;
+      step.failed(why);
+      return { name: c.name, ok: false, text: `cluster ${c.name} ${why}` };
+    }
+    step.done(`${n > 0 ? `started ${n === 1 ? '1 node container' : `${n} node containers`}; ` : ''}API answered after ${took}`);
+    return { name: c.name, ok: true, text: `cluster ${c.name} running${repaired ? ` (${repaired})` : ''}` };
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    step.failed(why);
+    return { name: c.name, ok: false, text: `cluster ${c.name}: ${why}` };
+  }
+}
+
+/** After the engine answers: every planned cluster back, in parallel; answers one sentence per cluster and whether all came back. */
+export async function recoverClusters(ctx: FixContext, plan: RecoveryPlan, log: StepLog): Promise<{ ok: boolean; text: string }> {
+  if (plan.clusters.length === 0) return { ok: true, text: '' };
+  await ctx.refresh();
+  const outcomes = await Promise.all(plan.clusters.map((c) => recoverCluster(ctx, plan, c, log)));
+  return { ok: outcomes.every((o) => o.ok), text: outcomes.map((o) => o.text).join('; ') };
+}

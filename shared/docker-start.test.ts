@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { DOCKER_RESTART_COMMANDS, dockerRestartPlan } from './docker-start.ts';
+
+describe('Restart Docker: the platform restart, picked by where the socket was found', () => {
+  const plan = (platform: string, source: string | undefined, systemd = false) => dockerRestartPlan(platform, source, 'unix:///x.sock', systemd);
+  it.each([
+    ['darwin', 'Colima socket', DOCKER_RESTART_COMMANDS.colima],
+    ['darwin', 'Rancher Desktop socket', 'rdctl shutdown && rdctl start'],
+    ['darwin', 'Podman socket', 'podman machine stop && podman machine start'],
+    ['darwin', 'Docker Desktop socket', 'docker desktop restart'],
+    ['win32', 'default pipe', 'docker desktop restart'],
+    ['linux', 'Docker Desktop socket', 'systemctl --user restart docker-desktop'],
+    ['linux', 'Podman socket', 'systemctl --user restart podman.socket podman.service'],
+  ])('%s, %s → %s', (platform, source, command) => {
+    expect(plan(platform, source)).toMatchObject({ kind: 'command', command });
+  });
+
+  it('Linux system engine: systemctl when systemd manages it, else plain advice naming the socket', () => {
+    expect(plan('linux', 'default socket', true)).toMatchObject({ kind: 'command', command: 'systemctl restart docker' });
+    const advice = plan('linux', 'DOCKER_HOST', false);
+    expect(advice.kind).toBe('advice');
+    expect(advice.kind === 'advice' && advice.message).toMatch(/unix:\/\/\/x\.sock.*systemd does not manage it/);
+  });
+});
