@@ -11,7 +11,12 @@ if (major < 24) {
 }
 // Compiled (and type-stripped) code is cached on disk: a warm command starts about 0.3 s sooner.
 const { enableCompileCache } = await import('node:module');
-enableCompileCache?.();
+const cache = enableCompileCache?.();
+// The processes `serve` starts (API worker, Kubernetes child) use the same cache through their
+// environment: without it each one loads Node's TypeScript stripper again (≈ 17-30 MiB of RSS).
+if (cache?.directory && !process.env.NODE_COMPILE_CACHE && !process.env.NODE_DISABLE_COMPILE_CACHE) {
+  process.env.NODE_COMPILE_CACHE = cache.directory;
+}
 const { main } = await import('./main.ts');
 const code = await main(process.argv.slice(2));
 process.exitCode = code;
