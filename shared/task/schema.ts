@@ -115,6 +115,11 @@ class TaskChecker implements Reporter {
       const checked = checkResources(this, resources.value);
       task.resources = checked.resources;
       if (checked.choice) task.resourceChoice = checked.choice;
+      const sets = checked.choice?.sets ?? [checked.resources];
+      if (sets.some((set) => set.accelerators !== undefined)) {
+        const where = this.positions['resources.accelerators'] ? 'resources.accelerators' : this.positions['resources.gpus'] ? 'resources.gpus' : 'resources';
+        this.warn(where, 'accelerators are checked against the cluster\'s nodes, but the Pod does not ask for nvidia.com/gpu yet');
+      }
     }
     this.variables(task, fields);
     for (const key of ['setup', 'run'] as const) {
@@ -196,7 +201,10 @@ class TaskChecker implements Reporter {
     }
     if (secrets !== undefined) {
       const checked = checkVariables(this, secrets, 'secrets');
-      if (Object.keys(checked.values).length > 0) task.secrets = checked.values;
+      if (Object.keys(checked.values).length > 0) {
+        task.secrets = checked.values;
+        this.warn('secrets', 'secrets are checked, but the launch does not give them to the Pod yet');
+      }
       required.secrets = checked.required;
       for (const k of Object.keys(checked.values)) {
         if (Object.hasOwn(task.envs, k)) this.error(childPath('secrets', k), `${k} is both an env and a secret: keep one`);
