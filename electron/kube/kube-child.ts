@@ -7,18 +7,26 @@
 //
 // Started through electron/process (child_process.fork, or Electron's
 // utilityProcess); it talks over the parent's IPC channel or `parentPort`.
+//
+// The client (@kubernetes/client-node, about 60 MiB) is loaded on first use:
+// task operations need it, and probes of contexts Node's https cannot speak
+// to (probe-reads.ts); a child that only probes KinD and exec-plugin
+// contexts never loads it. A parent whose requests all need it asks for it at
+// start (KUBE_CHILD_PRELOAD_ENV), so that loading it eats no request's deadline.
 
-import { enableCompileCache } from 'node:module';
-import { KUBE_CHILD_ENV, kubeChildRequestSchema, type KubeChildMessage } from '../../shared/contracts/kube-child.ts';
+import { enableCompileCache, flushCompileCache } from 'node:module';
+import { KUBE_CHILD_ENV, KUBE_CHILD_PRELOAD_ENV, kubeChildRequestSchema, type KubeChildMessage } from '../../shared/contracts/kube-child.ts';
 import { parentChannel } from '../process/index.ts';
 import type { KubeHooks } from './exec-plugin.ts';
 import { runOp } from './ops.ts';
-import { probeContext } from './probe.ts';
+import { probeContext, type LoadClientNode } from './probe.ts';
 
 async function serve(): Promise<void> {
   // Starting fast matters: a replaced child must be ready before the next deadline.
   enableCompileCache?.();
-  const k8s = await import('@kubernetes/client-node');
+  let client: ReturnType<LoadClientNode> | undefined;
+  const loadClient: LoadClientNode = () => (client ??= import('@kubernetes/client-node'));
+  if (process.env[KUBE_CHILD_PRELOAD_ENV] === '1') await loadClient();
   const parent = parentChannel();
   const send = (m: KubeChildMessage): void => parent.send(m);
   parent.onMessage((raw) => {
@@ -33,15 +41,22 @@ async function serve(): Promise<void> {
       plugin: (pgid, running) => send({ type: 'plugin', pgid, running }),
     };
     if (req.type === 'probe') {
-      void probeContext(k8s, req, hooks).then((result) => send({ type: 'probe-result', id: req.id, result }));
+      void probeContext(loadClient, req, hooks).then((result) => send({ type: 'probe-result', id: req.id, result }));
       return;
     }
     hooks.phase('authenticating');
-    void runOp(k8s, req, hooks).then((r) => send(r.ok ? { type: 'op-result', id: req.id, ok: true, value: r.value } : { type: 'op-result', id: req.id, ok: false, error: r.error }));
+    void loadClient()
+      .then((k8s) => runOp(k8s, req, hooks))
+      .then(
+        (r) => send(r.ok ? { type: 'op-result', id: req.id, ok: true, value: r.value } : { type: 'op-result', id: req.id, ok: false, error: r.error }),
+        (e: unknown) => send({ type: 'op-result', id: req.id, ok: false, error: { kind: 'api', message: `${req.target.context}: the Kubernetes client could not load: ${(e as Error).message}` } }),
+      );
   });
   // The parent is gone: nothing to answer to.
   parent.onDisconnect(() => process.exit(0));
   send({ type: 'ready', pid: process.pid });
+  // Children are ended with SIGKILL, which writes no cache: write it now, so the next child skips type stripping (about 17 MiB).
+  flushCompileCache?.();
 }
 
 if (process.env[KUBE_CHILD_ENV] === '1') void serve();

@@ -2,14 +2,18 @@
 // ready, which version, which nodes (and what they offer). Answers within the
 // request's deadline on its own when it can: requests carry an AbortSignal and
 // the exec plugin runs under it; what can still block (a legacy auth
-// provider's execSync) is bounded by the parent's deadline.
+// provider's execSync) is bounded by the parent's deadline. The requests go
+// out through Node's https unless the context needs the Kubernetes client
+// (probe-reads.ts), so a child that only probes never loads the client.
 
-import type { CoreV1Api as CoreV1ApiType, ObservableMiddleware, V1Node } from '@kubernetes/client-node';
+import type { V1Node } from '@kubernetes/client-node';
 import type { KubeNodeInfo, KubeProbeResult, ProbeRequest } from '../../shared/contracts/kube-probe.ts';
 import { formatMs } from '../../shared/deadline.ts';
 import { describeRequestFailure, KubeProblem, probeStateOf, type RequestFailure } from './errors.ts';
 import type { KubeHooks } from './exec-plugin.ts';
-import { clientConfig, forgetCredential, resolveTarget } from './target.ts';
+import { nativeApi, speaksNatively } from './api-get.ts';
+import { clientNodeReads, nativeReads, untilAborted, type ProbeReads } from './probe-reads.ts';
+import { applyCredential, forgetCredential, resolveTarget } from './target.ts';
 
 type ClientNode = typeof import('@kubernetes/client-node');
 
@@ -44,27 +48,15 @@ export function nodeInfo(node: V1Node): KubeNodeInfo {
   };
 }
 
-/** Resolves or rejects with `promise`, or rejects when `signal` aborts, whichever is first. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
+/** Loads the Kubernetes client when a probe needs it (a legacy auth provider, a proxy-url): once per process. */
+export type LoadClientNode = () => Promise<ClientNode>;
 
-/** Probes one context: readiness, version and nodes, each request and the authentication under the request's deadline. */
-export async function probeContext(k8s: ClientNode, req: ProbeRequest, hooks: KubeHooks): Promise<KubeProbeResult> {
+/**
+ * Probes one context: readiness, version and nodes, each request and the
+ * authentication under the request's deadline. Node's own https does it
+ * when it can (api-get.ts); the Kubernetes client is loaded only otherwise.
+ */
+export async function probeContext(loadClient: LoadClientNode, req: ProbeRequest, hooks: KubeHooks): Promise<KubeProbeResult> {
   const started = performance.now();
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error('deadline')), req.deadlineMs);
@@ -85,31 +77,22 @@ export async function probeContext(k8s: ClientNode, req: ProbeRequest, hooks: Ku
     server = target.server;
 
     hooks.phase('authenticating');
-    const built = await clientConfig(k8s, target, signal, req.deadlineMs, hooks);
-    const kc = built.config;
-    execKey = built.execKey;
-    // Legacy auth providers (gcp, azure) may block here with execSync: the parent's deadline covers that.
-    try {
-      await untilAborted(kc.applySecurityAuthentication(new k8s.RequestContext(target.server, k8s.HttpMethod.GET)), signal);
-    } catch (e) {
-      if (signal.aborted) throw new KubeProblem('unauthorized', `authentication gave no answer in ${formatMs(req.deadlineMs)}`);
-      throw new KubeProblem('unauthorized', `authentication failed: ${(e as Error).message.split('\n')[0]}`);
+    let reads: ProbeReads;
+    if (speaksNatively(target)) {
+      execKey = (await applyCredential(target, signal, req.deadlineMs, hooks)).execKey;
+      reads = nativeReads(nativeApi(target), signal);
+    } else {
+      const k8s = await untilAborted(loadClient(), signal);
+      const built = await clientNodeReads(k8s, target, signal, req.deadlineMs, hooks);
+      execKey = built.execKey;
+      reads = built.reads;
     }
 
     hooks.phase('requesting');
-    const withSignal: ObservableMiddleware = {
-      pre: (ctx) => {
-        ctx.setSignal(signal);
-        return new k8s.Observable(Promise.resolve(ctx));
-      },
-      post: (ctx) => new k8s.Observable(Promise.resolve(ctx)),
-    };
-    const options = { middleware: [withSignal], middlewareMergeStrategy: 'append' as const };
-    const core: CoreV1ApiType = kc.makeApiClient(k8s.CoreV1Api);
     const [readyz, version, nodes] = await Promise.allSettled([
-      untilAborted(new k8s.Health(kc).readyz({ signal }), signal),
-      untilAborted(kc.makeApiClient(k8s.VersionApi).getCode({}, options), signal),
-      untilAborted(core.listNode({}, options), signal),
+      untilAborted(reads.readyz(), signal),
+      untilAborted(reads.version(), signal),
+      untilAborted(reads.nodes(), signal),
     ]);
     const fail = (r: PromiseSettledResult<unknown>) =>
       r.status === 'rejected' ? describeRequestFailure(r.reason, target.server, req.deadlineMs, signal.aborted) : undefined;

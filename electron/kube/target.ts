@@ -19,6 +19,9 @@ export interface Target {
   user?: string;
   /** A kubeconfig holding only this context, its cluster and its user, with every file inlined. */
   doc: Record<string, unknown>;
+  /** The doc's cluster and user entries (the same objects): what a request is built from. */
+  cluster: Record<string, unknown>;
+  userSpec: Record<string, unknown>;
   credentials: ContextCredentials;
   exec?: { spec: KubeExecSpec; file: string };
 }
@@ -80,6 +83,8 @@ export function resolveTarget(kubeconfigPaths: readonly string[], context: strin
     server,
     credentials: classifyUser(user?.spec),
     ...(user ? { user: user.name } : {}),
+    cluster: clusterSpec,
+    userSpec,
     doc: {
       apiVersion: 'v1',
       kind: 'Config',
@@ -94,10 +99,24 @@ export function resolveTarget(kubeconfigPaths: readonly string[], context: strin
 
 
 /**
- * A client configuration for `target`, its exec plugin run first (or its
- * cached credential used) under `signal`. Resolves the credential cache key
- * too, so that a 401 can forget the credential. Throws KubeProblem.
+ * Puts `target`'s credential in place: its exec plugin run first (or its
+ * cached credential used) under `signal`, its token or certificate written
+ * into the target's user. Resolves the credential cache key, so that a 401
+ * can forget the credential. Throws KubeProblem.
  */
+export async function applyCredential(target: Target, signal: AbortSignal, deadlineMs: number, hooks: Pick<KubeHooks, 'plugin'>): Promise<{ execKey?: string }> {
+  if (!target.exec) return {};
+  const execKey = credentialKey(target.user ?? '', target.exec.spec);
+  const status = cachedCredential(execKey) ?? (await runCredentialPlugin(target.exec.spec, target.exec.file, signal, deadlineMs, hooks));
+  credentialCache.set(execKey, status);
+  const u = target.userSpec;
+  if (status.token) u.token = status.token;
+  if (status.clientCertificateData) u['client-certificate-data'] = Buffer.from(status.clientCertificateData).toString('base64');
+  if (status.clientKeyData) u['client-key-data'] = Buffer.from(status.clientKeyData).toString('base64');
+  return { execKey };
+}
+
+/** A Kubernetes client configuration for `target`, its credential put in place first (applyCredential). Throws KubeProblem. */
 export async function clientConfig(
   k8s: ClientNode,
   target: Target,
@@ -105,17 +124,7 @@ export async function clientConfig(
   deadlineMs: number,
   hooks: Pick<KubeHooks, 'plugin'>,
 ): Promise<{ config: KubeConfig; execKey?: string }> {
-  let execKey: string | undefined;
-  if (target.exec) {
-    execKey = credentialKey(target.user ?? '', target.exec.spec);
-    const status = cachedCredential(execKey) ?? (await runCredentialPlugin(target.exec.spec, target.exec.file, signal, deadlineMs, hooks));
-    credentialCache.set(execKey, status);
-    const users = target.doc.users as { user: Record<string, unknown> }[];
-    const u = users[0]?.user ?? {};
-    if (status.token) u.token = status.token;
-    if (status.clientCertificateData) u['client-certificate-data'] = Buffer.from(status.clientCertificateData).toString('base64');
-    if (status.clientKeyData) u['client-key-data'] = Buffer.from(status.clientKeyData).toString('base64');
-  }
+  const { execKey } = await applyCredential(target, signal, deadlineMs, hooks);
   const config: KubeConfig = new k8s.KubeConfig();
   try {
     config.loadFromString(JSON.stringify(target.doc));

@@ -55,6 +55,8 @@ export interface SlotOptions {
   idleMs: number;
   launch?: ChildLauncher;
   childModule?: string;
+  /** Its child loads the Kubernetes client at start: a child of its own for a context whose legacy auth provider only the client speaks. */
+  preloadClient?: boolean;
   /** A child was killed or died and was replaced. */
   onRestart: () => void;
   /** The child was ended for idleness (the slot may be dropped). */
@@ -120,6 +122,7 @@ export class ProbeSlot {
       proc = startKubeChild({
         ...(this.opts.launch ? { launch: this.opts.launch } : {}),
         ...(this.opts.childModule ? { modulePath: this.opts.childModule } : {}),
+        ...(this.opts.preloadClient ? { preloadClient: true } : {}),
         // A little past our own check (onDeadline), which replaces a child that never gets ready.
         readyDeadlineMs: CHILD_START_TIMEOUT_MS + 5_000,
       });

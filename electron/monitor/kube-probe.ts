@@ -216,7 +216,8 @@ export class KubeProber {
   private slot(key: string): ProbeSlot {
     let s = this.slots.get(key);
     if (!s) {
-      s = new ProbeSlot(this.slotOptions);
+      // The shared child probes with Node's https; a child of its own serves a legacy auth provider, which needs the client.
+      s = new ProbeSlot({ ...this.slotOptions, preloadClient: key !== SHARED_KUBE_CHILD });
       this.slots.set(key, s);
     }
     return s;

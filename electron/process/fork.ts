@@ -3,9 +3,19 @@
 // (a credential helper run with execSync, say).
 
 import { fork } from 'node:child_process';
+import { getCompileCacheDir } from 'node:module';
 import type { ChildHandle, ChildLauncher } from './types.ts';
 
 const POSIX = process.platform !== 'win32';
+
+/**
+ * V8 flags for our Node children, which live all day and mostly idle: one
+ * V8 helper thread instead of one per core, and a young generation that stays
+ * at its smallest (1 MiB semi-spaces, not up to 16). About 12 MiB less RSS per
+ * child (bench/footprint.ts); the price is more, shorter scavenges under a
+ * burst of allocation, which these processes rarely see.
+ */
+export const CHILD_V8_FLAGS: readonly string[] = ['--v8-pool-size=1', '--max-semi-space-size=1'];
 
 /** SIGKILL to a process group (POSIX) or a process; one already gone is fine. */
 export function killProcessGroup(pid: number | undefined): void {
@@ -18,10 +28,14 @@ export function killProcessGroup(pid: number | undefined): void {
 }
 
 export const forkLauncher: ChildLauncher = (modulePath, env): ChildHandle => {
+  // The parent's compile cache, from the child's first line: its entry module and every static import are read
+  // from the cache instead of being type-stripped again, so the child never loads the type stripper (about 17 MiB).
+  const cacheDir = getCompileCacheDir?.();
+  const childEnv = cacheDir && env.NODE_COMPILE_CACHE === undefined ? { ...env, NODE_COMPILE_CACHE: cacheDir } : env;
   const child = fork(modulePath, [], {
     // Under Electron (a utilityProcess forking its own children), process.execPath is Electron: run it as Node.
-    env: process.versions.electron ? { ...env, ELECTRON_RUN_AS_NODE: '1' } : env,
-    execArgv: [],
+    env: process.versions.electron ? { ...childEnv, ELECTRON_RUN_AS_NODE: '1' } : childEnv,
+    execArgv: [...CHILD_V8_FLAGS],
     detached: POSIX,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     // Structured clone, so that binary data (a log's bytes) crosses as it is.

@@ -209,7 +209,7 @@ export class KubeOps {
     // A child that owes an answer past its deadline is stuck or nearly so: new work goes to a fresh one.
     if (existing && owing) this.replace(existing, owing.context, owing.message, owing.why);
     else if (existing && !existing.dead) return existing;
-    const proc = startKubeChild(this.launch ? { launch: this.launch } : {});
+    const proc = startKubeChild({ preloadClient: true, ...(this.launch ? { launch: this.launch } : {}) });
     this.counts.started++;
     const child: OpsChild = { key, process: proc, pending: new Map(), overdue: new Map(), plugins: new Set(), dead: false, ready: Promise.resolve(false) };
     child.ready = proc.ready.then(

@@ -4,6 +4,7 @@
 // supervisor kills it and starts another, and nothing but a request is lost.
 
 import { createServer } from 'node:http';
+import { flushCompileCache } from 'node:module';
 import { INTERNAL_SECRET_HEADER, supervisorMessageSchema, type WorkerMessage } from '../../shared/contracts/worker.ts';
 import { parentChannel } from '../process/index.ts';
 import { sameSecret, sendError, sendJson, sendNoRoute } from '../http/index.ts';
@@ -67,6 +68,8 @@ async function main(): Promise<void> {
   server.listen({ port: 0, host: '127.0.0.1' }, () => {
     const address = server.address();
     if (typeof address === 'object' && address) parent.send({ type: 'listening', port: address.port });
+    // A worker is ended with SIGKILL when it hangs, which writes no compile cache: write it now, so the next one skips type stripping.
+    flushCompileCache?.();
   });
   void tasks.reconcile();
 }

@@ -9,13 +9,15 @@ import { kubeProbeResultSchema, probeRequestSchema, type KubeProbeResult, type P
 
 /** Set in the child's environment by its parent: the child module starts its message loop only then. */
 export const KUBE_CHILD_ENV = 'KINDTRAY_KUBE_CHILD';
+/** Set to '1' by a parent whose requests all need the Kubernetes client: the child loads it before it says ready. */
+export const KUBE_CHILD_PRELOAD_ENV = 'KINDTRAY_KUBE_CHILD_PRELOAD';
 
 export type KubeChildRequest = ProbeRequest | OpRequest;
 
 export const kubeChildRequestSchema = z.discriminatedUnion('type', [probeRequestSchema, opRequestSchema]);
 
 export type KubeChildMessage =
-  /** Sent once, when the child can take requests (the Kubernetes client is loaded). */
+  /** Sent once, when the child can take requests (the Kubernetes client loaded, if the parent asked for it at start). */
   | { type: 'ready'; pid: number }
   /** Where a request is, so that the parent can say what hung if the child stops answering. */
   | { type: 'phase'; id: number; phase: ProbePhase }

@@ -1,0 +1,129 @@
+// Probes over Node's own https (api-get.ts): they answer as the Kubernetes
+// client would, for the same resolved Target, and a probe of a context Node's
+// https can speak to never loads the client.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { applyCredential, clientNodeReads, nativeApi, nativeReads, probeContext, resolveTarget, speaksNatively, type KubeHooks, type LoadClientNode, type ProbeReads } from '../kube/index.ts';
+import { makeTempDir, makeTls, removeDir, startFakeApi, writeKubeconfig, type FakeApi, type Tls } from './kube-probe.fixtures.ts';
+
+let dir: string;
+let tls: Tls;
+let ok: FakeApi;
+let withToken: FakeApi;
+let notReady: FakeApi;
+let kubeconfig: string;
+const hooks: KubeHooks = { phase: () => undefined, plugin: () => undefined };
+const DEADLINE = 3_000;
+
+beforeAll(async () => {
+  dir = makeTempDir('kindtray-api-get-');
+  tls = makeTls(dir);
+  ok = await startFakeApi(tls);
+  withToken = await startFakeApi(tls, { token: 'right' });
+  notReady = await startFakeApi(tls, { mode: 'not-ready' });
+  kubeconfig = writeKubeconfig(
+    path.join(dir, 'config'),
+    [
+      { name: 'kind-dev', server: ok.url },
+      { name: 'token-right', server: withToken.url, user: { token: 'right' } },
+      { name: 'token-wrong', server: withToken.url, user: { token: 'wrong' } },
+      { name: 'not-ready', server: notReady.url },
+      { name: 'nodes-at-a-path', server: `${ok.url}/` },
+    ],
+    'kind-dev',
+    tls.cert,
+  );
+  // Contexts the fixture's writer does not express: no CA but insecure-skip-tls-verify, and a proxy-url.
+  const doc = parse(readFileSync(kubeconfig, 'utf8')) as { clusters: { name: string; cluster: Record<string, unknown> }[]; users: unknown[]; contexts: unknown[] };
+  doc.clusters.push({ name: 'insecure', cluster: { server: ok.url, 'insecure-skip-tls-verify': true } });
+  doc.clusters.push({ name: 'proxied', cluster: { server: ok.url, 'certificate-authority-data': Buffer.from(tls.cert).toString('base64'), 'proxy-url': 'http://127.0.0.1:9' } });
+  doc.contexts.push({ name: 'insecure', context: { cluster: 'insecure', user: 'kind-dev' } }, { name: 'proxied', context: { cluster: 'proxied', user: 'kind-dev' } });
+  writeFileSync(kubeconfig, stringify(doc));
+});
+
+afterAll(async () => {
+  await Promise.all([ok, withToken, notReady].map((a) => a?.close()));
+  removeDir(dir);
+});
+
+/** A loader that counts its calls: the real client, or one that must never be asked. */
+function loader(allowed: boolean): LoadClientNode & { calls: number } {
+  const load = Object.assign(
+    () => {
+      load.calls++;
+      return allowed ? import('@kubernetes/client-node') : Promise.reject(new Error('the Kubernetes client was loaded'));
+    },
+    { calls: 0 },
+  );
+  return load;
+}
+
+const probe = (context: string, load: LoadClientNode) => probeContext(load, { type: 'probe', id: 1, context, kubeconfigPaths: [kubeconfig], deadlineMs: DEADLINE }, hooks);
+
+describe('probes over Node https', { timeout: 20_000 }, () => {
+  it('static contexts are probed without loading the Kubernetes client', async () => {
+    const load = loader(false);
+    const healthy = await probe('kind-dev', load);
+    expect(healthy).toMatchObject({ state: 'ok', version: 'v1.33.1', ready: true, server: ok.url });
+    expect(healthy.nodes?.map((n) => n.name)).toEqual(['dev-control-plane', 'dev-worker']);
+    expect((await probe('token-right', load)).state).toBe('ok');
+    expect(await probe('token-wrong', load)).toMatchObject({
+      state: 'auth-failed',
+      cause: 'context token-wrong: the API refused the credentials of user token-wrong (401 Unauthorized)',
+    });
+    expect(await probe('not-ready', load)).toMatchObject({ state: 'ok', ready: false, degraded: 'the API server reports it is not ready (/readyz)' });
+    expect((await probe('insecure', load)).state).toBe('ok');
+    expect((await probe('nodes-at-a-path', load)).state).toBe('ok');
+    expect(load.calls).toBe(0);
+  });
+
+  it('a context with a proxy-url is left to the Kubernetes client', async () => {
+    const target = resolveTarget([kubeconfig], 'proxied');
+    expect(speaksNatively(target)).toBe(false);
+    const load = loader(true);
+    const r = await probe('proxied', load);
+    expect(load.calls).toBe(1);
+    expect(r.state).toBe('unreachable');
+  });
+
+  it('reads the same as the Kubernetes client, from the same Target', async () => {
+    const k8s = await import('@kubernetes/client-node');
+    const read = async (reads: ProbeReads) => {
+      const [readyz, version, nodes] = await Promise.allSettled([reads.readyz(), reads.version(), reads.nodes()]);
+      const value = (r: PromiseSettledResult<unknown>) => (r.status === 'fulfilled' ? r.value : { failed: (r.reason as { code?: unknown }).code });
+      return { readyz: value(readyz), version: (value(version) as { gitVersion?: string }).gitVersion ?? value(version), nodes: JSON.parse(JSON.stringify(value(nodes))) as unknown };
+    };
+    for (const context of ['kind-dev', 'token-wrong', 'not-ready', 'insecure']) {
+      const signal = new AbortController().signal;
+      const native = resolveTarget([kubeconfig], context);
+      await applyCredential(native, signal, DEADLINE, hooks);
+      const viaClient = await clientNodeReads(k8s, resolveTarget([kubeconfig], context), signal, DEADLINE, hooks);
+      const a = await read(nativeReads(nativeApi(native), signal));
+      const b = await read(viaClient.reads);
+      expect({ context, ...a, nodes: (a.nodes as { items?: { metadata?: { name?: string } }[] }).items?.map((n) => n.metadata?.name) ?? a.nodes }).toEqual({
+        context,
+        ...b,
+        nodes: (b.nodes as { items?: { metadata?: { name?: string } }[] }).items?.map((n) => n.metadata?.name) ?? b.nodes,
+      });
+    }
+  });
+
+  it('an abort ends a request at once', async () => {
+    const hang = await startFakeApi(tls, { mode: 'hang' });
+    try {
+      const f = path.join(dir, 'hang-config');
+      writeKubeconfig(f, [{ name: 'hang', server: hang.url }], 'hang', tls.cert);
+      const target = resolveTarget([f], 'hang');
+      const controller = new AbortController();
+      const t = performance.now();
+      setTimeout(() => controller.abort(new Error('deadline')), 200);
+      await expect(nativeApi(target)('/version', controller.signal)).rejects.toThrow();
+      expect(performance.now() - t).toBeLessThan(1_000);
+    } finally {
+      await hang.close();
+    }
+  });
+});
