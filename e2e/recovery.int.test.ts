@@ -1,0 +1,121 @@
+// One-click recovery, end to end on a dockerd of this file's own: two KinD
+// clusters running (one whose API port Docker picks anew at every start, so
+// the restart leaves its kubeconfig stale), Docker really stopped, then one
+// `start-docker`: the engine, both clusters and both contexts come back, each
+// step reported in the fix's answer and on the event stream. And while the
+// clusters come back they are `starting`, never "unreachable — Restart".
+
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FixResult, FixStep } from '../shared/fixes.ts';
+import type { HealthSnapshot } from '../shared/snapshot.ts';
+import { call, freePort, serve, tempHome, writeSettings, type Served } from './helpers/serve.ts';
+import { useTestbed, type Cluster } from './testbed/index.ts';
+
+const tb = useTestbed({ privateDockerd: true });
+
+async function waitFor<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Follows /api/events, keeping every event it brings. */
+function follow(server: Served): { events: { type: string; fixId?: string; step?: FixStep; snapshot?: HealthSnapshot }[]; stop: () => void } {
+  const events: { type: string; fixId?: string; step?: FixStep; snapshot?: HealthSnapshot }[] = [];
+  const req = request({ host: '127.0.0.1', port: server.port, path: '/api/events', headers: { authorization: `Bearer ${server.token}` }, agent: false }, (res) => {
+    let buffered = '';
+    res.on('data', (b: Buffer) => {
+      buffered += b.toString();
+      const parts = buffered.split('\n\n');
+      buffered = parts.pop() ?? '';
+      for (const part of parts) {
+        const data = part.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+        if (data) events.push(JSON.parse(data) as (typeof events)[number]);
+      }
+    });
+  });
+  req.on('error', () => undefined);
+  req.end();
+  return { events, stop: () => req.destroy() };
+}
+
+describe('Docker stopped with 2 clusters → one start-docker', () => {
+  let a: Cluster;
+  let b: Cluster;
+  let server: Served;
+
+  beforeAll(async () => {
+    a = await tb.createCluster({ name: 'rec-a' });
+    // Docker picks this one's API port at every start. A freshly started engine hands out its range from the
+    // start again, so b is moved once now (and its context repaired): the engine's restart then moves it back,
+    // and its kubeconfig goes stale for real.
+    b = await tb.createCluster({ name: 'rec-b', apiPort: 'docker-assigned' });
+    await b.stop();
+    await b.start();
+    const home = tempHome();
+    writeSettings(home, { dockerStartCommand: tb.dockerd.startCommand, probe: { intervalMs: 1_000, deadlineMs: 2_000 } });
+    server = await serve(tb.env({ KINDTRAY_HOME: home }), { port: await freePort() });
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+    if (!tb.dockerd.isRunning()) await tb.dockerd.start();
+  }, 60_000);
+
+  const status = async () => (await call<HealthSnapshot>(`${server.url}/api/status`, { token: server.token })).body;
+  const allBack = (s: HealthSnapshot) =>
+    s.docker.state === 'running' &&
+    [a, b].every((c) => s.clusters.find((x) => x.name === c.name)?.state === 'running' && s.contexts.find((x) => x.name === c.context)?.state === 'ok');
+
+  it('brings Docker, both clusters and both contexts back, reporting each step; never offers Restart while they start', async () => {
+    await waitFor(`${b.context} seen stale`, 30_000, async () => ((await status()).contexts.find((c) => c.name === b.context)?.state === 'stale-endpoint' ? true : undefined));
+    const repaired = await call<FixResult>(`${server.url}/control/fixes/repair-context:${b.context}`, { method: 'POST', token: server.token, timeoutMs: 30_000 });
+    expect(repaired.body.ok, repaired.body.message).toBe(true);
+    await waitFor('both clusters running, contexts ok', 30_000, async () => (allBack(await status()) ? true : undefined));
+    await tb.dockerd.stop();
+    await waitFor('Docker seen stopped', 5_000, async () => ((await status()).docker.state === 'stopped' ? true : undefined));
+    const feed = follow(server);
+    try {
+      // The stream greets with the current snapshot: from then on, nothing it says is missed.
+      await waitFor('the event stream open', 5_000, async () => (feed.events.length > 0 ? true : undefined));
+      const fix = await call<FixResult>(`${server.url}/control/fixes/start-docker`, { method: 'POST', token: server.token, timeoutMs: 200_000 });
+      expect(fix.status, JSON.stringify(fix.body)).toBe(200);
+      expect(fix.body.ok, fix.body.message).toBe(true);
+
+      // The chain in the answer: the engine, then each cluster, its context repaired where the port moved.
+      const steps = fix.body.steps ?? [];
+      const stateOf = (id: string) => steps.find((s) => s.id === id)?.state;
+      expect(stateOf('docker')).toBe('done');
+      expect(stateOf(`cluster:${a.name}`)).toBe('done');
+      expect(stateOf(`cluster:${b.name}`)).toBe('done');
+      expect(stateOf(`context:${b.context}`), JSON.stringify(steps)).toBe('done');
+      expect(['done', 'skipped']).toContain(stateOf(`context:${a.context}`));
+
+      // All back, by the snapshot, with no second click.
+      expect(allBack(await status()), JSON.stringify(await status())).toBe(true);
+
+      // The same steps went out on the event stream as they happened.
+      const told = feed.events.filter((e) => e.type === 'fix' && e.fixId === 'start-docker' && e.step).map((e) => `${e.step?.id} ${e.step?.state}`);
+      expect(told).toContain('docker running');
+      expect(told).toContain('docker done');
+      expect(told).toContain(`cluster:${a.name} done`);
+      expect(told).toContain(`context:${b.context} done`);
+      expect(told.indexOf('docker done')).toBeLessThan(told.indexOf(`cluster:${a.name} done`));
+
+      // While they came back, no snapshot offered a Restart of either cluster, nor called one unreachable.
+      const snapshots = feed.events.filter((e) => e.type === 'snapshot' && e.snapshot).map((e) => e.snapshot as HealthSnapshot);
+      expect(snapshots.length).toBeGreaterThan(0);
+      for (const s of snapshots) {
+        expect(s.problems.filter((p) => p.fix?.id.startsWith('restart-cluster:')).map((p) => p.id)).toEqual([]);
+        expect(s.clusters.filter((c) => c.state === 'unreachable').map((c) => c.name)).toEqual([]);
+      }
+      expect(snapshots.some((s) => s.clusters.some((c) => c.state === 'starting'))).toBe(true);
+    } finally {
+      feed.stop();
+    }
+  }, 240_000);
+});
