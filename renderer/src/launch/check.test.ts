@@ -33,6 +33,15 @@ describe('checking as you type', () => {
     expect(c.errors[0]?.fix?.id).toBe('refresh-status');
   });
 
+  it('the set chosen among ordered ones, and the envs and secrets a launch needs, are in the check', () => {
+    const sized = { ...healthy, clusters: healthy.clusters.map((c) => ({ ...c, nodes: c.nodes.map((n) => ({ ...n, cpus: 4 })) })) };
+    const c = clientCheck('resources:\n  ordered:\n    - cpus: 1000\n    - cpus: 1\nenvs: {TOKEN: null}\nrun: x\n', sized, 0);
+    expect(c.chosenResources).toEqual({ mode: 'ordered', index: 1, summary: 'cpus 1' });
+    expect(c.requiredAtLaunch).toEqual({ envs: ['TOKEN'], secrets: [] });
+    const s = fromServer({ ok: true, errors: [], warnings: [], chosenResources: { mode: 'any_of', index: 0, summary: 'cpus 2' }, requiredAtLaunch: { envs: [], secrets: ['KEY'] } });
+    expect(s).toMatchObject({ chosenResources: { index: 0 }, requiredAtLaunch: { secrets: ['KEY'] } });
+  });
+
   it('YAML that does not parse → only its syntax error, with its line', () => {
     const c = clientCheck('name: x\nresources:\n  ports: [8080\n', healthy, 0);
     expect(c.task).toBeUndefined();

@@ -20,6 +20,10 @@ export interface TaskCheck {
   task?: TaskSpec;
   target?: TaskTarget;
   ports: { port: number; url?: string; reachable: boolean | 'unknown'; how: string }[];
+  /** With any_of / ordered: the set chosen for the cluster. */
+  chosenResources?: ValidateResponse['chosenResources'];
+  /** envs and secrets the file leaves null (names only). */
+  requiredAtLaunch?: ValidateResponse['requiredAtLaunch'];
 }
 
 /**
@@ -38,6 +42,8 @@ export function clientCheck(text: string, snapshot: HealthSnapshot | undefined, 
     warnings: checked.warnings,
     task: prepared.task,
     ...(checked.target ? { target: checked.target } : {}),
+    ...(checked.chosenResources ? { chosenResources: checked.chosenResources } : {}),
+    ...(checked.requiredAtLaunch ? { requiredAtLaunch: checked.requiredAtLaunch } : {}),
     ports: checked.ports.map((p: PortPlan) => ({
       port: p.port,
       ...(p.url !== undefined ? { url: p.url } : {}),
@@ -53,6 +59,8 @@ export function fromServer(v: ValidateResponse): TaskCheck {
     errors: v.errors ?? [],
     warnings: v.warnings ?? [],
     ...(v.target ? { target: v.target } : {}),
+    ...(v.chosenResources ? { chosenResources: v.chosenResources } : {}),
+    ...(v.requiredAtLaunch ? { requiredAtLaunch: v.requiredAtLaunch } : {}),
     ports: (v.endpoints ?? []).map((e) => ({ port: e.port, ...(e.url !== undefined ? { url: e.url } : {}), reachable: e.reachable, how: e.how })),
   };
 }

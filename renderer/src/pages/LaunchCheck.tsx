@@ -1,6 +1,7 @@
 // The Launch page's check panel: who checked the task and when (here as you
 // type, or the server against the cluster), its errors and warnings, each
-// jumping to its line, and how each port will be reached.
+// jumping to its line, the resource set chosen (any_of / ordered), the envs and
+// secrets a launch needs, and how each port will be reached.
 
 import type { ReactNode } from 'react';
 import type { ValidationIssue } from '../../../shared/task/index.ts';
@@ -45,6 +46,17 @@ export function CheckPanel(props: { check: TaskCheck; parses: boolean; server: S
         <IssueList issues={check.errors} kind="error" jump={jump} testId="validation-errors" />
       )}
       {check.warnings.length > 0 && <IssueList issues={check.warnings} kind="warning" jump={jump} testId="validation-warnings" />}
+      {check.chosenResources && (
+        <p className="muted small" data-testid="chosen-resources">
+          Resources: set {check.chosenResources.index + 1} of <code>{check.chosenResources.mode}</code> chosen ({check.chosenResources.summary}).
+        </p>
+      )}
+      {check.requiredAtLaunch && check.requiredAtLaunch.envs.length + check.requiredAtLaunch.secrets.length > 0 && (
+        <p className="small" data-testid="required-at-launch">
+          Needed at launch:{' '}
+          {[...check.requiredAtLaunch.envs.map((n) => `env ${n}`), ...check.requiredAtLaunch.secrets.map((n) => `secret ${n}`)].join(', ')}
+        </p>
+      )}
       {check.ports.length > 0 && (
         <>
           <h3>Ports</h3>
