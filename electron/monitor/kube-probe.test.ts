@@ -309,6 +309,37 @@ describe('scheduling', () => {
     }
   });
 
+  it('a local cluster\'s backoff never exceeds the interval; a watched change resets a context\'s backoff', async () => {
+    const file = path.join(dir, 'local-and-remote');
+    const dead = `https://127.0.0.1:${refused}`;
+    writeKubeconfig(file, [{ name: 'kind-local', server: dead }, { name: 'remote', server: dead }], 'kind-local', tls.cert);
+    const prober = new KubeProber({ kubeconfigPaths: () => [file], deadlineMs: DEADLINE, graceMs: GRACE, intervalMs: 3_000, backoffBaseMs: 1_000, maxBackoffMs: 30_000 });
+    try {
+      await prober.start();
+      const local: number[] = [];
+      const remote: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        // `local` is said once and remembered.
+        await prober.probe('kind-local', { force: true, ...(i === 0 ? { local: true } : {}) });
+        await prober.probe('remote', { force: true });
+        local.push(prober.nextProbeDelay('kind-local'));
+        remote.push(prober.nextProbeDelay('remote'));
+      }
+      expect(local).toEqual([1_000, 2_000, 3_000, 3_000, 3_000]);
+      expect(remote).toEqual([1_000, 2_000, 4_000, 8_000, 16_000]);
+      // Due only in 16 s: an unforced probe answers the last result.
+      const last = prober.lastResult('remote');
+      expect(await prober.probe('remote')).toBe(last);
+      // Its container started (or Docker came back, or the kubeconfig changed): the backoff is forgotten.
+      prober.resetBackoff('remote');
+      expect(prober.nextProbeDelay('remote')).toBe(3_000);
+      expect(await prober.probe('remote')).not.toBe(last); // due now: probed again
+      expect(prober.nextProbeDelay('remote')).toBe(1_000);
+    } finally {
+      prober.dispose();
+    }
+  });
+
   it('probeLoop probes healthy contexts every interval and dead ones with backoff', async () => {
     const prober = newProber({ intervalMs: 100, backoffBaseMs: 400, maxBackoffMs: 400 });
     await prober.start();

@@ -41,6 +41,12 @@ export interface ProbeOptions {
   force?: boolean;
   kubeconfigPaths?: string[];
   deadlineMs?: number;
+  /**
+   * The context's cluster runs on this machine (KinD): it comes back the
+   * moment its container does, so its backoff never exceeds the probe
+   * interval. Remembered until a later probe says otherwise.
+   */
+  local?: boolean;
 }
 
 const DEFAULT_GRACE_MS = 500;
@@ -49,6 +55,7 @@ const DEFAULT_BACKOFF_BASE_MS = 1_000;
 interface ContextRecord {
   last: KubeProbeResult;
   failures: number;
+  local: boolean;
 }
 
 const HEALTHY: ReadonlySet<KubeProbeState> = new Set(['ok']);
@@ -125,14 +132,25 @@ export class KubeProber {
 
   /**
    * How long after its last probe `context` is due again: INTERVALS.kubeProbe
-   * while healthy, else backoffBase doubling per failure up to maxBackoff; 0 if
-   * never probed.
+   * while healthy, else backoffBase doubling per failure up to maxBackoff (up
+   * to the interval for a local cluster); 0 if never probed.
    */
   nextProbeDelay(context: string): number {
     const r = this.records.get(context);
     if (!r) return 0;
     if (r.failures === 0) return this.intervalMs;
-    return Math.min(this.maxBackoffMs, this.backoffBaseMs * 2 ** (r.failures - 1));
+    const cap = r.local ? Math.min(this.maxBackoffMs, this.intervalMs) : this.maxBackoffMs;
+    return Math.min(cap, this.backoffBaseMs * 2 ** (r.failures - 1));
+  }
+
+  /**
+   * Forgets `context`'s failures: something watched changed (its container
+   * started, Docker came back, the kubeconfig changed), so what the backoff
+   * learnt no longer holds. The next failure waits backoffBase again.
+   */
+  resetBackoff(context: string): void {
+    const r = this.records.get(context);
+    if (r) r.failures = 0;
   }
 
   /** When `context` is due (epoch ms). */
@@ -158,13 +176,14 @@ export class KubeProber {
 
     const deadlineMs = opts.deadlineMs ?? this.deadlineMs;
     const paths = opts.kubeconfigPaths ?? this.paths();
+    const local = opts.local ?? record?.local ?? false;
     const promise = new Promise<KubeProbeResult>((resolve) => {
       const startedAt = performance.now();
       this.slotFor(context, paths).submit({ id: this.nextId++, context, paths, deadlineMs, startedAt, hardDeadline: startedAt + deadlineMs + this.graceMs, resolve, done: false });
     }).then((result) => {
       this.singleFlight.delete(context);
       const prev = this.records.get(context);
-      this.records.set(context, { last: result, failures: HEALTHY.has(result.state) ? 0 : (prev?.failures ?? 0) + 1 });
+      this.records.set(context, { last: result, failures: HEALTHY.has(result.state) ? 0 : (prev?.failures ?? 0) + 1, local });
       return result;
     });
     this.singleFlight.set(context, promise);

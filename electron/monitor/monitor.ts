@@ -172,7 +172,7 @@ export class Monitor {
     } else {
       this.clusterStartingSince.set(what.cluster, at);
       const c = this.clusters.find((x) => x.name === what.cluster);
-      if (c?.apiEndpoint) void this.probe(c.context, true);
+      if (c?.apiEndpoint) this.probeNow(c.context);
     }
     this.armGrace('docker' in what ? this.grace.dockerStart : this.grace.clusterStart);
     this.publish();
@@ -227,7 +227,7 @@ export class Monitor {
     // So is every cluster when the engine answers again: probes stopped while it did not.
     const back = !wasRunning && o.health.state === 'running';
     for (const c of this.clusters) {
-      if (c.apiEndpoint && (back || before.get(c.context) !== c.apiEndpoint)) void this.probe(c.context, true);
+      if (c.apiEndpoint && (back || before.get(c.context) !== c.apiEndpoint)) this.probeNow(c.context);
     }
   }
 
@@ -246,7 +246,7 @@ export class Monitor {
       files,
       () => {
         this.reloadKubeconfig();
-        for (const c of this.contextsToProbe()) void this.probe(c, true);
+        for (const c of this.contextsToProbe()) this.probeNow(c);
       },
       this.stopController.signal,
     );
@@ -264,6 +264,12 @@ export class Monitor {
     return [...out];
   }
 
+  /** Something watched changed for `context`: probe it now, its backoff forgotten, so the truth shows within a probe's deadline. */
+  private probeNow(context: string): void {
+    this.prober.resetBackoff(context);
+    void this.probe(context, true);
+  }
+
   private async probe(context: string, force = false): Promise<void> {
     if (this.stopController.signal.aborted) return;
     clearTimeout(this.probeTimers.get(context));
@@ -271,7 +277,9 @@ export class Monitor {
     // A context with a child of its own (its credentials can block one) waits for that child's start too, not its deadline.
     await this.prober.start(context, this.kubeconfigPaths());
     if (this.stopController.signal.aborted) return;
-    const result = await this.prober.probe(context, { kubeconfigPaths: this.kubeconfigPaths(), force });
+    // A KinD cluster's backoff never exceeds the interval: it is back the moment its container is.
+    const local = this.clusters.some((c) => c.context === context);
+    const result = await this.prober.probe(context, { kubeconfigPaths: this.kubeconfigPaths(), force, local });
     if (this.stopController.signal.aborted) return;
     this.probes.set(context, result);
     this.settleStart(context, result);
