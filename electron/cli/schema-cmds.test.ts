@@ -49,3 +49,21 @@ describe('kindtray schema', () => {
     expect(Object.keys(s.definitions.resources.properties)).toEqual(expect.arrayContaining(['accelerators', 'gpus', 'any_of', 'ordered', 'use_spot', 'disk_size']));
   });
 });
+
+describe('local paths, as SkyPilot\'s loader checks them', () => {
+  it('a workdir that is no folder and a file_mounts source that does not exist are errors on their fields', async () => {
+    const f = file('paths.yaml', `workdir: ${join(dir, 'nope')}\nfile_mounts:\n  /data/a: ${join(dir, 'missing.txt')}\n  /data/b: ${f0()}\n  /data/c: s3://bucket/x\nrun: x\n`);
+    const r = await run('validate', '--schema-only', '--json', f);
+    expect(r.code).toBe(1);
+    const body = JSON.parse(r.out) as { errors: { path: string }[] };
+    expect(body.errors.map((e) => e.path)).toEqual(['workdir', 'file_mounts["/data/a"]']);
+  });
+
+  it('an existing workdir passes', async () => {
+    expect((await run('validate', '--schema-only', file('wd.yaml', `workdir: ${dir}\nrun: x\n`))).code).toBe(0);
+  });
+});
+
+function f0(): string {
+  return file('present.txt', 'here');
+}

@@ -1,12 +1,17 @@
 // `kindtray validate --schema-only FILE`: the file checked against the task
 // format alone, as SkyPilot's own loader would check it: no server, no Docker,
-// no cluster. Exit 1 only for the file itself; where the task can run (a cloud
+// no cluster; local paths (workdir, file_mounts) are checked as SkyPilot's
+// loader checks them. Exit 1 only for the file itself; where the task can run (a cloud
 // infra, GPUs, memory) is the cluster check's business (`kindtray validate`).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
 import type { ValidateResponse } from '../../shared/api.ts';
 import { parseTask } from '../../shared/task/parse.ts';
-import type { ValidationIssue } from '../../shared/task/issues.ts';
+import { childPath, issue } from '../../shared/task/issues.ts';
+import type { SourcePositions, ValidationIssue } from '../../shared/task/issues.ts';
+import type { TaskSpec } from '../../shared/task/schema.ts';
 import { EXIT, UsageError, type CommandContext } from './context.ts';
 
 function readFile(file: string | undefined): string {
@@ -21,13 +26,42 @@ function readFile(file: string | undefined): string {
 const place = (file: string, i: ValidationIssue): string =>
   `${i.line !== undefined ? `${file}:${i.line}${i.column !== undefined ? `:${i.column}` : ''}` : file}: ${i.path || '(document)'}`;
 
+const BUCKET_URL = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * What SkyPilot's loader also checks on this machine: the workdir is a folder
+ * and each local file_mounts source exists, relative to where the command runs
+ * (as `sky launch` resolves them), `~` expanded.
+ */
+export function localPathIssues(task: TaskSpec, positions: SourcePositions, cwd: string): ValidationIssue[] {
+  const out: ValidationIssue[] = [];
+  const full = (p: string): string => resolve(cwd, p.replace(/^~(?=$|\/)/, homedir()));
+  if (task.workdir !== undefined) {
+    const dir = full(task.workdir);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      out.push(issue('workdir', `workdir ${task.workdir} is not a folder here (${dir}): paths are relative to where you run the command, as in SkyPilot`, positions.workdir));
+    }
+  }
+  for (const m of task.fileMounts ?? []) {
+    if (typeof m.source !== 'string' || BUCKET_URL.test(m.source.trim())) continue;
+    const src = full(m.source);
+    if (!existsSync(src)) {
+      const path = childPath('file_mounts', m.target);
+      out.push(issue(path, `${m.source} does not exist here (${src}): paths are relative to where you run the command, as in SkyPilot`, positions[path]));
+    }
+  }
+  return out;
+}
+
 /** The schema-only answer, shaped as the server's ValidateResponse so tools read one format. */
-export function schemaOnlyAnswer(text: string): ValidateResponse {
+export function schemaOnlyAnswer(text: string, cwd = process.cwd()): ValidateResponse {
   const parsed = parseTask(text);
   const required = parsed.task?.requiredAtLaunch;
+  const tasks = parsed.pipeline?.tasks ?? (parsed.task ? [parsed.task] : []);
+  const errors = [...parsed.errors, ...tasks.flatMap((t, i) => localPathIssues(t, i === 0 ? parsed.positions : {}, cwd))];
   return {
-    ok: parsed.errors.length === 0,
-    errors: parsed.errors,
+    ok: errors.length === 0,
+    errors,
     warnings: parsed.warnings,
     ...(required && { requiredAtLaunch: required }),
     ...(parsed.pipeline && { pipelineTasks: parsed.pipeline.tasks.length }),
