@@ -15,7 +15,7 @@ import type { HealthSnapshot } from '../snapshot.ts';
 import { issue } from './issues.ts';
 import type { IssueFix, SourcePositions, ValidationIssue } from './issues.ts';
 import { findTarget } from './cluster-target.ts';
-import { chooseResources } from './resource-choice.ts';
+import { chooseResources, describeResources } from './resource-choice.ts';
 import type { ChosenResources } from './resource-choice.ts';
 import { planPorts } from './port-plan.ts';
 import type { PortPlan } from './port-plan.ts';
@@ -97,6 +97,15 @@ export function checkAgainstSnapshot(task: TaskSpec, snap: HealthSnapshot, opts:
       effective = { ...task, resources: answer.resources };
       chosen = { task: effective, ...(answer.chosen && { chosen: answer.chosen }) };
     }
+  }
+
+  const choice = task.resourceChoice;
+  if (!t.kind && choice && choice.sets[0]) {
+    // A context that is not KinD: its nodes are not in the snapshot, so the first set is the answer from what is known.
+    const first = choice.sets[0];
+    effective = { ...task, resources: first };
+    chosen = { task: effective, chosen: { mode: choice.mode, index: 0, summary: describeResources(first) } };
+    warn(`resources.${choice.mode}`, `the nodes of ${t.context} are not known here: the first set is used, unchecked`);
   }
 
   const plan = planPorts(effective, t, new Set(opts.usedNodePorts ?? []), opts.serviceName ?? effective.name);

@@ -124,3 +124,13 @@ describe('accelerators against the nodes', () => {
     expect(v.errors.map((e) => e.path)).toEqual(['envs.TOKEN', 'secrets.KEY']);
   });
 });
+
+describe('any_of / ordered on a context whose nodes are not known', () => {
+  it('the first set, said to be unchecked', () => {
+    const remote: HealthSnapshot = { ...snap, clusters: [], contexts: [{ name: 'prod', current: true, state: 'ok' }] };
+    const v = validateTask('resources:\n  any_of:\n    - cpus: 64\n    - cpus: 2\nrun: x\n', remote, { snapshotAgeMs: 0, maxAgeMs: 30_000 });
+    expect(v.errors).toEqual([]);
+    expect(v.chosenResources).toEqual({ mode: 'any_of', index: 0, summary: 'cpus 64' });
+    expect(v.warnings.map((w) => w.path)).toContain('resources.any_of');
+  });
+});
