@@ -82,7 +82,9 @@ export function checkAgainstSnapshot(task: TaskSpec, snap: HealthSnapshot, opts:
 
   const t = found;
   if (task.resources.cloud !== undefined) {
-    error('resources.infra', `infra ${task.resources.cloud} is a cloud, and Kindtray launches on Kubernetes: run it on cluster ${t.context} (write infra: k8s/${t.context}, or launch with --infra k8s/${t.context})`);
+    // On the field that named the cloud: infra, or the older cloud.
+    const field = opts.positions?.['resources.cloud'] && !opts.positions['resources.infra'] ? 'resources.cloud' : 'resources.infra';
+    error(field, `infra ${task.resources.cloud} is a cloud, and Kindtray launches on Kubernetes: run it on cluster ${t.context} (write infra: k8s/${t.context}, or launch with --infra k8s/${t.context})`);
   }
   const blocked = t.kind ? kindTargetProblem(t.context, t.kind, t.contextHealth, snap) : contextProblem(t.context, t.contextHealth);
   if (blocked?.severity === 'error') error('resources', blocked.message, blocked.fix);
