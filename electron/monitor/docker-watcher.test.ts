@@ -16,6 +16,8 @@ interface Engine {
   socketPath: string;
   frozen: boolean;
   pings: number;
+  /** Writes raw bytes to every open event stream. */
+  emit(raw: string): void;
   close(): Promise<void>;
 }
 
@@ -23,7 +25,8 @@ async function startEngine(): Promise<Engine> {
   const dir = mkdtempSync(join(tmpdir(), 'kindtray-docker-watcher-'));
   const socketPath = join(dir, 'docker.sock');
   const held: ServerResponse[] = [];
-  const engine: Engine = { socketPath, frozen: false, pings: 0, close: async () => undefined };
+  const streams: ServerResponse[] = [];
+  const engine: Engine = { socketPath, frozen: false, pings: 0, emit: (raw) => streams.forEach((s) => s.write(raw)), close: async () => undefined };
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '').replace(/^\/v[0-9.]+/, '').split('?')[0];
     if (path === '/events') {
@@ -31,6 +34,7 @@ async function startEngine(): Promise<Engine> {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.flushHeaders();
       held.push(res);
+      streams.push(res);
       return;
     }
     if (engine.frozen) {
@@ -63,7 +67,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function watch(engine: Engine, opts: { livenessMs?: number } = {}): { watcher: DockerWatcher; seen: DockerObservation[]; until(state: string, timeoutMs: number): Promise<number> } {
+function watch(engine: Engine, opts: { livenessMs?: number; onContainerStart?: (cluster: string) => void } = {}): { watcher: DockerWatcher; seen: DockerObservation[]; until(state: string, timeoutMs: number): Promise<number> } {
   const seen: DockerObservation[] = [];
   const waiters: (() => void)[] = [];
   const watcher = new DockerWatcher({
@@ -137,3 +141,26 @@ describe('Docker liveness', () => {
     expect(engine.pings - before).toBe(0);
   });
 });
+
+describe('starts seen on the event stream', () => {
+  it('a KinD control plane\'s start names its cluster (even split across chunks); a worker\'s or a stop does not', async () => {
+    const engine = await startEngine();
+    cleanups.push(() => engine.close());
+    const started: string[] = [];
+    const w = watch(engine, { onContainerStart: (c) => started.push(c) });
+    await w.watcher.start();
+    const event = (action: string, role: string, cluster: string) =>
+      JSON.stringify({ Type: 'container', Action: action, status: action, Actor: { ID: 'x', Attributes: { 'io.x-k8s.kind.cluster': cluster, 'io.x-k8s.kind.role': role } } });
+    const until = Date.now() + 5_000;
+    // The stream opens a moment after the first look.
+    while (Date.now() < until && started.length === 0) {
+      const line = `${event('stop', 'control-plane', 'old')}\n${event('start', 'worker', 'dev')}\n${event('start', 'control-plane', 'dev')}\n`;
+      engine.emit(line.slice(0, 50));
+      engine.emit(line.slice(50));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(started[0]).toBe('dev');
+    expect(new Set(started)).toEqual(new Set(['dev']));
+  });
+});
+
