@@ -16,6 +16,8 @@ interface Engine {
   socketPath: string;
   frozen: boolean;
   pings: number;
+  /** Connections the engine accepted. */
+  connections: number;
   /** Writes raw bytes to every open event stream. */
   emit(raw: string): void;
   close(): Promise<void>;
@@ -26,7 +28,7 @@ async function startEngine(): Promise<Engine> {
   const socketPath = join(dir, 'docker.sock');
   const held: ServerResponse[] = [];
   const streams: ServerResponse[] = [];
-  const engine: Engine = { socketPath, frozen: false, pings: 0, emit: (raw) => streams.forEach((s) => s.write(raw)), close: async () => undefined };
+  const engine: Engine = { socketPath, frozen: false, pings: 0, connections: 0, emit: (raw) => streams.forEach((s) => s.write(raw)), close: async () => undefined };
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '').replace(/^\/v[0-9.]+/, '').split('?')[0];
     if (path === '/events') {
@@ -52,6 +54,7 @@ async function startEngine(): Promise<Engine> {
       res.end('{}');
     }
   });
+  server.on('connection', () => engine.connections++);
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   engine.close = async () => {
     for (const r of held) r.destroy();
@@ -126,6 +129,20 @@ describe('Docker liveness', () => {
     w.seen.length = 0;
     const runningAt = await w.until('running', 10_000);
     expect(runningAt - thawedAt).toBeLessThan(10_000);
+  });
+
+  it('the beat is cheap: its pings share one kept-alive connection', async () => {
+    const engine = await startEngine();
+    cleanups.push(() => engine.close());
+    const w = watch(engine);
+    await w.watcher.start();
+    await new Promise((r) => setTimeout(r, 600));
+    const pings = engine.pings;
+    const connections = engine.connections;
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(engine.pings - pings).toBeGreaterThanOrEqual(3);
+    // One connection for the beat (opened at most once in the window), none per ping.
+    expect(engine.connections - connections).toBeLessThanOrEqual(1);
   });
 
   it('pings only while the engine is up, and not at all when turned off', async () => {

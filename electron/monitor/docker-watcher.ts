@@ -10,7 +10,8 @@ import type Docker from 'dockerode';
 import { DEADLINES, INTERVALS, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL } from '../../shared/constants.ts';
 import { withDeadline } from '../../shared/deadline.ts';
 import type { DockerEndpoint } from './docker-endpoint.ts';
-import { classifyDockerFailure, dockerClient, probeDocker, type DockerObservation, type SignalledDocker } from './docker.ts';
+import { classifyDockerFailure, dockerClient, probeDocker, type DockerObservation } from './docker.ts';
+import { DockerLiveness } from './docker-liveness.ts';
 
 export interface DockerWatcherOptions {
   endpoint: DockerEndpoint;
@@ -41,6 +42,7 @@ export class DockerWatcher {
   private current: DockerObservation | undefined;
   private timer: NodeJS.Timeout | undefined;
   private beat: NodeJS.Timeout | undefined;
+  private readonly livenessPing: DockerLiveness;
   private beating = false;
   private debounce: NodeJS.Timeout | undefined;
   private events: NodeJS.ReadableStream | undefined;
@@ -59,6 +61,7 @@ export class DockerWatcher {
     this.opts = opts;
     this.endpoint = opts.endpoint;
     this.docker = dockerClient(opts.endpoint);
+    this.livenessPing = new DockerLiveness(opts.endpoint, this.docker);
     this.eventsDocker = dockerClient(opts.endpoint, { forEvents: true });
     this.downDelay = opts.downPingMs ?? INTERVALS.dockerPingDown;
   }
@@ -76,6 +79,7 @@ export class DockerWatcher {
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.beat);
+    this.livenessPing.close();
     clearTimeout(this.debounce);
     this.closeEvents();
     this.socketWatch?.close();
@@ -130,7 +134,7 @@ export class DockerWatcher {
   }
 
   /**
-   * One `_ping` under a short deadline while the engine is believed up. Its
+   * One cheap `_ping` (docker-liveness.ts) under a short deadline while the engine is believed up. Its
    * failure is the news itself (unresponsive, no permission, stopped), told at
    * once; the full look (version, containers) follows on the down beat.
    */
@@ -138,10 +142,9 @@ export class DockerWatcher {
     if (this.stopped || this.current?.health.state !== 'running' || this.inFlight) return this.scheduleBeat();
     this.beating = true;
     const ms = this.opts.livenessDeadlineMs ?? DEADLINES.dockerLiveness;
-    const d = this.docker as unknown as SignalledDocker;
     let failure: unknown;
     try {
-      await withDeadline(`Docker engine at ${this.endpoint.url}`, ms, (signal) => d.ping({ abortSignal: signal }));
+      await this.livenessPing.ping(ms);
     } catch (e) {
       failure = e;
     } finally {
