@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FixResult, FixStep } from '../shared/fixes.ts';
 import type { HealthSnapshot } from '../shared/snapshot.ts';
-import { call, freePort, serve, tempHome, writeSettings, type Served } from './helpers/serve.ts';
+import { call, freePort, kindtray, serve, tempHome, writeSettings, type Served } from './helpers/serve.ts';
 import { useTestbed, type Cluster } from './testbed/index.ts';
 
 const tb = useTestbed({ privateDockerd: true });
@@ -48,6 +48,7 @@ describe('Docker stopped with 2 clusters → one start-docker', () => {
   let a: Cluster;
   let b: Cluster;
   let server: Served;
+  let home: string;
 
   beforeAll(async () => {
     a = await tb.createCluster({ name: 'rec-a' });
@@ -57,7 +58,7 @@ describe('Docker stopped with 2 clusters → one start-docker', () => {
     b = await tb.createCluster({ name: 'rec-b', apiPort: 'docker-assigned' });
     await b.stop();
     await b.start();
-    const home = tempHome();
+    home = tempHome();
     writeSettings(home, { dockerStartCommand: tb.dockerd.startCommand, probe: { intervalMs: 1_000, deadlineMs: 2_000 } });
     server = await serve(tb.env({ KINDTRAY_HOME: home }), { port: await freePort() });
   }, 120_000);
@@ -71,11 +72,21 @@ describe('Docker stopped with 2 clusters → one start-docker', () => {
     s.docker.state === 'running' &&
     [a, b].every((c) => s.clusters.find((x) => x.name === c.name)?.state === 'running' && s.contexts.find((x) => x.name === c.context)?.state === 'ok');
 
-  it('brings Docker, both clusters and both contexts back, reporting each step; never offers Restart while they start', async () => {
-    await waitFor(`${b.context} seen stale`, 30_000, async () => ((await status()).contexts.find((c) => c.name === b.context)?.state === 'stale-endpoint' ? true : undefined));
+  /** Both clusters running and their contexts ok: b's context repaired first when it is stale (as after beforeAll's move). */
+  async function settled(): Promise<void> {
+    const stale = (s: HealthSnapshot) => s.contexts.find((c) => c.name === b.context)?.state === 'stale-endpoint';
+    const first = await waitFor('all back, or b stale', 30_000, async () => {
+      const s = await status();
+      return allBack(s) || stale(s) ? s : undefined;
+    });
+    if (!stale(first)) return;
     const repaired = await call<FixResult>(`${server.url}/control/fixes/repair-context:${b.context}`, { method: 'POST', token: server.token, timeoutMs: 30_000 });
     expect(repaired.body.ok, repaired.body.message).toBe(true);
     await waitFor('both clusters running, contexts ok', 30_000, async () => (allBack(await status()) ? true : undefined));
+  }
+
+  it('brings Docker, both clusters and both contexts back, reporting each step; never offers Restart while they start', async () => {
+    await settled();
     await tb.dockerd.stop();
     await waitFor('Docker seen stopped', 5_000, async () => ((await status()).docker.state === 'stopped' ? true : undefined));
     const feed = follow(server);
@@ -118,4 +129,21 @@ describe('Docker stopped with 2 clusters → one start-docker', () => {
       feed.stop();
     }
   }, 240_000);
+
+  it('`kindtray fix start-docker` prints each step as a line, then the verdict', async () => {
+    await settled();
+    await tb.dockerd.stop();
+    await waitFor('Docker seen stopped', 5_000, async () => ((await status()).docker.state === 'stopped' ? true : undefined));
+    const r = await kindtray(['fix', 'start-docker'], tb.env({ KINDTRAY_HOME: home }), 200_000);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.some((l) => /^ {2}✓ Start Docker: answered after /.test(l)), r.stdout).toBe(true);
+    expect(lines.some((l) => l.startsWith(`  ✓ Start cluster ${a.name}: `)), r.stdout).toBe(true);
+    expect(lines.some((l) => l.startsWith(`  ✓ Start cluster ${b.name}: `))).toBe(true);
+    expect(lines.at(-1)).toMatch(/^✓ start-docker: Docker is running/);
+    // Each step once, however it arrived (the stream, the answer, or both).
+    expect(new Set(lines).size).toBe(lines.length);
+    expect(allBack(await status())).toBe(true);
+  }, 240_000);
 });
+

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import type { TaskRecord, ValidateResponse } from '../../shared/api.ts';
 import { RECOVERY_DEADLINES } from '../../shared/constants.ts';
-import { formatFixId, formatFixStep, parseFixId, type FixResult } from '../../shared/fixes.ts';
+import { formatFixId, formatFixStep, parseFixId, type FixResult, type FixStep } from '../../shared/fixes.ts';
 import type { ValidationIssue } from '../../shared/task/issues.ts';
 import { apiRequest, ensureServer } from './client.ts';
 import { EXIT, UsageError, type CommandContext } from './context.ts';
@@ -152,16 +152,52 @@ export async function fixCommand(ctx: CommandContext, [id]: string[]): Promise<n
   const parsed = parseFixId(id);
   if (!parsed.ok) throw new UsageError(parsed.error.message);
   const info = await ensureServer(ctx.env, ctx.err);
-  const answer = await apiRequest<FixResult>(info, `/control/fixes/${encodeURIComponent(formatFixId(parsed.fix))}`, {
+  const fixId = formatFixId(parsed.fix);
+  // A chain's steps are printed as they end (from the event stream), then any the stream did not bring.
+  const printed = new Set<string>();
+  const print = (step: FixStep) => {
+    const key = `${step.id} ${step.state}`;
+    if (step.state === 'running' || printed.has(key)) return;
+    printed.add(key);
+    ctx.out(`  ${formatFixStep(step)}`);
+  };
+  const unfollow = ctx.json ? () => undefined : followFixSteps(info, fixId, print);
+  const answer = await apiRequest<FixResult>(info, `/control/fixes/${encodeURIComponent(fixId)}`, {
     method: 'POST',
     // The longest chain: Docker's restart command, then its answer, then its clusters' APIs (each under its own deadline).
     deadlineMs: RECOVERY_DEADLINES.restartCommand + RECOVERY_DEADLINES.clusterUp + 30_000,
   });
+  unfollow();
   if (ctx.json) ctx.out(JSON.stringify(answer.body, null, 2));
   else {
-    // A chain's steps first (Start Docker, each cluster, each context), then the verdict.
-    for (const step of answer.body.steps ?? []) ctx.out(`  ${formatFixStep(step)}`);
+    for (const step of answer.body.steps ?? []) print(step);
     ctx.out(`${answer.body.ok ? '✓' : '✗'} ${id}: ${answer.body.message} (${(answer.body.durationMs / 1000).toFixed(1)} s)`);
   }
   return answer.body.ok ? EXIT.ok : EXIT.notOk;
 }
+
+/** Follows /api/events for the steps of fix `fixId`; returns how to stop. A stream that fails costs nothing: the answer carries the steps too. */
+function followFixSteps(info: { port: number; token: string }, fixId: string, onStep: (step: FixStep) => void): () => void {
+  const req = request({ host: '127.0.0.1', port: info.port, path: '/api/events', headers: { authorization: `Bearer ${info.token}` } }, (res) => {
+    let buffered = '';
+    res.on('data', (c: Buffer) => {
+      buffered += c.toString();
+      const parts = buffered.split('\n\n');
+      buffered = parts.pop() ?? '';
+      for (const part of parts) {
+        const data = part.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('');
+        try {
+          const e = JSON.parse(data) as { type?: string; fixId?: string; step?: FixStep };
+          if (e.type === 'fix' && e.fixId === fixId && e.step) onStep(e.step);
+        } catch {
+          // Not an event we read (comments, snapshots cut short): the answer still carries every step.
+        }
+      }
+    });
+    res.on('error', () => undefined);
+  });
+  req.on('error', () => undefined);
+  req.end();
+  return () => req.destroy();
+}
+

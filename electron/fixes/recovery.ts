@@ -80,7 +80,7 @@ async function recoverCluster(ctx: FixContext, plan: RecoveryPlan, c: RecoveryPl
       } catch (e) {
         ctxStep.failed(e instanceof Error ? e.message : String(e));
       }
-    } else ctxStep.skipped(context ? `not needed (${context.state === 'ok' ? 'ok' : context.state})` : 'no such context in kubeconfig');
+    } else ctxStep.skipped(context ? `not needed: it points at ${context.server ?? 'the cluster'}` : 'no such context in kubeconfig');
     const left = Math.max(0, started + RECOVERY_DEADLINES.clusterUp - Date.now());
     const up = await ctx.waitFor((s) => clusterUp(s, c.name) && s.contexts.every((x) => x.name !== c.context || x.state === 'ok'), left);
     const took = formatMs(Date.now() - started);
