@@ -19,9 +19,3 @@ export {
 export { canBlockProcess, classifyUser, contextCredentials, kubeChildKey, SHARED_KUBE_CHILD, type ContextCredentials, type CredentialKind } from './credentials.ts';
 export { startKubeChild, KUBE_CHILD_NAME, KUBE_CHILD_START_DEADLINE_MS, type KubeChild, type StartKubeChildOptions } from './kube-child-start.ts';
 export { logSlice } from './log-slice.ts';
-// How the child probes (kube-child.ts), open to the probe's tests: Node's https where it can, the client where it must.
-export { probeContext, type LoadClientNode } from './probe.ts';
-export { clientNodeReads, nativeReads, type ProbeReads } from './probe-reads.ts';
-export { nativeApi, speaksNatively } from './api-get.ts';
-export { applyCredential, resolveTarget } from './target.ts';
-export type { KubeHooks } from './exec-plugin.ts';

@@ -2,12 +2,81 @@
 // client would, for the same resolved Target, and a probe of a context Node's
 // https can speak to never loads the client.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { applyCredential, clientNodeReads, nativeApi, nativeReads, probeContext, resolveTarget, speaksNatively, type KubeHooks, type LoadClientNode, type ProbeReads } from '../kube/index.ts';
-import { makeTempDir, makeTls, removeDir, startFakeApi, writeKubeconfig, type FakeApi, type Tls } from './kube-probe.fixtures.ts';
+import { nativeApi, speaksNatively } from './api-get.ts';
+import type { KubeHooks } from './exec-plugin.ts';
+import { probeContext, type LoadClientNode } from './probe.ts';
+import { clientNodeReads, nativeReads, type ProbeReads } from './probe-reads.ts';
+import { applyCredential, resolveTarget } from './target.ts';
+
+
+// A small API server of our own: /readyz, /version and the node list, a bearer
+// token it may require, a not-ready mode, and a mode that accepts and never answers.
+interface Tls {
+  cert: string;
+  key: string;
+}
+interface FakeApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+function makeTls(dir: string): Tls {
+  const [key, cert] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
+}
+
+async function startFakeApi(tls: Tls, opts: { mode?: 'ok' | 'hang' | 'not-ready'; token?: string } = {}): Promise<FakeApi> {
+  const sockets = new Set<Socket>();
+  const server = createServer(tls, (req, res) => {
+    const p = (req.url ?? '/').split('?')[0];
+    if (opts.mode === 'hang') return;
+    if (opts.token !== undefined && req.headers.authorization !== `Bearer ${opts.token}`) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 401, reason: 'Unauthorized', message: 'Unauthorized' }));
+      return;
+    }
+    const json = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (p === '/readyz') res.writeHead(opts.mode === 'not-ready' ? 500 : 200).end(opts.mode === 'not-ready' ? '[-]etcd failed' : 'ok');
+    else if (p === '/version') json({ major: '1', minor: '33', gitVersion: 'v1.33.1' });
+    else if (p === '/api/v1/nodes') {
+      const node = (name: string) => ({ metadata: { name, labels: {} }, status: { capacity: { cpu: '2', memory: '4Gi' }, conditions: [{ type: 'Ready', status: 'True' }] } });
+      json({ kind: 'NodeList', apiVersion: 'v1', metadata: {}, items: [node('dev-control-plane'), node('dev-worker')] });
+    } else res.writeHead(404).end();
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function writeKubeconfig(file: string, contexts: { name: string; server: string; user?: Record<string, unknown> }[], current: string, ca: string): string {
+  const doc = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: contexts.map((c) => ({ name: c.name, cluster: { server: c.server, 'certificate-authority-data': Buffer.from(ca).toString('base64') } })),
+    users: contexts.map((c) => ({ name: c.name, user: c.user ?? { token: 'secret' } })),
+    contexts: contexts.map((c) => ({ name: c.name, context: { cluster: c.name, user: c.name } })),
+    'current-context': current,
+  };
+  writeFileSync(file, stringify(doc));
+  return file;
+}
 
 let dir: string;
 let tls: Tls;
@@ -19,7 +88,7 @@ const hooks: KubeHooks = { phase: () => undefined, plugin: () => undefined };
 const DEADLINE = 3_000;
 
 beforeAll(async () => {
-  dir = makeTempDir('kindtray-api-get-');
+  dir = mkdtempSync(path.join(tmpdir(), 'kindtray-api-get-'));
   tls = makeTls(dir);
   ok = await startFakeApi(tls);
   withToken = await startFakeApi(tls, { token: 'right' });
@@ -46,7 +115,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([ok, withToken, notReady].map((a) => a?.close()));
-  removeDir(dir);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** A loader that counts its calls: the real client, or one that must never be asked. */
