@@ -169,7 +169,7 @@ function ClusterCard({ cluster, problems }: { cluster: ClusterHealth; problems: 
                 </td>
                 <td>{n.role}</td>
                 <td>
-                  <NodeState node={n} lastSeenAt={cluster.lastSeenAt} />
+                  <NodeState node={n} lastSeenAt={cluster.lastSeenAt} starting={cluster.state === 'starting'} />
                 </td>
                 <td>{n.ready === undefined ? <span className="muted">—</span> : n.ready ? 'yes' : <strong className="text-error">no</strong>}</td>
               </tr>
@@ -184,10 +184,13 @@ function ClusterCard({ cluster, problems }: { cluster: ClusterHealth; problems: 
   );
 }
 
-/** A node container's state; while Docker cannot be asked, what it said last is grey and dated, never green. */
-function NodeState({ node, lastSeenAt }: { node: NodeHealth; lastSeenAt: number | undefined }) {
+/**
+ * A node container's state; while Docker cannot be asked, what it said last is grey and dated, never green.
+ * While its cluster starts, a container not up yet is amber: on its way, not a fault.
+ */
+function NodeState({ node, lastSeenAt, starting }: { node: NodeHealth; lastSeenAt: number | undefined; starting: boolean }) {
   const now = useNow();
-  if (node.state !== 'unknown') return <Badge tone={node.state === 'running' ? 'ok' : 'error'}>{node.state}</Badge>;
+  if (node.state !== 'unknown') return <Badge tone={node.state === 'running' ? 'ok' : starting ? 'warn' : 'error'}>{node.state}</Badge>;
   const when = lastSeenAt !== undefined ? ` ${formatAgo(now - lastSeenAt)}` : '';
   return (
     <Badge tone="unknown" testId={`node-state:${node.name}`}>
