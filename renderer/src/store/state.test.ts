@@ -111,6 +111,8 @@ describe('fixes', () => {
     const end = reduce(s, { type: 'event', event: { type: 'fix', fixId: 'start-docker', state: 'done', message: 'all back' }, at: T + 5000 });
     expect(end.fixes['start-docker']).toMatchObject({ state: 'done', durationMs: 5000 });
     expect(end.fixes['start-docker']?.steps).toHaveLength(2);
+    // A step that lost the race with the answer does not start the fix again.
+    expect(reduce(end, ev(step('cluster:dev', 'done', T + 4990), T + 5100))).toBe(end);
   });
 
   it('a second "running" while one runs changes nothing; a new run after an outcome starts afresh', () => {

@@ -133,6 +133,8 @@ export function reduce(state: DashboardState, action: Action): DashboardState {
     }
     case 'fix-step': {
       const old = state.fixes[action.fixId];
+      // The stream and our own call's answer race: a step arriving just after the outcome belongs to that run.
+      if (old && old.state !== 'running' && action.at - old.finishedAt < 2_000) return state;
       // A step of a run we did not see begin (another window, the tray, the CLI) starts it here.
       const run: FixRun = old?.state === 'running' ? old : { state: 'running', startedAt: action.at };
       return { ...state, fixes: { ...state.fixes, [action.fixId]: { ...run, steps: withStep(old?.state === 'running' ? old.steps : undefined, action.step) } } };
