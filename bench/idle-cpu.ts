@@ -10,7 +10,7 @@
 // Calls to the outside world, printed beside the CPU: Docker API calls are
 // counted at the engine's side by a small unix-socket proxy in front of it (the
 // monitor's DOCKER_HOST points at it; it parses request lines); Kubernetes API
-// calls (and new TLS connections) inside the probe child, by outside-calls.ts,
+// calls (and new connections) inside the probe child, by outside-calls.ts,
 // which the child loads through NODE_OPTIONS (the stand-in keeps no request log).
 
 import { readFileSync } from 'node:fs';
@@ -87,7 +87,8 @@ const perMinute = (n: number, wallMs: number) => round((n / wallMs) * 60_000, 1)
 
 /** Kubernetes calls of the window from the call log: requests and new connections, by context (from the API's port) and by path. */
 function kubernetesCalls(calls: OutsideCall[], w: Window, contextByPort: Map<string, string>) {
-  const inWindow = calls.filter((c) => c.at >= w.startedAt && c.at <= w.endedAt && c.origin.startsWith('https:'));
+  const portOf = (c: OutsideCall) => /:(\d+)$/.exec(c.origin)?.[1] ?? '';
+  const inWindow = calls.filter((c) => c.at >= w.startedAt && c.at <= w.endedAt && contextByPort.has(portOf(c)));
   const requests = inWindow.filter((c) => c.kind === 'request');
   const connections = inWindow.filter((c) => c.kind === 'connect');
   const count = (xs: OutsideCall[], key: (c: OutsideCall) => string) => {
@@ -95,9 +96,9 @@ function kubernetesCalls(calls: OutsideCall[], w: Window, contextByPort: Map<str
     for (const x of xs) m[key(x)] = (m[key(x)] ?? 0) + 1;
     return Object.fromEntries(Object.entries(m).sort());
   };
-  const contextOfCall = (c: OutsideCall) => contextByPort.get(/:(\d+)$/.exec(c.origin)?.[1] ?? '') ?? c.origin;
+  const contextOfCall = (c: OutsideCall) => contextByPort.get(portOf(c)) ?? c.origin;
   return {
-    what: 'HTTPS requests (and new TLS connections) the probe child sent to the clusters\' APIs, seen through Node\'s diagnostics channels (outside-calls.ts)',
+    what: 'HTTPS requests (and new connections) the probe child sent to the clusters\' APIs, seen through Node\'s diagnostics channels (outside-calls.ts)',
     total: requests.length,
     perMinute: perMinute(requests.length, w.wallMs),
     byContext: count(requests, contextOfCall),
@@ -204,11 +205,11 @@ export async function run(): Promise<void> {
     },
     {
       metric: 'monitor idle: calls to the outside world',
-      value: `${fmtInt(dockerTotal)} Docker API calls (${perMinute(dockerTotal, monitored.wallMs)}/min), ${fmtInt(kube.total)} Kubernetes API requests (${kube.perMinute}/min for 2 contexts: ${Object.entries(kube.byRoute).map(([r, n]) => `${r} ×${n}`).join(', ')}) over ${fmtInt(kube.connections)} new TLS connections`,
+      value: `${fmtInt(dockerTotal)} Docker API calls (${perMinute(dockerTotal, monitored.wallMs)}/min), ${fmtInt(kube.total)} Kubernetes API requests (${kube.perMinute}/min for 2 contexts: ${Object.entries(kube.byRoute).map(([r, n]) => `${r} ×${n}`).join(', ')}) over ${fmtInt(kube.connections)} new connections`,
       reference: 'Podman Desktop: engine ping every 5 s (12/min) and provider status every 2 s (30/min); Headlamp: cluster status every 30 s',
     },
   ];
-  const line = `idle-cpu: ${share(monitored)} of one core; ${perMinute(dockerTotal, monitored.wallMs)} Docker and ${kube.perMinute} Kubernetes API calls per minute (${kube.connectionsPerMinute} new TLS connections per minute)`;
+  const line = `idle-cpu: ${share(monitored)} of one core; ${perMinute(dockerTotal, monitored.wallMs)} Docker and ${kube.perMinute} Kubernetes API calls per minute (${kube.connectionsPerMinute} new connections per minute)`;
   log(line);
   writeResult('idle-cpu', results, summary);
 }

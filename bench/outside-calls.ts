@@ -1,17 +1,20 @@
 // Counts the HTTP calls a Node process makes to the outside world, from inside
 // it, without touching Kindtray's code: loaded with `--import` (through
 // NODE_OPTIONS, so the children a process forks load it too), it listens on
-// Node's diagnostics channels (node:http/https clients, and undici, which the
-// Kubernetes client uses) and appends one line per request or new connection
+// Node's diagnostics channels (node:http/https clients, undici, which the
+// Kubernetes client uses, and every client socket) and appends one line per
+// request or new connection
 // to the file named by BENCH_CALL_LOG. A line costs one small synchronous
 // append; at an idle app's few calls a minute that is noise.
 //
-// Line: epoch ms, pid, 'request' | 'connect', origin (https://127.0.0.1:PORT,
-// or unix:SOCKET), and for a request its method and path.
+// Line: epoch ms, pid, 'request' | 'connect', origin (a request's
+// https://127.0.0.1:PORT or unix:SOCKET; a connection's tls://127.0.0.1:PORT,
+// tcp://… or unix:), and for a request its method and path.
 
 import { subscribe } from 'node:diagnostics_channel';
 import { appendFileSync } from 'node:fs';
 import type { ClientRequest } from 'node:http';
+import type { Socket } from 'node:net';
 
 export const CALL_LOG_ENV = 'BENCH_CALL_LOG';
 
@@ -47,13 +50,19 @@ if (file) {
     const { request } = m as { request: { origin?: unknown; method?: string; path?: string } };
     write('request', String(request.origin ?? ''), request.method, request.path?.split('?')[0]);
   });
-  subscribe('undici:client:connected', (m) => {
-    const { connectParams } = m as { connectParams: { protocol?: string; hostname?: string; port?: string } };
-    write('connect', `${connectParams.protocol ?? ''}//${connectParams.hostname ?? ''}:${connectParams.port ?? ''}`);
+  // Every client socket, whoever opens it (node:net, node:tls, undici): a new connection, logged
+  // once it is up (after the TLS handshake for a TLS socket), as tls://HOST:PORT or tcp://HOST:PORT.
+  subscribe('net.client.socket', (m) => {
+    const { socket } = m as { socket: Socket & { encrypted?: boolean } };
+    const tls = socket.encrypted === true;
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
+      write('connect', socket.remoteAddress ? `${tls ? 'tls' : 'tcp'}://${socket.remoteAddress}:${socket.remotePort}` : 'unix:');
+    });
   });
   subscribe('http.client.request.start', (m) => {
     const { request } = m as { request: ClientRequest & { socketPath?: string } };
-    const origin = request.socketPath ? `unix:${request.socketPath}` : `${request.protocol}//${request.host}`;
+    // The Host header carries the port (request.host does not).
+    const origin = request.socketPath ? `unix:${request.socketPath}` : `${request.protocol}//${String(request.getHeader('host') ?? request.host)}`;
     write('request', origin, request.method, request.path.split('?')[0]);
   });
 }
