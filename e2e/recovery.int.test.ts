@@ -145,5 +145,28 @@ describe('Docker stopped with 2 clusters → one start-docker', () => {
     expect(new Set(lines).size).toBe(lines.length);
     expect(allBack(await status())).toBe(true);
   }, 240_000);
+
+  it('Start cluster: from the click until its API answers the cluster is starting (busy), never "unreachable — Restart"', async () => {
+    await settled();
+    await a.stopNode();
+    await waitFor(`${a.name} seen stopped`, 5_000, async () => ((await status()).clusters.find((c) => c.name === a.name)?.state === 'stopped' ? true : undefined));
+    const feed = follow(server);
+    try {
+      await waitFor('the event stream open', 5_000, async () => (feed.events.length > 0 ? true : undefined));
+      const fix = await call<FixResult>(`${server.url}/control/fixes/start-cluster:${a.name}`, { method: 'POST', token: server.token, timeoutMs: 90_000 });
+      expect(fix.body.ok, fix.body.message).toBe(true);
+      await waitFor('context ok', 10_000, async () => ((await status()).contexts.find((c) => c.name === a.context)?.state === 'ok' ? true : undefined));
+      const snapshots = feed.events.filter((e) => e.type === 'snapshot' && e.snapshot).map((e) => e.snapshot as HealthSnapshot);
+      const states = snapshots.map((s) => s.clusters.find((c) => c.name === a.name)?.state);
+      expect(states).toContain('starting');
+      expect(states).not.toContain('unreachable');
+      for (const s of snapshots) {
+        expect(s.problems.some((p) => p.fix?.id === `restart-cluster:${a.name}`)).toBe(false);
+        if (s.clusters.find((c) => c.name === a.name)?.state === 'starting') expect(s.overall).toBe('busy');
+      }
+    } finally {
+      feed.stop();
+    }
+  }, 120_000);
 });
 
