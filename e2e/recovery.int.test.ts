@@ -168,5 +168,42 @@ describe('Docker stopped with 2 clusters → one start-docker', () => {
       feed.stop();
     }
   }, 120_000);
+
+  it('a node container started outside Kindtray (docker start) is seen starting, then running; never unreachable', async () => {
+    await settled();
+    await a.stopNode();
+    await waitFor(`${a.name} seen stopped`, 5_000, async () => ((await status()).clusters.find((c) => c.name === a.name)?.state === 'stopped' ? true : undefined));
+    const feed = follow(server);
+    try {
+      await waitFor('the event stream open', 5_000, async () => (feed.events.length > 0 ? true : undefined));
+      await a.startNode();
+      await waitFor(`${a.name} running, context ok`, 30_000, async () => {
+        const s = await status();
+        return s.clusters.find((c) => c.name === a.name)?.state === 'running' && s.contexts.find((c) => c.name === a.context)?.state === 'ok' ? true : undefined;
+      });
+      const states = feed.events.filter((e) => e.type === 'snapshot' && e.snapshot).map((e) => e.snapshot?.clusters.find((c) => c.name === a.name)?.state);
+      expect(states).toContain('starting');
+      expect(states).not.toContain('unreachable');
+    } finally {
+      feed.stop();
+    }
+  }, 90_000);
+
+  it('Restart Docker on a hung engine Kindtray cannot restart (no systemd here) says so at once, with what to do', async () => {
+    await settled();
+    tb.dockerd.freeze();
+    try {
+      await waitFor('Docker seen unresponsive', 10_000, async () => ((await status()).docker.state === 'unresponsive' ? true : undefined));
+      const r = await call<FixResult>(`${server.url}/control/fixes/restart-docker`, { method: 'POST', token: server.token, timeoutMs: 30_000 });
+      expect(r.body.ok).toBe(false);
+      expect(r.body.message).toMatch(/cannot restart the engine at unix:\/\/.*systemd does not manage it/);
+      expect(r.body.message).toMatch(/Restart dockerd the way it was started/);
+      // Not the old 60 s wait for an engine the start command never touched.
+      expect(r.ms).toBeLessThan(5_000);
+    } finally {
+      tb.dockerd.thaw();
+    }
+    await settled();
+  }, 90_000);
 });
 

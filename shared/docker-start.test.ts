@@ -16,7 +16,9 @@ describe('Restart Docker: the platform restart, picked by where the socket was f
   });
 
   it('Linux system engine: systemctl when systemd manages it, else plain advice naming the socket', () => {
-    expect(plan('linux', 'default socket', true)).toMatchObject({ kind: 'command', command: 'systemctl restart docker' });
+    expect(dockerRestartPlan('linux', 'default socket', 'unix:///var/run/docker.sock', true)).toMatchObject({ kind: 'command', command: 'systemctl restart docker' });
+    // DOCKER_HOST names another engine than the one docker.service runs: never restart the wrong one.
+    expect(plan('linux', 'DOCKER_HOST', true).kind).toBe('advice');
     const advice = plan('linux', 'DOCKER_HOST', false);
     expect(advice.kind).toBe('advice');
     expect(advice.kind === 'advice' && advice.message).toMatch(/unix:\/\/\/x\.sock.*systemd does not manage it/);

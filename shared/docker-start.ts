@@ -52,6 +52,9 @@ export const DOCKER_RESTART_COMMANDS = {
   podmanMachine: 'podman machine stop && podman machine start',
 } as const;
 
+/** The sockets a system docker.service listens on. */
+const SYSTEM_SOCKETS: ReadonlySet<string> = new Set(['unix:///var/run/docker.sock', 'unix:///run/docker.sock']);
+
 /** How Restart Docker restarts this engine: a command, or (where none applies) what the user can do, said plainly. */
 export type DockerRestartPlan = { kind: 'command'; command: string; engine: string } | { kind: 'advice'; message: string };
 
@@ -73,11 +76,12 @@ export function dockerRestartPlan(platform: string, endpointSource: string | und
   if (source.includes('rootless')) {
     return { kind: 'command', command: 'systemctl --user restart docker', engine: 'rootless Docker' };
   }
-  if (systemdManagesDocker) return { kind: 'command', command: c.systemd, engine: 'the docker service' };
+  // docker.service serves the system socket: restarting it for another socket (DOCKER_HOST elsewhere) would restart the wrong engine.
+  if (systemdManagesDocker && SYSTEM_SOCKETS.has(endpoint)) return { kind: 'command', command: c.systemd, engine: 'the docker service' };
   return {
     kind: 'advice',
     message:
-      `Kindtray cannot restart the engine at ${endpoint}: systemd does not manage it, and no other engine (Docker Desktop, Colima, Rancher Desktop, Podman) owns that socket. ` +
+      `Kindtray cannot restart the engine at ${endpoint}: systemd does not manage it${SYSTEM_SOCKETS.has(endpoint) ? '' : ' (its docker.service serves /var/run/docker.sock)'}, and no other engine (Docker Desktop, Colima, Rancher Desktop, Podman) owns that socket. ` +
       'Restart dockerd the way it was started (stop the process, start it again), then Kindtray picks it up by itself.',
   };
 }
