@@ -14,6 +14,8 @@ export interface HintField {
   shapes: readonly Shape[];
   /** What it means here: the warning's reason. */
   why: string;
+  /** For a mapping SkyPilot checks strictly: the keys it allows. */
+  keys?: readonly string[];
 }
 
 const localCluster = 'on a local Kubernetes cluster';
@@ -45,12 +47,16 @@ export const RESOURCE_HINTS: Record<string, HintField> = {
   local_disk: { shapes: ['text'], why: `the Pod uses the node's disk ${localCluster}` },
   max_hourly_cost: { shapes: ['number'], why: 'a local cluster costs nothing by the hour' },
   labels: { shapes: ['mapping'], why: 'Kindtray labels its Pods itself (kindtray.dev/task)' },
-  accelerator_args: { shapes: ['mapping'], why: 'they configure cloud TPUs' },
-  autostop: { shapes: ['boolean', 'integer', 'text', 'mapping'], why: 'Kindtray does not stop clusters by itself' },
+  accelerator_args: { shapes: ['mapping'], why: 'they configure cloud TPUs', keys: ['runtime_version', 'tpu_name', 'tpu_vm', 'gcp_queued_resource'] },
+  autostop: {
+    shapes: ['boolean', 'integer', 'text', 'mapping'],
+    why: 'Kindtray does not stop clusters by itself',
+    keys: ['idle_minutes', 'down', 'wait_for', 'hook', 'hook_timeout'],
+  },
   priority: { shapes: ['integer'], why: 'Kindtray does not queue managed jobs' },
   priority_class: { shapes: ['text'], why: 'Kindtray does not set a Pod priority class' },
   _no_missing_accel_warnings: { shapes: ['boolean'], why: 'it is SkyPilot\'s own' },
-  _docker_login_config: { shapes: ['mapping'], why: 'it is SkyPilot\'s own: log in to the registry with docker login' },
+  _docker_login_config: { shapes: ['mapping'], why: 'it is SkyPilot\'s own: log in to the registry with docker login', keys: ['username', 'password', 'server'] },
   _is_image_managed: { shapes: ['boolean'], why: 'it is SkyPilot\'s own' },
   _requires_fuse: { shapes: ['boolean'], why: 'it is SkyPilot\'s own' },
   _cluster_config_overrides: { shapes: ['mapping'], why: 'it is SkyPilot\'s own' },
@@ -89,6 +95,8 @@ export function checkHint(key: string, hint: HintField, v: SourceValue): { error
     const words = hint.shapes.map((s) => SHAPE_WORDS[s]);
     return { error: `${key} must be ${words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words[words.length - 1] ?? ''}` : (words[0] ?? '')}, as in SkyPilot` };
   }
+  const stray = hint.keys && v.kind === 'map' ? v.entries.find((e) => !hint.keys?.includes(e.key)) : undefined;
+  if (stray) return { error: `${key} has no field ${quote(stray.key)} in SkyPilot: it has ${hint.keys?.join(', ') ?? ''}` };
   if (isOff(v)) return undefined;
   if (key === 'max_hourly_cost' && v.kind === 'scalar' && typeof v.value === 'number' && v.value <= 0) {
     return { error: 'max_hourly_cost must be more than 0, as in SkyPilot' };

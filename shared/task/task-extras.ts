@@ -17,6 +17,17 @@ export function toPlain(v: SourceValue): Plain {
   return Object.fromEntries(v.entries.map((e) => [e.key, toPlain(e.value)]));
 }
 
+/** The keys SkyPilot's schemas allow in a service block and in a storage spec: others are refused, as SkyPilot refuses them. */
+const SERVICE_KEYS = ['readiness_probe', 'load_balancer', 'pool', 'replica_policy', 'ports', 'replicas', 'workers', 'load_balancing_policy', 'tls'];
+const STORAGE_KEYS = ['name', 'source', 'store', 'persistent', 'mode', 'mount_options', 'type', 'config', '_is_sky_managed', '_bucket_sub_path', '_force_delete'];
+
+function unknownKeys(r: Reporter, v: SourceValue, path: string, allowed: readonly string[]): void {
+  if (v.kind !== 'map') return;
+  for (const e of v.entries) {
+    if (!allowed.includes(e.key)) r.error(childPath(path, e.key), `${quote(e.key)} is not a field of ${path} in SkyPilot: it has ${allowed.filter((k) => !k.startsWith('_')).join(', ')}`, e.keyAt);
+  }
+}
+
 /** Cloud storage URLs, which SkyPilot mounts from buckets. */
 const BUCKET_URL = /^(s3|gs|r2|cos|oci|az|https?|nebius|hf):\/\//i;
 
@@ -41,6 +52,7 @@ export function checkFileMounts(r: Reporter, v: SourceValue): FileMount[] {
       out.push({ target: e.key, source: val.value });
       if (BUCKET_URL.test(val.value.trim())) r.warn(path, `${quote(val.value)} is a bucket: Kindtray has no cloud credentials in the Pod and mounts no buckets`);
     } else if (val.kind === 'map') {
+      unknownKeys(r, val, path, STORAGE_KEYS);
       const plain = toPlain(val);
       out.push({ target: e.key, source: plain as { [key: string]: Plain } });
       r.warn(path, 'a storage spec (a bucket SkyPilot creates or mounts): Kindtray mounts no buckets');
@@ -65,6 +77,7 @@ export function checkService(r: Reporter, v: SourceValue): ServiceSpec | undefin
     return undefined;
   }
   const out: ServiceSpec = {};
+  unknownKeys(r, v, 'service', SERVICE_KEYS);
   for (const e of v.entries) {
     const path = childPath('service', e.key);
     if (e.key === 'readiness_probe') {
