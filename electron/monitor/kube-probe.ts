@@ -115,8 +115,8 @@ export class KubeProber {
   }
 
   /**
-   * Starts a child ahead of the first probe (loading the Kubernetes client
-   * takes most of a second), so that its start does not eat a probe's
+   * Starts a child ahead of the first probe (a few tenths of a second; most
+   * of a second for one that loads the Kubernetes client), so that its start does not eat a probe's
    * deadline: the shared one, or the one that probes `context`. Resolves true
    * once it is ready (at once if it is), false if it could not start.
    */

@@ -106,7 +106,7 @@ export class Monitor {
 
   /** First full look: Docker, kubeconfig, and a first probe of each context worth probing. */
   async start(): Promise<HealthSnapshot> {
-    // The probe child takes a second to load client-node: start it while Docker is asked.
+    // Start the probe child while Docker is asked, so that its start eats no probe's deadline.
     const proberReady = this.prober.start();
     this.proberReady = proberReady;
     const first = await this.docker.refresh();
