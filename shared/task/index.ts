@@ -10,6 +10,8 @@ export { formatAccelerator, parseAccelerators } from './accelerators.ts';
 export { GPU_TYPE_LABELS } from './gpu-check.ts';
 export type { NodeGpuFacts } from './gpu-check.ts';
 export { taskJsonSchema } from './json-schema.ts';
+export { applyLaunchValues, parseAssignments, parseEnvFile, REDACTED, redactSecrets, skyPilotEnvText } from './launch-values.ts';
+export type { LaunchValues } from './launch-values.ts';
 export { checkPreparedTask, endpointsOf, MAX_SNAPSHOT_AGE_MS, prepareTask, validateResponseOf, validateTask } from './validate.ts';
 export type { PreparedTask, ValidateTaskOptions, ValidateTaskResult } from './validate.ts';
 export { RESOURCE_FIELDS, TASK_FIELDS } from './schema.ts';

@@ -65,10 +65,10 @@ describe('a valid task', () => {
     expect(parseTask(`resources: {infra: "k8s/${arn}"}\nrun: x`).task?.resources.context).toBe(arn);
   });
 
-  it('env values are stringified as written; a key written `key:` with nothing is not given', () => {
-    const { task, errors } = parseTask('envs:\n  A: 1.0\n  B: true\n  C: 0x10\n  D: "x"\nsetup:\nrun: x');
+  it('env values become the text SkyPilot makes of them (str() of PyYAML 1.1); quoted ones stay as written; `key:` with nothing is not given', () => {
+    const { task, errors } = parseTask('envs:\n  A: 1.0\n  B: true\n  C: 0x10\n  D: "x"\n  E: yes\n  F: "yes"\nsetup:\nrun: x');
     expect(errors).toEqual([]);
-    expect(task?.envs).toEqual({ A: '1.0', B: 'true', C: '0x10', D: 'x' });
+    expect(task?.envs).toEqual({ A: '1.0', B: 'True', C: '16', D: 'x', E: 'True', F: 'yes' });
     expect(task?.setup).toBeUndefined();
   });
 

@@ -201,10 +201,8 @@ class TaskChecker implements Reporter {
     }
     if (secrets !== undefined) {
       const checked = checkVariables(this, secrets, 'secrets');
-      if (Object.keys(checked.values).length > 0) {
-        task.secrets = checked.values;
-        this.warn('secrets', 'secrets are checked, but the launch does not give them to the Pod yet');
-      }
+      // The launcher gives them to the Pod through a Kubernetes Secret of the task's own.
+      if (Object.keys(checked.values).length > 0) task.secrets = checked.values;
       required.secrets = checked.required;
       for (const k of Object.keys(checked.values)) {
         if (Object.hasOwn(task.envs, k)) this.error(childPath('secrets', k), `${k} is both an env and a secret: keep one`);

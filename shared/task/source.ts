@@ -49,6 +49,10 @@ export interface SourceScalar extends Located {
   value: string | number | boolean | null;
   /** As written, for numbers and booleans (`1.0`, `True`); the value itself for strings. */
   text: string;
+  /** Written plain (no quotes, no block): YAML 1.1 loaders such as SkyPilot's read `yes` and `0x10` as non-strings. */
+  plain?: true;
+  /** Where the value is in the text, [start, end) in UTF-16 offsets: redaction replaces it. */
+  span?: [number, number];
 }
 export type SourceValue = SourceMap | SourceSeq | SourceScalar;
 
@@ -286,6 +290,8 @@ class TreeBuilder {
       const value = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : v === null || v === undefined ? null : String(v);
       const text = typeof value === 'string' ? value : (node.source ?? String(value ?? ''));
       const out: SourceScalar = { kind: 'scalar', value, text, ...(at && { at }) };
+      if (node.type === 'PLAIN') out.plain = true;
+      if (node.range) out.span = [node.range[0], node.range[1]];
       this.built.set(node, out);
       this.sizes.set(node, 1);
       return out;

@@ -4,6 +4,7 @@
 
 import { checkEnvName } from './fields.ts';
 import { childPath, quote } from './issues.ts';
+import { skyPilotEnvText } from './launch-values.ts';
 import type { Reporter } from './resources-schema.ts';
 import type { SourceEntry, SourceValue } from './source.ts';
 
@@ -127,7 +128,7 @@ export function checkConfig(r: Reporter, v: SourceValue): { [key: string]: Plain
   return podConfig;
 }
 
-/** `envs`, or the mapping form of `secrets`: values as text, and the names left null (required at launch). */
+/** `envs`, or the mapping form of `secrets`: values as SkyPilot's loader makes them text, and the names left null (required at launch). */
 export function checkVariables(r: Reporter, entry: SourceEntry, what: 'envs' | 'secrets'): { values: Record<string, string>; required: string[] } {
   const v = entry.value;
   const values: [string, string][] = [];
@@ -152,7 +153,7 @@ export function checkVariables(r: Reporter, entry: SourceEntry, what: 'envs' | '
     const value = e.value;
     if (value.kind !== 'scalar') r.error(path, `${e.key} must be text, a number or true/false, not ${value.kind === 'map' ? 'a mapping' : 'a list'}`);
     else if (value.value === null) required.push(e.key);
-    else values.push([e.key, value.text]);
+    else values.push([e.key, skyPilotEnvText(value)]);
   }
   // fromEntries defines own properties: a variable named __proto__ stays a variable.
   return { values: Object.fromEntries(values), required };

@@ -15,6 +15,8 @@ import type { SourcePositions, ValidationIssue } from './issues.ts';
 import { parseTask } from './parse.ts';
 import type { ParseTaskOptions } from './parse.ts';
 import type { TaskSpec } from './schema.ts';
+import { applyLaunchValues } from './launch-values.ts';
+import type { LaunchValues } from './launch-values.ts';
 
 /** A snapshot older than this says nothing about a cluster: the worker refreshes it first, and the dashboard says so. */
 export const MAX_SNAPSHOT_AGE_MS = 30_000;
@@ -23,6 +25,8 @@ export interface ValidateTaskOptions extends Omit<ClusterCheckOptions, 'position
   /** Where to run (`k8s/CONTEXT`, the CLI's `--infra`, `?infra=`), over the file's own resources.infra. */
   infra?: string;
   parse?: ParseTaskOptions;
+  /** Values the launch gives for envs and secrets (`--env`, `--secret`, the Launch page's fields). */
+  launch?: LaunchValues;
 }
 
 /** The HTTP answer (ValidateResponse), plus what a launch needs of it. */
@@ -48,7 +52,7 @@ export function endpointsOf(plan: readonly PortPlan[]): TaskEndpoint[] {
 }
 
 /** Step one, which needs no snapshot. A task that does not parse is not checked against the cluster: its errors come alone. */
-export function prepareTask(text: string, opts: Pick<ValidateTaskOptions, 'infra' | 'parse'> = {}): PreparedTask {
+export function prepareTask(text: string, opts: Pick<ValidateTaskOptions, 'infra' | 'parse' | 'launch'> = {}): PreparedTask {
   const parsed = parseTask(text, opts.parse);
   if (!parsed.task) return { ok: false, result: { ok: false, errors: parsed.errors, warnings: parsed.warnings, ports: [] } };
   const infra = opts.infra !== undefined ? parseInfra(opts.infra) : {};
@@ -61,16 +65,17 @@ export function prepareTask(text: string, opts: Pick<ValidateTaskOptions, 'infra
   }
   // An --infra context replaces where the file says to run, a cloud included.
   const { cloud: _cloud, ...resources } = parsed.task.resources;
-  const task: TaskSpec = infra.context ? { ...parsed.task, resources: { ...resources, context: infra.context } } : parsed.task;
+  const placed: TaskSpec = infra.context ? { ...parsed.task, resources: { ...resources, context: infra.context } } : parsed.task;
+  const given = opts.launch ? applyLaunchValues(placed, opts.launch) : { task: placed, errors: [] };
   const pipeline = parsed.pipeline ? { pipelineTasks: parsed.pipeline.tasks.length } : {};
-  return { ok: true, task, errors: parsed.errors, warnings: parsed.warnings, positions: parsed.positions, ...pipeline };
+  return { ok: true, task: given.task, errors: [...parsed.errors, ...given.errors], warnings: parsed.warnings, positions: parsed.positions, ...pipeline };
 }
 
 /** Step two: the prepared task against a snapshot `snapshotAgeMs` old. Never asks a cluster. */
 export function checkPreparedTask(
   prepared: Extract<PreparedTask, { ok: true }>,
   snap: HealthSnapshot,
-  opts: Omit<ValidateTaskOptions, 'infra' | 'parse'>,
+  opts: Omit<ValidateTaskOptions, 'infra' | 'parse' | 'launch'>,
 ): ValidateTaskResult {
   const check = checkAgainstSnapshot(prepared.task, snap, { ...opts, positions: prepared.positions });
   const required = prepared.task.requiredAtLaunch;
@@ -97,14 +102,14 @@ function requiredIssues(prepared: Extract<PreparedTask, { ok: true }>): Validati
   const one = (kind: 'envs' | 'secrets', name: string): ValidationIssue => {
     const path = childPath(kind, name);
     const at = prepared.positions[path];
-    return issue(path, `${name} is required at launch: the file leaves it null, and this launch gives no value`, at);
+    return issue(path, `${name} is required at launch: the file leaves it null; give it with --${kind === 'envs' ? 'env' : 'secret'} ${name}=… or in the Launch page`, at);
   };
   return [...r.envs.map((n) => one('envs', n)), ...r.secrets.map((n) => one('secrets', n))];
 }
 
 export function validateTask(text: string, snap: HealthSnapshot, opts: ValidateTaskOptions): ValidateTaskResult {
-  const { infra, parse, ...checkOpts } = opts;
-  const prepared = prepareTask(text, { ...(infra !== undefined ? { infra } : {}), ...(parse ? { parse } : {}) });
+  const { infra, parse, launch, ...checkOpts } = opts;
+  const prepared = prepareTask(text, { ...(infra !== undefined ? { infra } : {}), ...(parse ? { parse } : {}), ...(launch ? { launch } : {}) });
   return prepared.ok ? checkPreparedTask(prepared, snap, checkOpts) : prepared.result;
 }
 
