@@ -52,7 +52,7 @@ export function workerRoutes(cache: SnapshotCache, tasks: TaskService): Router {
     const text = await readBody(req);
     const v = await validateWithFreshSnapshot(text, cache, { usedNodePorts: tasks.usedNodePorts(), ...infra(url) });
     const whenReady = flag(url, 'when_ready') || flag(url, 'whenReady');
-    const waitable = !v.ok && whenReady && v.task && v.target && v.errors.length > 0 && v.errors.every((e) => e.fix !== undefined && isWaitableFix(e.fix.id));
+    const waitable = !v.ok && whenReady && v.task && v.target && v.errors.length > 0 && v.errors.every((e) => e.waitable === true || (e.fix !== undefined && isWaitableFix(e.fix.id)));
     if (!v.ok && !waitable) {
       sendJson(res, 422, { error: v.errors[0]?.message ?? 'invalid task', field: v.errors[0]?.path, errors: v.errors, warnings: v.warnings });
       return;

@@ -119,6 +119,22 @@ describe('a target that cannot run tasks now: error on resources, with its cause
     ]);
   });
 
+  it('something starting (Docker, the cluster, the context\'s first check) → not yet: no fix offered (no Restart while it starts), and a --when-ready launch may wait', () => {
+    const cases: [string, HealthSnapshot, RegExp][] = [
+      ['Docker starting', snapshot({ docker: { state: 'starting', endpoint: 'unix:///var/run/docker.sock' }, clusters: [cluster({ state: 'unknown' })] }), /^Docker is starting, so cluster kind-dev cannot run tasks until it answers$/],
+      ['cluster starting', snapshot({ clusters: [cluster({ state: 'starting' })] }), /^cluster kind-dev is starting: its API has not answered yet/],
+      ['context checking', snapshot({ contexts: [context('kind-dev', { current: true, state: 'checking' })] }), /^context kind-dev: its first check has not answered yet$/],
+    ];
+    for (const [what, snap, message] of cases) {
+      const r = checkAgainstSnapshot(task('resources: {ports: 8080}\nrun: x'), snap, FRESH);
+      expect(r.errors, what).toHaveLength(1);
+      expect(r.errors[0]?.path, what).toBe('resources');
+      expect(r.errors[0]?.message, what).toMatch(message);
+      expect(r.errors[0]?.fix, what).toBeUndefined();
+      expect(r.errors[0]?.waitable, what).toBe(true);
+    }
+  });
+
   it('Docker stopped does not matter for a context that is not KinD', () => {
     const snap = snapshot({ docker: { state: 'stopped', endpoint: 'unix:///var/run/docker.sock' }, clusters: [] });
     expect(checkAgainstSnapshot(task('resources: {infra: k8s/prod}\nrun: x'), snap, FRESH).errors).toEqual([]);

@@ -58,7 +58,7 @@ export function checkAgainstSnapshot(task: TaskSpec, snap: HealthSnapshot, opts:
   const errors: ValidationIssue[] = [];
   const warnings: ValidationIssue[] = [];
   const at = (path: string) => opts.positions?.[path];
-  const error = (path: string, message: string, fix?: IssueFix) => errors.push(issue(path, message, at(path), fix));
+  const error = (path: string, message: string, fix?: IssueFix, waitable?: true) => errors.push({ ...issue(path, message, at(path), fix), ...(waitable && { waitable }) });
   const warn = (path: string, message: string) => warnings.push(issue(path, message, at(path)));
 
   const found = findTarget(task, snap);
@@ -87,7 +87,7 @@ export function checkAgainstSnapshot(task: TaskSpec, snap: HealthSnapshot, opts:
     error(field, `infra ${task.resources.cloud} is a cloud, and Kindtray launches on Kubernetes: run it on cluster ${t.context} (write infra: k8s/${t.context}, or launch with --infra k8s/${t.context})`);
   }
   const blocked = t.kind ? kindTargetProblem(t.context, t.kind, t.contextHealth, snap) : contextProblem(t.context, t.contextHealth);
-  if (blocked?.severity === 'error') error('resources', blocked.message, blocked.fix);
+  if (blocked?.severity === 'error') error('resources', blocked.message, blocked.fix, blocked.waitable);
   else if (blocked) warn('resources', blocked.message);
 
   let effective = task;

@@ -24,6 +24,8 @@ export interface ValidationIssue {
   line?: number;
   column?: number;
   fix?: IssueFix;
+  /** Passes by itself (something is starting): a launch kept with --when-ready waits it out. */
+  waitable?: true;
 }
 
 /** Paths of the task's fields to where they stand in its text, for issues found later. */

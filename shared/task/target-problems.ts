@@ -15,9 +15,13 @@ export interface TargetProblem {
   severity: 'error' | 'warn';
   message: string;
   fix?: IssueFix;
+  /** It passes by itself (a start under way): no fix is offered, and --when-ready waits. */
+  waitable?: true;
 }
 
 const problem = (message: string, fix?: IssueFix): TargetProblem => ({ severity: 'error', message, ...(fix && { fix }) });
+/** Something is starting: not ready yet, nothing to fix (no Restart while it starts). */
+const starting = (message: string): TargetProblem => ({ severity: 'error', message, waitable: true });
 const withCause = (message: string, cause: string | undefined): string => (cause ? `${message} (${cause})` : message);
 
 /** Root cause first: Docker, then the cluster's containers and API, then its kubeconfig context. */
@@ -32,6 +36,8 @@ export function kindTargetProblem(
   switch (docker.state) {
     case 'running':
       break;
+    case 'starting':
+      return starting(`Docker is starting, ${cannot} until it answers`);
     case 'stopped':
       return problem(`Docker is not running, ${cannot}`, FIX.startDocker);
     case 'unresponsive':
@@ -47,6 +53,8 @@ export function kindTargetProblem(
     return problem(`cluster ${context} does not exist: Docker has no KinD cluster ${quote(kind.name)} (your kubeconfig still has its context)`);
   }
   switch (cluster.state) {
+    case 'starting':
+      return starting(withCause(`cluster ${context} is starting: its API has not answered yet`, cluster.cause));
     case 'stopped':
       return problem(`cluster ${context} is stopped`, FIX.startCluster(cluster.name));
     case 'unreachable':
@@ -88,5 +96,7 @@ export function contextProblem(context: string, health: ContextHealth | undefine
       return problem(withCause(`cannot sign in to context ${context}`, health.cause));
     case 'unknown':
       return problem(withCause(`context ${context}: state unknown`, health.cause), FIX.refresh);
+    case 'checking':
+      return starting(`context ${context}: its first check has not answered yet`);
   }
 }
