@@ -70,3 +70,10 @@ export const RECOVERY_DEADLINES = {
   /** A platform restart command (systemctl restart, colima restart, ...). */
   restartCommand: 120_000,
 } as const;
+
+/**
+ * The API worker is hung when it has not answered the watchdog for this long
+ * (or missed `missesBeforeRestart` pings in a row, whichever comes first): the
+ * design's 3 s to notice a blocked event loop, less the time to tell.
+ */
+export const WORKER_HUNG_AFTER_MS = 2_750;

@@ -38,4 +38,21 @@ describe('the watchdog', () => {
     await w.beat();
     expect(verdicts).toEqual(['missed', 'healthy', 'missed']);
   });
+
+  it('no answer for hungAfterMs is hung, even before N misses: told within the bound after the last answer', async () => {
+    let answer = true;
+    const verdicts: WatchdogVerdict[] = [];
+    const w = new Watchdog({ ping: (signal) => (answer ? Promise.resolve() : never(signal)), intervalMs: 100, slowMs: 30, missesBeforeRestart: 10, hungAfterMs: 250, onVerdict: (v) => verdicts.push(v) });
+    expect(await w.beat()).toBe('healthy');
+    const lastAnswer = performance.now();
+    answer = false;
+    let v: WatchdogVerdict = 'healthy';
+    while (v !== 'hung' && performance.now() - lastAnswer < 2_000) v = await w.beat();
+    expect(v).toBe('hung');
+    expect(verdicts.filter((x) => x === 'missed').length).toBeLessThan(9);
+    // Each beat's deadline is cut to what is left of hungAfterMs: hung is told at about 250 ms, not at 10 misses (1 s).
+    const at = performance.now() - lastAnswer;
+    expect(at).toBeGreaterThanOrEqual(230);
+    expect(at).toBeLessThan(600);
+  });
 });
