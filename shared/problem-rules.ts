@@ -22,6 +22,9 @@ export const problemIds = {
 } as const;
 
 /** True for problems that say something is in progress (a fix running, the server restarting, Docker or a cluster starting). */
+/** A state to know of, with nothing to do about it (no fix): info severity. */
+const info = (id: string, title: string, detail: string): Problem => ({ id, severity: 'info', title, detail });
+
 export function isInProgress(p: Problem): boolean {
   return (
     p.id === problemIds.server('restarting') ||
@@ -80,12 +83,7 @@ export function dockerProblem(d: DockerHealth): Problem | undefined {
       return undefined;
     case 'starting':
       // No fix while it starts: a second start (or a restart) now would only make it slower.
-      return {
-        id,
-        severity: 'info',
-        title: 'Docker is starting…',
-        detail: join(d.cause ?? `waiting for the engine at ${where} to answer`),
-      };
+      return info(id, 'Docker is starting…', join(d.cause ?? `waiting for the engine at ${where} to answer`));
     case 'stopped':
       return {
         id,
@@ -135,12 +133,7 @@ export function clusterProblem(c: ClusterHealth, dockerDown: boolean, switchTo: 
       return undefined;
     case 'starting':
       // No Restart while it starts: its API not answering yet is what starting looks like.
-      return {
-        id,
-        severity: 'info',
-        title: `Cluster ${c.name} is starting…`,
-        detail: join(c.cause ?? 'waiting for its API to answer'),
-      };
+      return info(id, `Cluster ${c.name} is starting…`, join(c.cause ?? 'waiting for its API to answer'));
     case 'stopped':
       return {
         id,
@@ -183,12 +176,7 @@ export function clusterProblem(c: ClusterHealth, dockerDown: boolean, switchTo: 
         fix: FIXES.restartCluster(c.name),
       };
     case 'unknown':
-      return {
-        id,
-        severity: 'info',
-        title: `Cluster ${c.name}: state unknown`,
-        detail: dockerDown ? 'Its containers cannot be seen while Docker is unavailable.' : join(c.cause ?? 'not checked yet'),
-      };
+      return info(id, `Cluster ${c.name}: state unknown`, dockerDown ? 'Its containers cannot be seen while Docker is unavailable.' : join(c.cause ?? 'not checked yet'));
   }
 }
 
@@ -216,12 +204,7 @@ export function contextProblem(ctx: ContextHealth, role: ContextRole): Problem |
     case 'ok':
       return undefined;
     case 'checking':
-      return {
-        id,
-        severity: 'info',
-        title: `Context ${ctx.name}: checking…`,
-        detail: join(ctx.cause ?? 'its first probe has not answered yet'),
-      };
+      return info(id, `Context ${ctx.name}: checking…`, join(ctx.cause ?? 'its first probe has not answered yet'));
     case 'stale-endpoint':
       return {
         id,
@@ -276,12 +259,7 @@ export function contextProblem(ctx: ContextHealth, role: ContextRole): Problem |
     }
     case 'unknown':
       // Not probed yet, or not worth probing: nothing to say unless a root explains it.
-      return {
-        id,
-        severity: 'info',
-        title: `Context ${ctx.name}: state unknown`,
-        detail: join(ctx.cause ?? 'not checked yet'),
-      };
+      return info(id, `Context ${ctx.name}: state unknown`, join(ctx.cause ?? 'not checked yet'));
   }
 }
 
@@ -332,12 +310,7 @@ export function serverProblem(s: ServerHealth): Problem | undefined {
         fix: FIXES.restartServer,
       };
     case 'restarting':
-      return {
-        id,
-        severity: 'info',
-        title: 'Server is restarting',
-        detail: join(s.cause, s.restarts !== undefined && `restart ${s.restarts}`),
-      };
+      return info(id, 'Server is restarting', join(s.cause, s.restarts !== undefined && `restart ${s.restarts}`));
     case 'port-conflict':
       return {
         id,

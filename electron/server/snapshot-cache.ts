@@ -2,21 +2,8 @@
 // its age. Validation reads it (principle 3); when it is too old the worker asks
 // the supervisor to look again, and waits for that at most until its deadline.
 
+import type { RefreshedMessage, SnapshotMessage } from '../../shared/contracts/worker.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
-
-export interface SnapshotMessage {
-  type: 'snapshot';
-  snapshot: HealthSnapshot;
-  /** Age of the newest observation when the supervisor sent it. */
-  ageMs: number;
-}
-
-export interface RefreshedMessage {
-  type: 'refreshed';
-  requestId: number;
-  snapshot: HealthSnapshot;
-  ageMs: number;
-}
 
 export class SnapshotCache {
   private latest: { snapshot: HealthSnapshot; observedAt: number } | undefined;

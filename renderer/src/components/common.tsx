@@ -18,6 +18,21 @@ export function Badge({ tone, children, testId }: { tone: Tone; children: ReactN
   );
 }
 
+/** A table's header row: one column header per name. */
+export function TableHead({ columns }: { columns: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th scope="col" key={c}>
+            {c}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 export function Spinner({ label }: { label?: string }) {
   return <span className="spinner" role={label ? 'img' : undefined} aria-label={label} aria-hidden={label ? undefined : true} />;
 }

@@ -10,7 +10,7 @@ import { FIXES } from '../../../shared/fixes.ts';
 import { isRoot, problemIds, serverNotRunning } from '../../../shared/problems.ts';
 import type { HealthSnapshot, Problem } from '../../../shared/snapshot.ts';
 import { CLUSTER_WORDS, CONTEXT_WORDS, DOCKER_WORDS, nodesReady } from '../../../shared/view-words.ts';
-import { Badge, FixButton, Loading } from '../components/common.tsx';
+import { Badge, FixButton, Loading, TableHead } from '../components/common.tsx';
 import { buildReport } from '../diagnostics/report.ts';
 import { CLUSTER_TONE, CONTEXT_TONE, DOCKER_TONE, SERVER_TONE, SEVERITY_TONE, formatAgo, formatDuration, plural, useNow, type Tone } from '../format.ts';
 import { snapshotAgeMs } from '../store/state.ts';
@@ -180,14 +180,7 @@ export function DiagnosticsPage() {
 
       <div className="table-wrap">
         <table className="table checks" data-testid="checks">
-          <thead>
-            <tr>
-              <th scope="col">Check</th>
-              <th scope="col">Result</th>
-              <th scope="col">Cause</th>
-              <th scope="col">Fix</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Check', 'Result', 'Cause', 'Fix']} />
           <tbody>
             {checks.map((c) => {
               const root = c.problem?.causedBy !== undefined ? s.problems.find((p) => p.id === c.problem?.causedBy) : undefined;

@@ -3,7 +3,7 @@
 // down and came back is seen, not read — and a sparkline of server latency.
 
 import { useCallback, useEffect, useState } from 'react';
-import { Empty, Failure, Loading, Spinner } from '../components/common.tsx';
+import { Empty, Failure, Loading, Spinner, TableHead } from '../components/common.tsx';
 import { formatClock, formatDuration, toneOfSubjectState, useNow } from '../format.ts';
 import { sparkline, ticks, timeWindow, timelineRows, type SubjectRow } from '../history/timeline.ts';
 import type { HistoryResponse } from '../server-api.ts';
@@ -100,14 +100,7 @@ export function HistoryPage() {
             <h2 className="inline">Every change ({data.history.changes.length})</h2>
           </summary>
           <table className="table compact" data-testid="history-changes">
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Subject</th>
-                <th scope="col">State</th>
-                <th scope="col">Cause</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Time', 'Subject', 'State', 'Cause']} />
             <tbody>
               {[...data.history.changes].reverse().map((c, i) => (
                 <tr key={`${c.at}-${c.subject}-${i}`}>

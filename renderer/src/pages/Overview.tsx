@@ -7,7 +7,7 @@ import { problemIds, serverNotRunning } from '../../../shared/problems.ts';
 import type { ClusterHealth, ContextHealth, DockerHealth, HealthSnapshot, NodeHealth, Problem, ServerHealth } from '../../../shared/snapshot.ts';
 import { formatPortMapping } from '../../../shared/status-text.ts';
 import { CLUSTER_WORDS, CONTEXT_WORDS, DOCKER_WORDS, nodesReady } from '../../../shared/view-words.ts';
-import { Badge, Empty, Facts, FixButton } from '../components/common.tsx';
+import { Badge, Empty, Facts, FixButton, TableHead } from '../components/common.tsx';
 import { FixProgress } from '../components/fix-progress.tsx';
 import { OverallBanner } from '../components/shell.tsx';
 import { CLUSTER_TONE, CONTEXT_TONE, DOCKER_TONE, SERVER_TONE, formatAgo, formatDuration, useNow } from '../format.ts';
@@ -153,14 +153,7 @@ function ClusterCard({ cluster, problems }: { cluster: ClusterHealth; problems: 
           <caption>
             Nodes <span className="muted">({nodesReady(cluster)} ready)</span>
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">Node</th>
-              <th scope="col">Role</th>
-              <th scope="col">Container</th>
-              <th scope="col">Ready</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Node', 'Role', 'Container', 'Ready']} />
           <tbody>
             {cluster.nodes.map((n) => (
               <tr key={n.name}>

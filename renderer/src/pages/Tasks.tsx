@@ -3,7 +3,7 @@
 
 import { useEffect, useRef, useState } from 'react';
 import { isFinalTaskState, type TaskEndpoint, type TaskRecord } from '../../../shared/api.ts';
-import { Badge, Empty, Facts, Failure, Loading, Spinner } from '../components/common.tsx';
+import { Badge, Empty, Facts, Failure, Loading, Spinner, TableHead } from '../components/common.tsx';
 import { TASK_TONE, formatAgo, formatDateTime, formatDuration, useNow } from '../format.ts';
 import { href } from '../route.ts';
 import { taskList } from '../store/state.ts';
@@ -47,15 +47,7 @@ export function TasksPage() {
       ) : (
         <div className="table-wrap">
           <table className="table" data-testid="task-list">
-            <thead>
-              <tr>
-                <th scope="col">Task</th>
-                <th scope="col">State</th>
-                <th scope="col">Runs on</th>
-                <th scope="col">Age</th>
-                <th scope="col">Endpoints</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Task', 'State', 'Runs on', 'Age', 'Endpoints']} />
             <tbody>
               {rows.map((t) => (
                 <tr key={t.id} data-testid={`task-row-${t.id}`} data-task-id={t.id} data-state={t.state}>
