@@ -68,6 +68,22 @@ export interface ValidateResponse {
   pipelineTasks?: number;
 }
 
+/**
+ * POST /api/tasks with this content type carries a LaunchRequest (JSON): the
+ * task text and the values the launch gives. Any other type is the task text
+ * alone, as before.
+ */
+export const LAUNCH_REQUEST_TYPE = 'application/vnd.kindtray.launch+json';
+
+export interface LaunchRequest {
+  /** The task as written (YAML or JSON text). */
+  task: string;
+  /** `--env NAME=value`: fill the file's null envs, or override its values. */
+  envs?: Record<string, string>;
+  /** `--secret NAME=value`: go to the task's Kubernetes Secret; never stored in clear, never answered. */
+  secrets?: Record<string, string>;
+}
+
 export interface LaunchRequestOptions {
   /** Keep the task as `waiting` when its target is down, and launch it once healthy. */
   whenReady?: boolean;

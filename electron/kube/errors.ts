@@ -170,8 +170,8 @@ export function classifyOpError(err: unknown, request: OpRequest, phase: 'authen
     const code = err.code;
     const body = statusBody(err.body);
     const said = body?.message ?? `HTTP ${code}`;
-    const objectKind = op.kind === 'createService' || op.kind === 'deleteService' ? 'service' : 'pod';
-    const objectName = 'name' in op ? op.name : metadataName(op.kind === 'createPod' ? op.pod : op.kind === 'createService' ? op.service : undefined);
+    const objectKind = op.kind === 'createService' || op.kind === 'deleteService' ? 'service' : op.kind === 'createSecret' || op.kind === 'deleteSecret' ? 'secret' : 'pod';
+    const objectName = 'name' in op ? op.name : metadataName(op.kind === 'createPod' ? op.pod : op.kind === 'createService' ? op.service : op.kind === 'createSecret' ? op.secret : undefined);
     if (code === 404 && body?.details?.kind === 'namespaces') return { kind: 'namespace-not-found', message: `${context}: namespace ${body.details.name ?? ''} not found`.replace('  ', ' '), status: code };
     if (code === 404 && /namespaces? "[^"]*" not found/.test(said)) return { kind: 'namespace-not-found', message: `${context}: ${said}`, status: code };
     if (code === 404) return { kind: 'not-found', message: `${context}: ${objectKind} ${objectName ?? ''} not found`.replace(/ {2}/, ' '), status: code };

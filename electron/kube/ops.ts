@@ -4,7 +4,7 @@
 // before the parent's deadline, so a merely silent API costs an answer, not a
 // process.
 
-import type { ConfigurationOptions, CoreV1Api, ObservableMiddleware, RequestContext, ResponseContext, V1ContainerStatus, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { ConfigurationOptions, CoreV1Api, ObservableMiddleware, RequestContext, ResponseContext, V1ContainerStatus, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import { CHILD_ANSWER_MARGIN_MS, type ContainerInfo, type KubeOp, type KubeOpError, type OpRequest, type PodInfo, type PodPhase, type ServiceInfo } from '../../shared/contracts/kube-ops.ts';
 import { classifyOpError, KubeProblem } from './errors.ts';
 import type { KubeHooks } from './exec-plugin.ts';
@@ -80,6 +80,12 @@ async function perform(k8s: ClientNode, api: CoreV1Api, op: KubeOp, options: Opt
       );
     case 'deleteService':
       return gone(k8s, () => api.deleteNamespacedService({ name: op.name, namespace: op.namespace }, options));
+    case 'createSecret': {
+      const created = await api.createNamespacedSecret({ namespace: op.namespace, body: op.secret as V1Secret }, options);
+      return { name: created.metadata?.name ?? '' };
+    }
+    case 'deleteSecret':
+      return gone(k8s, () => api.deleteNamespacedSecret({ name: op.name, namespace: op.namespace }, options));
     case 'getPod':
       return podInfo(await api.readNamespacedPod({ name: op.name, namespace: op.namespace }, options));
     case 'listPods': {

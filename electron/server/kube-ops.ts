@@ -11,7 +11,7 @@
 // process has its own, so that it costs its own child, never another
 // cluster's requests. Children start on first use and end when idle.
 
-import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import { DEADLINES, KUBE_CHILD_IDLE_MS } from '../../shared/constants.ts';
 import { OP_VALUE_SCHEMAS, type KubeObject, type KubeOp, type KubeOpErrorKind, type KubeOpResult, type KubeTarget, type OpRequest } from '../../shared/contracts/kube-ops.ts';
 import type { DeleteInfo, LogRead, OpPhase, PodInfo, ReadLogOptions, ServiceInfo } from '../../shared/contracts/kube-ops.ts';
@@ -121,6 +121,15 @@ export class KubeOps {
 
   deleteService(target: KubeTarget, namespace: string, name: string, opts?: OpOptions): Promise<KubeOpResult<DeleteInfo>> {
     return this.run(target, { kind: 'deleteService', namespace, name }, opts);
+  }
+
+  /** A task's Secret (its secrets, for the Pod's secretKeyRef). The answer is its name, never its values. */
+  createSecret(target: KubeTarget, namespace: string, secret: V1Secret, opts?: OpOptions): Promise<KubeOpResult<{ name: string }>> {
+    return this.run(target, { kind: 'createSecret', namespace, secret: secret as unknown as KubeObject }, opts);
+  }
+
+  deleteSecret(target: KubeTarget, namespace: string, name: string, opts?: OpOptions): Promise<KubeOpResult<DeleteInfo>> {
+    return this.run(target, { kind: 'deleteSecret', namespace, name }, opts);
   }
 
   getPod(target: KubeTarget, namespace: string, name: string, opts?: OpOptions): Promise<KubeOpResult<PodInfo>> {
@@ -285,13 +294,15 @@ export class KubeOps {
 }
 
 function describeOp(op: KubeOp): string {
-  const object = op.kind === 'createPod' ? op.pod : op.kind === 'createService' ? op.service : undefined;
+  const object = op.kind === 'createPod' ? op.pod : op.kind === 'createService' ? op.service : op.kind === 'createSecret' ? op.secret : undefined;
   const name = 'name' in op ? op.name : (object?.metadata as { name?: string } | undefined)?.name;
   const words: Record<KubeOp['kind'], string> = {
     createPod: 'creating pod',
     createService: 'creating service',
     deletePod: 'deleting pod',
     deleteService: 'deleting service',
+    createSecret: 'creating secret',
+    deleteSecret: 'deleting secret',
     getPod: 'reading pod',
     listPods: 'listing pods',
     readLog: 'reading the log of pod',

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { TaskRecord } from '../../shared/api.ts';
 import { TASK_LABEL } from '../../shared/constants.ts';
 import type { TaskSpec } from '../../shared/task/index.ts';
@@ -32,6 +32,7 @@ interface FakePod {
 class FakeOps implements TaskKubeOps {
   pods = new Map<string, FakePod>();
   services = new Map<string, V1Service>();
+  secrets = new Map<string, V1Secret>();
   calls: string[] = [];
   /** When set, every call answers this error (after `delayMs`). */
   down: KubeOpError | undefined;
@@ -80,6 +81,19 @@ class FakeOps implements TaskKubeOps {
       const ports = (service.spec?.ports ?? []).map((p) => ({ port: p.port, targetPort: Number(p.targetPort), nodePort: p.nodePort ?? this.nextNodePort++ }));
       return { ok: true, value: { name, namespace: ns, ports } };
     });
+  }
+
+  createSecret(_t: KubeTarget, _ns: string, secret: V1Secret): Promise<KubeOpResult<{ name: string }>> {
+    return this.answer('createSecret', () => {
+      const name = secret.metadata?.name ?? '';
+      if (this.secrets.has(name)) return { ok: false, error: { kind: 'already-exists', message: `secret ${name} already exists` } };
+      this.secrets.set(name, secret);
+      return { ok: true, value: { name } };
+    });
+  }
+
+  deleteSecret(_t: KubeTarget, _ns: string, name: string): Promise<KubeOpResult<DeleteInfo>> {
+    return this.answer('deleteSecret', () => ({ ok: true, value: { existed: this.secrets.delete(name) } }));
   }
 
   deletePod(_t: KubeTarget, _ns: string, name: string): Promise<KubeOpResult<DeleteInfo>> {
@@ -395,6 +409,22 @@ describe('cancel', () => {
     expect(ops.pods.size).toBe(0);
     expect(ops.services.size).toBe(0);
     expect(launcher.watching()).toEqual([]);
+  });
+
+  it('a task with secrets: its Secret is made before its Pod, read by secretKeyRef, and deleted with the Pod', async () => {
+    const t = store.create(newTask(spec({ envs: { A: 'a' }, secrets: { HF_TOKEN: 'hf-s3cret' } })));
+    launcher.launch(t.id);
+    await until('running', () => stateOf(t.id) === 'running');
+    expect(ops.calls.indexOf('createSecret')).toBeLessThan(ops.calls.indexOf('createPod'));
+    const name = podNameFor(t);
+    expect(ops.secrets.get(name)?.stringData).toEqual({ HF_TOKEN: 'hf-s3cret' });
+    const pod = ops.pods.get(name)?.pod;
+    expect(pod?.spec?.containers[0]?.env).toContainEqual({ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name, key: 'HF_TOKEN' } } });
+    expect(JSON.stringify(pod)).not.toContain('hf-s3cret');
+    expect(JSON.stringify(store.events(t.id))).not.toContain('hf-s3cret');
+    await launcher.cancel(t.id);
+    expect(ops.secrets.size).toBe(0);
+    expect(ops.pods.size).toBe(0);
   });
 
   it('records cancelled even when the cluster does not answer, says what may be left, and reconcile deletes it later', async () => {

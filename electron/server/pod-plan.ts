@@ -2,7 +2,7 @@
 // launcher creates for it, what a Pod's status means for the task, and the
 // endpoints once Kubernetes has given the Service its NodePorts.
 
-import type { V1Container, V1EnvVar, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Container, V1EnvVar, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { TaskEndpoint, TaskRecord } from '../../shared/api.ts';
 import { TASK_LABEL } from '../../shared/constants.ts';
 import type { PodInfo } from './launcher-kube.ts';
@@ -46,6 +46,8 @@ function ownLabels(task: Pick<TaskRecord, 'id'>): Record<string, string> {
 export function buildPod(task: StoredTask, defaultImage: string): V1Pod {
   const r = task.spec.resources;
   const env: V1EnvVar[] = Object.entries(task.spec.envs).map(([name, value]) => ({ name, value }));
+  // Secrets reach the container from the task's own Secret: the Pod's spec never holds their values.
+  for (const name of Object.keys(task.spec.secrets ?? {})) env.push({ name, valueFrom: { secretKeyRef: { name: secretNameFor(task), key: name } } });
   if (!('KINDTRAY_TASK_ID' in task.spec.envs)) env.push({ name: 'KINDTRAY_TASK_ID', value: task.id });
   const requests: Record<string, string> = {};
   if (r.cpus) requests.cpu = String(r.cpus.amount);
@@ -68,6 +70,24 @@ export function buildPod(task: StoredTask, defaultImage: string): V1Pod {
       annotations: { 'kindtray.dev/task-name': task.name },
     },
     spec: { restartPolicy: 'Never', containers: [container] },
+  };
+}
+
+/** The task's Secret is named as its Pod (another kind, so no clash). */
+export function secretNameFor(task: Pick<TaskRecord, 'id' | 'name'>): string {
+  return podNameFor(task);
+}
+
+/** The Secret holding the task's secrets, for the Pod's secretKeyRef; undefined when it has none. */
+export function buildSecret(task: StoredTask): V1Secret | undefined {
+  const secrets = task.spec.secrets ?? {};
+  if (Object.keys(secrets).length === 0) return undefined;
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: { name: secretNameFor(task), namespace: task.namespace, labels: ownLabels(task) },
+    stringData: { ...secrets },
   };
 }
 

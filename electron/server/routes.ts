@@ -3,11 +3,13 @@
 // touched, so an acknowledged task is never lost.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LAUNCH_REQUEST_TYPE } from '../../shared/api.ts';
 import type { TaskRecord } from '../../shared/api.ts';
 import type { TaskSpec } from '../../shared/task/schema.ts';
 import type { PortPlan } from '../../shared/task/cluster-check.ts';
 import { isWaitableFix } from '../../shared/fixes.ts';
-import { validateResponseOf } from '../../shared/task/index.ts';
+import { redactSecrets, validateResponseOf } from '../../shared/task/index.ts';
+import type { LaunchValues } from '../../shared/task/index.ts';
 import { HttpError, NO_STORE_HEADERS, Router, readBody, sendJson } from '../http/index.ts';
 import type { SnapshotCache } from './snapshot-cache.ts';
 import { validateWithFreshSnapshot } from './validate.ts';
@@ -49,8 +51,8 @@ export function workerRoutes(cache: SnapshotCache, tasks: TaskService): Router {
   });
 
   router.on('POST', '/api/tasks', async (req, res, _p, url) => {
-    const text = await readBody(req);
-    const v = await validateWithFreshSnapshot(text, cache, { usedNodePorts: tasks.usedNodePorts(), ...infra(url) });
+    const { text, launch } = await readLaunch(req);
+    const v = await validateWithFreshSnapshot(text, cache, { usedNodePorts: tasks.usedNodePorts(), ...infra(url), ...(launch ? { launch } : {}) });
     const whenReady = flag(url, 'when_ready') || flag(url, 'whenReady');
     const waitable = !v.ok && whenReady && v.task && v.target && v.errors.length > 0 && v.errors.every((e) => e.waitable === true || (e.fix !== undefined && isWaitableFix(e.fix.id)));
     if (!v.ok && !waitable) {
@@ -62,8 +64,9 @@ export function workerRoutes(cache: SnapshotCache, tasks: TaskService): Router {
       name: taskName(v.task, String(Date.now())),
       context: v.target.context,
       ...(v.target.cluster ? { cluster: v.target.cluster } : {}),
+      // Secrets' values stay in the spec (the database file is the owner's alone) until the launch makes the Secret; the shown source never has them.
       spec: v.task,
-      source: text,
+      source: redactSecrets(text),
       plan: v.ports,
       ...(waitable ? { waitingFor: v.errors.map((e) => e.message).join('; ') } : {}),
     });
@@ -86,6 +89,35 @@ export function workerRoutes(cache: SnapshotCache, tasks: TaskService): Router {
   router.on('GET', '/api/tasks/:id/logs', async (req, res, { id = '' }, url) => streamLogs(req, res, tasks, found(tasks, id), flag(url, 'follow')));
 
   return router;
+}
+
+/** The task text, and with LAUNCH_REQUEST_TYPE the values the launch gives (a LaunchRequest). */
+async function readLaunch(req: IncomingMessage): Promise<{ text: string; launch?: LaunchValues }> {
+  const body = await readBody(req);
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== LAUNCH_REQUEST_TYPE) return { text: body };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new HttpError(400, { error: `a ${LAUNCH_REQUEST_TYPE} body must be JSON: {"task": "…", "envs": {…}, "secrets": {…}}` });
+  }
+  if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { task?: unknown }).task !== 'string') {
+    throw new HttpError(400, { error: 'the launch body needs "task": the task text', field: 'task' });
+  }
+  const { task, envs, secrets } = parsed as { task: string; envs?: unknown; secrets?: unknown };
+  return { text: task, launch: { envs: textMap(envs, 'envs'), secrets: textMap(secrets, 'secrets') } };
+}
+
+function textMap(v: unknown, field: string): Record<string, string> {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new HttpError(400, { error: `${field} must be an object of NAME: text`, field });
+  const out: [string, string][] = [];
+  for (const [k, value] of Object.entries(v)) {
+    if (typeof value !== 'string') throw new HttpError(400, { error: `${field}.${k} must be text`, field: `${field}.${k}` });
+    out.push([k, value]);
+  }
+  return Object.fromEntries(out);
 }
 
 function infra(url: URL): { infra?: string } {

@@ -11,7 +11,7 @@ import { TASK_LABEL } from '../../shared/constants.ts';
 import { formatMs } from '../../shared/deadline.ts';
 import { fail, isTransient, sleep } from './launcher-kube.ts';
 import type { KubeOpResult, KubeTarget, TaskKubeOps } from './launcher-kube.ts';
-import { buildPod, buildService, endpointsWith, podNameFor, podVerdict } from './pod-plan.ts';
+import { buildPod, buildSecret, buildService, endpointsWith, podNameFor, podVerdict, secretNameFor } from './pod-plan.ts';
 import type { PodVerdict } from './pod-plan.ts';
 import type { TaskStore } from './store.ts';
 import type { TaskLogs } from './task-logs.ts';
@@ -168,6 +168,23 @@ export class TaskLife {
     let current: StoredTask | undefined = task;
     // A Pod confirmed created before a restart is not created again.
     if (task.podName === undefined) {
+      // The Secret first: a Pod whose secretKeyRef names no Secret cannot start its container.
+      const secret = buildSecret(task);
+      if (secret) {
+        const name = secret.metadata?.name ?? podName;
+        const createdSecret = await this.retrying(task, since, signal, `create secret ${name}`, async () => {
+          const r = await this.ops.createSecret(this.target(task), task.namespace, secret);
+          // Ours from an earlier attempt whose answer was lost: made from the same spec.
+          return r.ok || r.error.kind !== 'already-exists' ? r : { ok: true as const, value: { name } };
+        });
+        if (!createdSecret) return undefined;
+        if (signal.aborted) {
+          // Cancelled while it was being made: the cancel's delete may have come first.
+          if (watch.cancelling) await this.deleteResources(task);
+          return undefined;
+        }
+        this.store.note(task.id, `secret ${name} created (${Object.keys(task.spec.secrets ?? {}).length} values, never shown)`);
+      }
       const createdPod = await this.retrying(task, since, signal, `create pod ${podName}`, async () => {
         const r = await this.ops.createPod(this.target(task), task.namespace, pod);
         if (r.ok || r.error.kind !== 'already-exists') return r;
@@ -338,15 +355,18 @@ export class TaskLife {
   async deleteResources(task: Pick<StoredTask, 'id' | 'name' | 'context' | 'namespace' | 'podName' | 'serviceName' | 'spec'>): Promise<string | undefined> {
     const podName = task.podName ?? podNameFor(task);
     const serviceName = task.serviceName ?? (task.spec.resources.ports.length > 0 ? podName : undefined);
-    const [pod, svc] = await Promise.all([
+    const secretName = Object.keys(task.spec.secrets ?? {}).length > 0 ? secretNameFor(task) : undefined;
+    const [pod, svc, sec] = await Promise.all([
       this.ops.deletePod(this.target(task), task.namespace, podName, { gracePeriodSeconds: this.timings.cancelGraceSeconds }),
       serviceName ? this.ops.deleteService(this.target(task), task.namespace, serviceName) : Promise.resolve(undefined),
+      secretName ? this.ops.deleteSecret(this.target(task), task.namespace, secretName) : Promise.resolve(undefined),
     ]);
     const left: string[] = [];
     if (!pod.ok) left.push(`pod ${podName}`);
     if (svc && !svc.ok) left.push(`service ${serviceName}`);
+    if (sec && !sec.ok) left.push(`secret ${secretName}`);
     if (left.length === 0) return undefined;
-    const cause = (!pod.ok ? pod.error.message : svc && !svc.ok ? svc.error.message : '') || 'no answer';
+    const cause = (!pod.ok ? pod.error.message : svc && !svc.ok ? svc.error.message : sec && !sec.ok ? sec.error.message : '') || 'no answer';
     return `${left.join(' and ')} ${LEFTOVER_WORDS} ${task.context} (${cause}): Kindtray deletes ${left.length > 1 ? 'them' : 'it'} on its next start`;
   }
 

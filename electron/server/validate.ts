@@ -4,17 +4,17 @@
 // DEADLINES.validation whatever the cluster does.
 
 import { DEADLINES } from '../../shared/constants.ts';
-import { checkPreparedTask, MAX_SNAPSHOT_AGE_MS, prepareTask, type ValidateTaskResult } from '../../shared/task/index.ts';
+import { checkPreparedTask, MAX_SNAPSHOT_AGE_MS, prepareTask, type LaunchValues, type ValidateTaskResult } from '../../shared/task/index.ts';
 import type { SnapshotCache } from './snapshot-cache.ts';
 
 export async function validateWithFreshSnapshot(
   text: string,
   cache: SnapshotCache,
-  opts: { usedNodePorts?: number[]; infra?: string; deadlineMs?: number } = {},
+  opts: { usedNodePorts?: number[]; infra?: string; deadlineMs?: number; launch?: LaunchValues } = {},
 ): Promise<ValidateTaskResult> {
   const started = Date.now();
   const deadline = opts.deadlineMs ?? DEADLINES.validation;
-  const prepared = prepareTask(text, opts.infra !== undefined ? { infra: opts.infra } : {});
+  const prepared = prepareTask(text, { ...(opts.infra !== undefined ? { infra: opts.infra } : {}), ...(opts.launch ? { launch: opts.launch } : {}) });
   if (!prepared.ok) return prepared.result;
   // Leave a margin under the deadline for the check itself and the answer.
   const fresh = await cache.fresh({ maxAgeMs: MAX_SNAPSHOT_AGE_MS, waitMs: Math.max(0, deadline - (Date.now() - started) - 150) });

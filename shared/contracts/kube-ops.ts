@@ -120,6 +120,8 @@ export type KubeOp =
   | { kind: 'createService'; namespace: string; service: KubeObject }
   | { kind: 'deletePod'; namespace: string; name: string; gracePeriodSeconds?: number }
   | { kind: 'deleteService'; namespace: string; name: string }
+  | { kind: 'createSecret'; namespace: string; secret: KubeObject }
+  | { kind: 'deleteSecret'; namespace: string; name: string }
   | { kind: 'getPod'; namespace: string; name: string }
   | { kind: 'listPods'; namespace?: string; labelSelector: string }
   | { kind: 'readLog'; namespace: string; name: string; container?: string; sinceBytes: number; stableTail: boolean };
@@ -145,6 +147,8 @@ export const opRequestSchema = z.object({
     z.object({ kind: z.literal('createService'), namespace: z.string(), service: objectSchema }),
     z.object({ kind: z.literal('deletePod'), namespace: z.string(), name: z.string(), gracePeriodSeconds: z.number().int().min(0).optional() }),
     z.object({ kind: z.literal('deleteService'), namespace: z.string(), name: z.string() }),
+    z.object({ kind: z.literal('createSecret'), namespace: z.string(), secret: objectSchema }),
+    z.object({ kind: z.literal('deleteSecret'), namespace: z.string(), name: z.string() }),
     z.object({ kind: z.literal('getPod'), namespace: z.string(), name: z.string() }),
     z.object({ kind: z.literal('listPods'), namespace: z.string().optional(), labelSelector: z.string() }),
     z.object({
@@ -202,6 +206,9 @@ export const OP_VALUE_SCHEMAS = {
   createService: serviceInfoSchema,
   deletePod: z.object({ existed: z.boolean() }),
   deleteService: z.object({ existed: z.boolean() }),
+  // A Secret's answer is its name only: its values never come back.
+  createSecret: z.object({ name: z.string() }),
+  deleteSecret: z.object({ existed: z.boolean() }),
   getPod: podInfoSchema,
   listPods: z.array(podInfoSchema),
   readLog: logReadSchema,

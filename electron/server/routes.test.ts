@@ -1,0 +1,129 @@
+// The worker's task routes with launch values: envs and secrets given at
+// launch fill the file's nulls, a value still missing is refused on its field,
+// and a secret's value never comes back, from any route or from the stored source.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LAUNCH_REQUEST_TYPE } from '../../shared/api.ts';
+import type { HealthSnapshot } from '../../shared/snapshot.ts';
+import type { TaskService } from './routes.ts';
+import { workerRoutes } from './routes.ts';
+import { SnapshotCache } from './snapshot-cache.ts';
+import { TaskStore, toTaskRecord } from './store.ts';
+
+const GiB = 1024 ** 3;
+const snapshot: HealthSnapshot = {
+  overall: 'ok',
+  checkedAt: new Date().toISOString(),
+  docker: { state: 'running', endpoint: 'unix:///var/run/docker.sock', version: '27.0.0' },
+  clusters: [
+    {
+      name: 'dev',
+      state: 'running',
+      context: 'kind-dev',
+      apiEndpoint: 'https://127.0.0.1:41234',
+      nodes: [{ name: 'dev-control-plane', role: 'control-plane', state: 'running', ready: true, cpus: 4, memoryBytes: 16 * GiB }],
+      portMappings: [],
+    },
+  ],
+  contexts: [{ name: 'kind-dev', current: true, state: 'ok' }],
+  server: { state: 'healthy' },
+  problems: [],
+};
+
+let dir: string;
+let store: TaskStore;
+let server: Server;
+let base: string;
+const launched: string[] = [];
+
+beforeEach(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'kt-routes-'));
+  store = TaskStore.open(path.join(dir, 'kindtray.db'));
+  const cache = new SnapshotCache(() => undefined);
+  cache.accept({ type: 'snapshot', snapshot, ageMs: 0 });
+  const tasks: TaskService = {
+    create: (input) =>
+      toTaskRecord(store.create({ name: input.name, context: input.context, source: input.source, spec: input.spec, portPlan: input.plan, ...(input.cluster ? { cluster: input.cluster } : {}) })),
+    get: (id) => {
+      const t = store.get(id);
+      return t ? toTaskRecord(t) : undefined;
+    },
+    list: (limit) => store.list({ limit }).map(toTaskRecord),
+    usedNodePorts: () => [],
+    launch: (id) => void launched.push(id),
+    cancel: () => Promise.reject(new Error('not here')),
+    openLogs: async function* () {},
+  };
+  const router = workerRoutes(cache, tasks);
+  server = createServer((req, res) => {
+    void router.handle(req, res, new URL(req.url ?? '/', 'http://x'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(async () => {
+  await new Promise((r) => server.close(r));
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const TASK = 'name: hf\nenvs:\n  MODEL: small\n  HF_TOKEN:\nsecrets:\n  IN_FILE: file-s3cret\n  WANDB_KEY:\nrun: echo $HF_TOKEN\n';
+
+async function launch(body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const r = await fetch(`${base}/api/tasks`, { method: 'POST', headers: { 'content-type': LAUNCH_REQUEST_TYPE }, body: JSON.stringify(body) });
+  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+}
+
+describe('POST /api/tasks with launch values', () => {
+  it('a value still missing is refused on its field, naming it', async () => {
+    const r = await launch({ task: TASK, envs: { HF_TOKEN: 'hf' } });
+    expect(r.status).toBe(422);
+    expect(r.body.field).toBe('secrets.WANDB_KEY');
+    expect(String(r.body.error)).toContain('WANDB_KEY is required at launch');
+    const none = await launch({ task: TASK, secrets: { WANDB_KEY: 'w' } });
+    expect(none.body.field).toBe('envs.HF_TOKEN');
+  });
+
+  it('a malformed body is a 400', async () => {
+    expect((await launch({ envs: {} })).status).toBe(400);
+    expect((await launch({ task: TASK, envs: { A: 1 } })).status).toBe(400);
+  });
+
+  it('launches with the values; secrets appear nowhere it answers, nor in the stored source', async () => {
+    const r = await launch({ task: TASK, envs: { HF_TOKEN: 'hf-visible', MODEL: 'big' }, secrets: { WANDB_KEY: 'given-s3cret' } });
+    expect(r.status).toBe(201);
+    const id = (r.body.task as { id: string }).id;
+    expect(launched).toContain(id);
+    const stored = store.get(id);
+    expect(stored?.spec.envs).toEqual({ MODEL: 'big', HF_TOKEN: 'hf-visible' });
+    // Kept for the launch, which makes the Secret from them; the database file is the owner's alone.
+    expect(stored?.spec.secrets).toEqual({ IN_FILE: 'file-s3cret', WANDB_KEY: 'given-s3cret' });
+    const answers = [
+      JSON.stringify(r.body),
+      await (await fetch(`${base}/api/tasks`)).text(),
+      await (await fetch(`${base}/api/tasks/${id}`)).text(),
+      JSON.stringify(store.events(id)),
+    ];
+    const db = new DatabaseSync(path.join(dir, 'kindtray.db'));
+    const row = db.prepare('SELECT source FROM tasks WHERE id = ?').get(id) as { source: string };
+    db.close();
+    answers.push(row.source);
+    for (const text of answers) {
+      expect(text).not.toContain('file-s3cret');
+      expect(text).not.toContain('given-s3cret');
+    }
+    expect(row.source).toContain('IN_FILE: "<redacted>"');
+  });
+
+  it('the task text alone, as before, still launches', async () => {
+    const r = await fetch(`${base}/api/tasks`, { method: 'POST', headers: { 'content-type': 'text/yaml' }, body: 'run: echo hi\n' });
+    expect(r.status).toBe(201);
+  });
+});
