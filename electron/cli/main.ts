@@ -45,8 +45,15 @@ const COMMANDS: Record<string, Command> = {
   },
   launch: {
     summary: 'launch a task; prints its id and endpoints',
-    usage: 'kindtray launch FILE [--infra k8s/CONTEXT] [--when-ready] [--json]',
-    options: { ...json, infra: { type: 'string' }, 'when-ready': { type: 'boolean', default: false } },
+    usage: 'kindtray launch FILE [--infra k8s/CONTEXT] [--env K=V]... [--secret K=V]... [--env-file F] [--when-ready] [--json]',
+    options: {
+      ...json,
+      infra: { type: 'string' },
+      'when-ready': { type: 'boolean', default: false },
+      env: { type: 'string', multiple: true },
+      secret: { type: 'string', multiple: true },
+      'env-file': { type: 'string', multiple: true },
+    },
     run: async (ctx, p, v) => (await tasks()).launchCommand(ctx, p, v),
   },
   tasks: { summary: 'list tasks', usage: 'kindtray tasks [--json]', options: { ...json }, run: async (ctx) => (await tasks()).tasksCommand(ctx) },

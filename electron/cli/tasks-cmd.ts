@@ -4,10 +4,12 @@
 
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import type { TaskRecord, ValidateResponse } from '../../shared/api.ts';
+import { LAUNCH_REQUEST_TYPE } from '../../shared/api.ts';
+import type { LaunchRequest, TaskRecord, ValidateResponse } from '../../shared/api.ts';
 import { RECOVERY_DEADLINES } from '../../shared/constants.ts';
 import { formatFixId, formatFixStep, parseFixId, type FixResult, type FixStep } from '../../shared/fixes.ts';
 import type { ValidationIssue } from '../../shared/task/issues.ts';
+import { parseAssignments, parseEnvFile } from '../../shared/task/launch-values.ts';
 import { apiRequest, ensureServer } from './client.ts';
 import { EXIT, UsageError, type CommandContext } from './context.ts';
 
@@ -53,11 +55,44 @@ export async function validateCommand(ctx: CommandContext, [file]: string[], val
   return v.ok ? EXIT.ok : EXIT.notOk;
 }
 
+/**
+ * `--env K=V` / `--secret K=V` (a bare NAME takes the value from this shell's
+ * environment, as `sky launch` does), and `--env-file F` (dotenv), which
+ * --env overrides.
+ */
+export function launchValues(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Pick<LaunchRequest, 'envs' | 'secrets'> {
+  const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
+  const fromShell = (items: string[], flag: string): string[] =>
+    items.map((item) => {
+      if (item.includes('=')) return item;
+      const value = env[item.trim()];
+      if (value === undefined) throw new UsageError(`${flag} ${item}: no value given and ${item} is not set in this shell: write ${flag} ${item}=value`);
+      return `${item}=${value}`;
+    });
+  let fileEnvs: Record<string, string> = {};
+  for (const f of list(values['env-file'])) {
+    const parsed = parseEnvFile(readTaskFile(f));
+    if (parsed.errors.length > 0) throw new UsageError(`--env-file ${f}: ${parsed.errors.join('; ')}`);
+    fileEnvs = { ...fileEnvs, ...parsed.values };
+  }
+  const envs = parseAssignments(fromShell(list(values.env), '--env'), '--env');
+  const secrets = parseAssignments(fromShell(list(values.secret), '--secret'), '--secret');
+  const errors = [...envs.errors, ...secrets.errors];
+  if (errors.length > 0) throw new UsageError(errors.join('; '));
+  return { envs: { ...fileEnvs, ...envs.values }, secrets: secrets.values };
+}
+
 export async function launchCommand(ctx: CommandContext, [file]: string[], values: Record<string, unknown>): Promise<number> {
   const text = readTaskFile(file);
+  const given = launchValues(values, ctx.env);
   const info = await ensureServer(ctx.env, ctx.err);
   const path = `/api/tasks${query({ infra: values.infra as string | undefined, when_ready: values['when-ready'] ? '1' : undefined })}`;
-  const answer = await apiRequest<{ task?: TaskRecord; errors?: ValidationIssue[]; error?: string }>(info, path, { method: 'POST', body: text });
+  const body: LaunchRequest = { task: text, ...given };
+  const answer = await apiRequest<{ task?: TaskRecord; errors?: ValidationIssue[]; error?: string }>(info, path, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    contentType: LAUNCH_REQUEST_TYPE,
+  });
   if (answer.status !== 201 || !answer.body.task) {
     if (ctx.json) ctx.out(JSON.stringify(answer.body, null, 2));
     else {
