@@ -248,6 +248,46 @@ describe('what a task becomes', () => {
     expect(buildPod(stored(spec({}, { image: 'docker:alpine' })), 'x').spec?.containers[0]?.image).toBe('alpine');
   });
 
+  it('asks for the chosen GPUs as a limit, pinned to the GPU type label the node advertised', () => {
+    const s = spec({}, { accelerators: [{ name: 'T4', count: 2, nodeLabel: { key: 'nvidia.com/gpu.product', value: 'Tesla-T4' } }], cpus: { amount: 2, plus: false } });
+    const pod = buildPod(stored(s), 'busybox');
+    expect(pod.spec?.containers[0]?.resources).toEqual({ requests: { cpu: '2' }, limits: { 'nvidia.com/gpu': '2' } });
+    expect(pod.spec?.nodeSelector).toEqual({ 'nvidia.com/gpu.product': 'Tesla-T4' });
+    // Unchecked (the nodes said nothing): the limit alone.
+    const unchecked = buildPod(stored(spec({}, { accelerators: [{ name: 'H100', count: 1 }] })), 'busybox');
+    expect(unchecked.spec?.containers[0]?.resources).toEqual({ limits: { 'nvidia.com/gpu': '1' } });
+    expect(unchecked.spec?.nodeSelector).toBeUndefined();
+  });
+
+  it('merges pod_config as SkyPilot does: maps deep, the first container into ours, env and volumes by name, other lists appended; its name and labels stay ours', () => {
+    const s = spec({
+      envs: { A: 'a', B: 'b' },
+      podConfig: {
+        metadata: { name: 'other', labels: { team: 'ml', [TASK_LABEL]: 'not-this' } },
+        spec: {
+          runtimeClassName: 'nvidia',
+          tolerations: [{ key: 'gpu', operator: 'Exists' }],
+          volumes: [{ name: 'shm', emptyDir: { medium: 'Memory' } }],
+          containers: [{ env: [{ name: 'B', value: 'from-config' }, { name: 'C', value: 'c' }], volumeMounts: [{ name: 'shm', mountPath: '/dev/shm' }], resources: { limits: { memory: '1Gi' } } }],
+        },
+      },
+    });
+    const pod = buildPod(stored(s), 'busybox');
+    const c = pod.spec?.containers[0];
+    expect(pod.metadata?.name).toBe('kt-web-m5x2k8q0a1b2');
+    expect(pod.metadata?.labels).toMatchObject({ team: 'ml', [TASK_LABEL]: 't-m5x2k8q0a1b2' });
+    expect(pod.spec?.runtimeClassName).toBe('nvidia');
+    expect(pod.spec?.restartPolicy).toBe('Never');
+    expect(pod.spec?.tolerations).toEqual([{ key: 'gpu', operator: 'Exists' }]);
+    expect(pod.spec?.containers).toHaveLength(1);
+    expect(c?.name).toBe('task');
+    expect(c?.env?.map((e) => [e.name, e.value])).toEqual([['A', 'a'], ['B', 'from-config'], ['KINDTRAY_TASK_ID', 't-m5x2k8q0a1b2'], ['C', 'c']]);
+    expect(c?.volumeMounts).toEqual([{ name: 'shm', mountPath: '/dev/shm' }]);
+    expect(c?.resources).toEqual({ limits: { memory: '1Gi' } });
+    // The spec's own pod_config is not changed by a build.
+    expect((s.podConfig?.metadata as { name: string }).name).toBe('other');
+  });
+
   it('builds a NodePort Service with the planned NodePorts, none without ports', () => {
     const s = spec({}, { ports: [8080, 9000] });
     const svc = buildService(stored(s, { portPlan: [{ port: 8080, nodePort: 30080, reachable: 'yes', how: '' }, { port: 9000, reachable: 'unknown', how: '' }] }));

@@ -1,9 +1,11 @@
-// What a task becomes on Kubernetes, pure: the Pod and the NodePort Service the
-// launcher creates for it, what a Pod's status means for the task, and the
-// endpoints once Kubernetes has given the Service its NodePorts.
+// What a task becomes on Kubernetes, pure: the Pod (GPUs, secrets by
+// secretKeyRef, config.kubernetes.pod_config merged in), its Secret and the
+// NodePort Service the launcher creates for it, what a Pod's status means for
+// the task, and the endpoints once Kubernetes has given the Service its NodePorts.
 
 import type { V1Container, V1EnvVar, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { TaskEndpoint, TaskRecord } from '../../shared/api.ts';
+import type { Plain } from '../../shared/task/index.ts';
 import { TASK_LABEL } from '../../shared/constants.ts';
 import type { PodInfo } from './launcher-kube.ts';
 import type { StoredTask } from './task-model.ts';
@@ -58,19 +60,76 @@ export function buildPod(task: StoredTask, defaultImage: string): V1Pod {
     command: ['sh', '-c', TASK_ENTRYPOINT, 'kindtray-task', task.spec.setup ?? '', task.spec.run ?? ''],
     env,
   };
-  if (Object.keys(requests).length > 0) container.resources = { requests };
+  // The accelerator the cluster check chose (the first one when it could not check): whole GPUs, as a limit (Kubernetes takes GPUs as limits).
+  const gpu = r.accelerators?.[0];
+  const limits: Record<string, string> = gpu ? { [GPU_RESOURCE]: String(Math.ceil(gpu.count)) } : {};
+  if (Object.keys(requests).length + Object.keys(limits).length > 0) {
+    container.resources = { ...(Object.keys(requests).length > 0 && { requests }), ...(Object.keys(limits).length > 0 && { limits }) };
+  }
   if (r.ports.length > 0) container.ports = r.ports.map((p) => ({ containerPort: p, protocol: 'TCP' }));
-  return {
+  const metadata = { name: podNameFor(task), namespace: task.namespace, labels: ownLabels(task), annotations: { 'kindtray.dev/task-name': task.name } };
+  const pod: V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: {
-      name: podNameFor(task),
-      namespace: task.namespace,
-      labels: ownLabels(task),
-      annotations: { 'kindtray.dev/task-name': task.name },
-    },
-    spec: { restartPolicy: 'Never', containers: [container] },
+    metadata: { ...metadata, labels: { ...metadata.labels }, annotations: { ...metadata.annotations } },
+    spec: { restartPolicy: 'Never', containers: [container], ...(gpu?.nodeLabel && { nodeSelector: { [gpu.nodeLabel.key]: gpu.nodeLabel.value } }) },
   };
+  if (!task.spec.podConfig) return pod;
+  const merged = mergePodConfig(pod as unknown as Record<string, Plain>, structuredClone(task.spec.podConfig)) as unknown as V1Pod;
+  // What Kindtray finds and names its Pod by stays Kindtray's, whatever pod_config says.
+  merged.metadata = { ...merged.metadata, name: metadata.name, namespace: metadata.namespace, labels: { ...merged.metadata?.labels, ...metadata.labels } };
+  return merged;
+}
+
+/** The resource a GPU is asked for by, as SkyPilot's Kubernetes backend asks for it. */
+export const GPU_RESOURCE = 'nvidia.com/gpu';
+
+/** Lists Kubernetes merges item by item, by this key (its "patch merge key"), as SkyPilot's merge_k8s_configs does. */
+const PATCH_MERGE_KEYS: Record<string, string> = {
+  initContainers: 'name',
+  ephemeralContainers: 'name',
+  volumes: 'name',
+  volumeMounts: 'name',
+  resourceClaims: 'name',
+  env: 'name',
+  hostAliases: 'ip',
+  topologySpreadConstraints: 'topologyKey',
+  ports: 'containerPort',
+  volumeDevices: 'devicePath',
+};
+
+type PlainMap = { [key: string]: Plain };
+const isMap = (v: Plain | undefined): v is PlainMap => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * pod_config merged into the Pod, by SkyPilot's rule (merge_k8s_configs): a
+ * mapping merges key by key; `containers` and `imagePullSecrets` merge their
+ * first item into the Pod's first (one container per Pod); the lists above
+ * merge by their key (a new key is appended); any other list is appended to;
+ * anything else replaces. Mutates and returns `base`.
+ */
+export function mergePodConfig(base: PlainMap, override: PlainMap): PlainMap {
+  for (const [key, value] of Object.entries(override)) {
+    const have = base[key];
+    if (isMap(value) && isMap(have)) mergePodConfig(have, value);
+    else if (Array.isArray(value) && Array.isArray(have)) {
+      if (key === 'containers' || key === 'imagePullSecrets') {
+        const first = have[0];
+        const over = value[0];
+        if (isMap(first) && isMap(over)) mergePodConfig(first, over);
+        else if (over !== undefined) have[0] = over;
+      } else if (key in PATCH_MERGE_KEYS) {
+        const by = PATCH_MERGE_KEYS[key] ?? 'name';
+        for (const item of value) {
+          const id = isMap(item) ? item[by] : undefined;
+          const same = id === undefined || id === null ? undefined : have.find((h) => isMap(h) && h[by] === id);
+          if (isMap(same) && isMap(item)) mergePodConfig(same, item);
+          else have.push(item);
+        }
+      } else have.push(...value);
+    } else base[key] = value;
+  }
+  return base;
 }
 
 /** The task's Secret is named as its Pod (another kind, so no clash). */

@@ -12,6 +12,8 @@ export interface AcceleratorRequest {
   name: string;
   /** How many on one node; SkyPilot allows fractions (`0.5`) on some clouds. */
   count: number;
+  /** Set by the cluster check: the GPU type label a node that offers it advertised, for the Pod's node selector. */
+  nodeLabel?: { key: string; value: string };
 }
 
 export type AcceleratorResult = { alternatives: AcceleratorRequest[] } | { error: string };

@@ -101,8 +101,10 @@ describe('accelerators against the nodes', () => {
     ]);
   });
 
-  it('the chosen alternative is the request the launch gets', () => {
-    expect(check('resources: {accelerators: [A100:1, T4:1]}\nrun: x').task?.resources.accelerators).toEqual([{ name: 'T4', count: 1 }]);
+  it('the chosen alternative is the request the launch gets, with the type label the offering node advertised (for the node selector)', () => {
+    expect(check('resources: {accelerators: [A100:1, T4:1]}\nrun: x').task?.resources.accelerators).toEqual([
+      { name: 'T4', count: 1, nodeLabel: { key: 'nvidia.com/gpu.product', value: 'Tesla-T4' } },
+    ]);
   });
 
   it('nodes that say nothing of GPUs: a warning, not a refusal', () => {

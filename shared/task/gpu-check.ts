@@ -33,13 +33,18 @@ type Offer = 'yes' | 'no' | 'unknown';
 
 const tokens = (s: string): string[] => s.toLowerCase().split(/[^a-z0-9]+/).filter((t) => t !== '');
 
-/** The node's GPU type label value, if it has one. */
-export function gpuTypeOf(node: NodeGpuFacts): string | undefined {
+/** The node's GPU type label (the first SkyPilot reads), if it has one. */
+export function gpuLabelOf(node: NodeGpuFacts): { key: string; value: string } | undefined {
   for (const key of GPU_TYPE_LABELS) {
-    const v = node.labels?.[key];
-    if (v) return v;
+    const value = node.labels?.[key];
+    if (value) return { key, value };
   }
   return undefined;
+}
+
+/** The node's GPU type label value, if it has one. */
+export function gpuTypeOf(node: NodeGpuFacts): string | undefined {
+  return gpuLabelOf(node)?.value;
 }
 
 /** `H100` matches `NVIDIA-H100-80GB-HBM3`, `nvidia-h100-80gb`, `h100`; `A100-80GB` needs both words. */
@@ -71,7 +76,10 @@ export function checkAccelerators(alternatives: readonly AcceleratorRequest[], c
   let unknown: AcceleratorRequest | undefined;
   for (const want of alternatives.filter((a) => Number.isInteger(a.count))) {
     const answers = ready.map((n) => offers(n, want));
-    if (answers.includes('yes')) return { ok: true, chosen: want };
+    const node = ready[answers.indexOf('yes')];
+    const label = node && gpuLabelOf(node);
+    // The Pod is pinned to nodes with the label the offering node advertised, as SkyPilot pins it.
+    if (label) return { ok: true, chosen: { name: want.name, count: want.count, nodeLabel: label } };
     if (answers.includes('unknown')) unknown ??= want;
   }
   const wanted = listWords(alternatives.map(formatAccelerator));

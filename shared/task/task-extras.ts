@@ -113,8 +113,8 @@ export function checkConfig(r: Reporter, v: SourceValue): { [key: string]: Plain
         const kpath = childPath(path, k.key);
         if (k.key === 'pod_config') {
           if (k.value.kind === 'map') {
+            // Merged into the Pod by the launcher, by SkyPilot's rule (electron/server/pod-plan.ts).
             podConfig = toPlain(k.value) as { [key: string]: Plain };
-            r.warn(kpath, 'pod_config is checked and kept for the Pod, but the launcher does not merge it yet');
           }
           else r.error(kpath, 'pod_config is a mapping: the Pod fields to merge, e.g. {spec: {…}}');
         } else {
