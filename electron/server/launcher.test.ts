@@ -249,7 +249,7 @@ describe('what a task becomes', () => {
   });
 
   it('asks for the chosen GPUs as a limit, pinned to the GPU type label the node advertised', () => {
-    const s = spec({}, { accelerators: [{ name: 'T4', count: 2, nodeLabel: { key: 'nvidia.com/gpu.product', value: 'Tesla-T4' } }], cpus: { amount: 2, plus: false } });
+    const s = spec({}, { accelerators: [{ name: 'T4', count: 2, nodeLabel: { key: 'nvidia.com/gpu.product', value: 'Tesla-T4' } }], cpus: { amount: 2, orMore: false } });
     const pod = buildPod(stored(s), 'busybox');
     expect(pod.spec?.containers[0]?.resources).toEqual({ requests: { cpu: '2' }, limits: { 'nvidia.com/gpu': '2' } });
     expect(pod.spec?.nodeSelector).toEqual({ 'nvidia.com/gpu.product': 'Tesla-T4' });
