@@ -58,6 +58,10 @@ export interface NodeHealth {
   ready?: boolean;
   cpus?: number;
   memoryBytes?: number;
+  /** `nvidia.com/gpu` capacity, when the API answered (0: none). */
+  gpus?: number;
+  /** The node's GPU type labels (those SkyPilot reads), when it has any. */
+  labels?: Record<string, string>;
 }
 
 export interface PortMapping {

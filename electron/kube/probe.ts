@@ -9,6 +9,7 @@
 import type { V1Node } from '@kubernetes/client-node';
 import type { KubeNodeInfo, KubeProbeResult, ProbeRequest } from '../../shared/contracts/kube-probe.ts';
 import { formatMs } from '../../shared/deadline.ts';
+import { GPU_TYPE_LABELS } from '../../shared/task/gpu-check.ts';
 import { describeRequestFailure, KubeProblem, probeStateOf, type RequestFailure } from './errors.ts';
 import type { KubeHooks } from './exec-plugin.ts';
 import { nativeApi, speaksNatively } from './api-get.ts';
@@ -39,12 +40,20 @@ export function nodeInfo(node: V1Node): KubeNodeInfo {
     .filter(Boolean);
   const cpus = parseQuantity(node.status?.capacity?.['cpu']);
   const memoryBytes = parseQuantity(node.status?.capacity?.['memory']);
+  // GPU facts for the cluster check: the capacity (0 when the node has none) and only the type labels it reads.
+  const gpus = parseQuantity(node.status?.capacity?.['nvidia.com/gpu']) ?? 0;
+  const gpuLabels = GPU_TYPE_LABELS.flatMap((k) => {
+    const v = node.metadata?.labels?.[k];
+    return v ? [[k, v] as const] : [];
+  });
   return {
     name: node.metadata?.name ?? '(unnamed)',
     ready,
     roles,
     ...(cpus !== undefined ? { cpus } : {}),
     ...(memoryBytes !== undefined ? { memoryBytes: Math.round(memoryBytes) } : {}),
+    gpus,
+    ...(gpuLabels.length > 0 ? { labels: Object.fromEntries(gpuLabels) } : {}),
   };
 }
 

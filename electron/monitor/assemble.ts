@@ -61,6 +61,8 @@ function mergeNodes(nodes: NodeHealth[], probe: KubeProbeResult | undefined): No
       ready: k.ready,
       ...(k.cpus !== undefined ? { cpus: k.cpus } : {}),
       ...(k.memoryBytes !== undefined ? { memoryBytes: k.memoryBytes } : {}),
+      ...(k.gpus !== undefined ? { gpus: k.gpus } : {}),
+      ...(k.labels ? { labels: k.labels } : {}),
     };
   });
 }

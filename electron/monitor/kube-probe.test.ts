@@ -122,8 +122,8 @@ describe('probing a context', () => {
     expect(r).toMatchObject({ context: 'kind-dev', state: 'ok', server: ok.url, version: 'v1.33.1', ready: true });
     expect(r.degraded).toBeUndefined();
     expect(r.nodes).toEqual([
-      { name: 'dev-control-plane', ready: true, roles: ['control-plane'], cpus: 4, memoryBytes: 8 * 2 ** 30 },
-      { name: 'dev-worker', ready: true, roles: [], cpus: 0.5, memoryBytes: 16318536 * 1024 },
+      { name: 'dev-control-plane', ready: true, roles: ['control-plane'], cpus: 4, memoryBytes: 8 * 2 ** 30, gpus: 0 },
+      { name: 'dev-worker', ready: true, roles: [], cpus: 0.5, memoryBytes: 16318536 * 1024, gpus: 0 },
     ]);
     expect(r.latencyMs).toBeGreaterThanOrEqual(0);
     expect(r.finishedAt).toBeLessThanOrEqual(Date.now());

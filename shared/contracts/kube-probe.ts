@@ -18,6 +18,9 @@ export interface KubeNodeInfo {
   /** Capacity, in cores (fractions for millicores). */
   cpus?: number;
   memoryBytes?: number;
+  /** `nvidia.com/gpu` capacity, and the GPU type labels SkyPilot reads (GPU_TYPE_LABELS) the node has: for the cluster check. */
+  gpus?: number;
+  labels?: Record<string, string>;
 }
 
 export interface KubeProbeResult {
@@ -56,6 +59,8 @@ export const kubeProbeResultSchema = z.object({
         roles: z.array(z.string()),
         cpus: z.number().optional(),
         memoryBytes: z.number().optional(),
+        gpus: z.number().optional(),
+        labels: z.record(z.string(), z.string()).optional(),
       }),
     )
     .optional(),
