@@ -12,14 +12,14 @@
 
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Connect, Plugin } from 'vite';
-import type { ServerEvent, TaskRecord, TaskState } from '../../shared/api.ts';
+import { LAUNCH_REQUEST_TYPE, type LaunchRequest, type ServerEvent, type TaskRecord, type TaskState } from '../../shared/api.ts';
 import { withProblems, type SnapshotInput } from '../../shared/problems.ts';
 import { dockerStoppedInput, healthyInput, kindCluster, kubeContext } from '../../shared/snapshot-fixtures.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 import { defaultSettings, needsRestart, parseSettings, type Settings } from '../../shared/contracts/settings.ts';
 import { VERSION } from '../../shared/contracts/version.ts';
 import { FIXES, isWaitableFix, parseFixId, unknownFixResult, type FixId, type FixResult } from '../../shared/fixes.ts';
-import { validateResponseOf, validateTask } from '../../shared/task/index.ts';
+import { redactSecrets, validateResponseOf, validateTask, type LaunchValues } from '../../shared/task/index.ts';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp.ts';
 
 export const SCENARIOS = ['healthy', 'docker-stopped', 'cluster-stopped', 'stale-context', 'worker-hung', 'no-clusters', 'restarting'] as const;
@@ -155,10 +155,10 @@ class Mock {
     });
   }
 
-  launch(text: string, whenReady: boolean): { status: number; body: unknown } {
+  launch(text: string, whenReady: boolean, launch?: LaunchValues): { status: number; body: unknown } {
     const snap = this.snapshot();
     const used = [...this.tasks.values()].filter((t) => t.state === 'running').flatMap((t) => t.endpoints.map((e) => e.nodePort ?? 0));
-    const v = validateTask(text, snap, { snapshotAgeMs: 1000, maxAgeMs: 30_000, usedNodePorts: used });
+    const v = validateTask(text, snap, { snapshotAgeMs: 1000, maxAgeMs: 30_000, usedNodePorts: used, ...(launch ? { launch } : {}) });
     const waitable = !v.ok && whenReady && v.task && v.target && v.errors.every((e) => e.fix !== undefined && isWaitableFix(e.fix.id));
     if (!v.ok && !waitable) return { status: 422, body: { error: v.errors[0]?.message ?? 'invalid task', field: v.errors[0]?.path, errors: v.errors, warnings: v.warnings } };
     const id = `t-${(this.seq++).toString(16)}${Math.random().toString(16).slice(2, 5)}`;
@@ -166,7 +166,7 @@ class Mock {
     const name = v.task?.name ?? `task-${id.slice(-6)}`;
     const t: MockTask = {
       id, name, state: waitable ? 'waiting' : 'pending', context: v.target?.context ?? 'kind-dev', ...(v.target?.cluster ? { cluster: v.target.cluster } : {}),
-      namespace: 'default', endpoints: v.endpoints ?? [], source: text, createdAt: now, updatedAt: now, log: [],
+      namespace: 'default', endpoints: v.endpoints ?? [], source: redactSecrets(text), createdAt: now, updatedAt: now, log: [],
       ...(waitable ? { reason: v.errors.map((e) => e.message).join('; ') } : {}),
     };
     this.tasks.set(id, t);
@@ -375,7 +375,9 @@ function mockRoutes(mock: Mock): Connect.NextHandleFunction {
         return json(res, v.ok ? 200 : 422, validateResponseOf(v));
       }
       if (path === '/api/tasks' && method === 'POST') {
-        const r = mock.launch(await readBody(req), ['1', 'true'].includes(url.searchParams.get('when_ready') ?? ''));
+        const body = await readBody(req);
+        const given = (req.headers['content-type'] ?? '').startsWith(LAUNCH_REQUEST_TYPE) ? (JSON.parse(body) as LaunchRequest) : undefined;
+        const r = mock.launch(given ? given.task : body, ['1', 'true'].includes(url.searchParams.get('when_ready') ?? ''), given);
         return json(res, r.status, r.body);
       }
       if (path === '/api/tasks' && method === 'GET') return json(res, 200, { tasks: [...mock.tasks.values()].map(strip) });

@@ -1,7 +1,8 @@
 // The server's routes as typed calls. Every shape is the server's own, from
 // shared/ (api.ts, fixes.ts, contracts/): a change there fails to compile here.
 
-import type { HealthResponse, TaskRecord, ValidateResponse, ApiError } from '../../shared/api.ts';
+import { LAUNCH_REQUEST_TYPE } from '../../shared/api.ts';
+import type { HealthResponse, LaunchRequest, TaskRecord, ValidateResponse, ApiError } from '../../shared/api.ts';
 import type { HistoryResponse, StateChange } from '../../shared/contracts/history.ts';
 import type { Settings } from '../../shared/contracts/settings.ts';
 import type { FixResult } from '../../shared/fixes.ts';
@@ -32,8 +33,12 @@ export const serverApi = (api: Api) => ({
   restartServer: () => api.json<HealthResponse>('/control/server/restart', { method: 'POST' }),
   validate: (yaml: string, signal: AbortSignal) =>
     api.json<ValidateResponse>('/api/validate', { method: 'POST', body: yaml, headers: YAML, signal, okStatuses: [422] }),
-  launch: (yaml: string, whenReady: boolean): Promise<ApiResult<{ task: TaskRecord; warnings?: ValidationIssue[] }>> =>
-    api.json(`/api/tasks${whenReady ? '?when_ready=1' : ''}`, { method: 'POST', body: yaml, headers: YAML }),
+  // With values (envs and secrets the task leaves null), a LaunchRequest; else the text alone.
+  launch: (yaml: string, whenReady: boolean, values?: Pick<LaunchRequest, 'envs' | 'secrets'>): Promise<ApiResult<{ task: TaskRecord; warnings?: ValidationIssue[] }>> =>
+    api.json(`/api/tasks${whenReady ? '?when_ready=1' : ''}`, {
+      method: 'POST',
+      ...(values ? { body: JSON.stringify({ task: yaml, ...values }), headers: { 'content-type': LAUNCH_REQUEST_TYPE } } : { body: yaml, headers: YAML }),
+    }),
   tasks: () => api.json<{ tasks: TaskRecord[] }>('/api/tasks'),
   task: (id: string) => api.json<{ task: TaskRecord }>(`/api/tasks/${enc(id)}`),
   cancel: (id: string) => api.json<{ task: TaskRecord }>(`/api/tasks/${enc(id)}`, { method: 'DELETE' }),

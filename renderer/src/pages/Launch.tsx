@@ -10,6 +10,7 @@ import type { HealthSnapshot } from '../../../shared/snapshot.ts';
 import type { ValidationIssue } from '../../../shared/task/index.ts';
 import { useNow } from '../format.ts';
 import { clientCheck, fromServer, launchGate } from '../launch/check.ts';
+import { launchBody, NO_VALUES, withGivenValues, type GivenValues } from '../launch/launch-values.ts';
 import { exampleTask, readForm, writeField, type FormField } from '../launch/task-form.ts';
 import { navigate } from '../route.ts';
 import { snapshotAgeMs } from '../store/state.ts';
@@ -19,6 +20,7 @@ import { LaunchBar } from './LaunchBar.tsx';
 import { CheckPanel, type ServerCheck } from './LaunchCheck.tsx';
 import { YamlEditor, type EditorHandle } from './LaunchEditor.tsx';
 import { CommonFields } from './LaunchForm.tsx';
+import { LaunchValues } from './LaunchValues.tsx';
 
 const DRAFT_KEY = 'kindtray.launch.draft';
 const SERVER_CHECK_DEBOUNCE_MS = 300;
@@ -48,6 +50,8 @@ export function LaunchPage() {
   const live = useDashboard((s) => s.connection.phase === 'live');
   const [text, setTextState] = useState(loadDraft);
   const [whenReady, setWhenReady] = useState(false);
+  // In memory only: secrets never reach the saved draft.
+  const [given, setGiven] = useState<GivenValues>(NO_VALUES);
   const [server, setServer] = useState<ServerCheck | undefined>();
   const [launching, setLaunching] = useState(false);
   const [launchFailure, setLaunchFailure] = useState<ApiFailure | undefined>();
@@ -87,7 +91,8 @@ export function LaunchPage() {
   }, [controller, text, parses, key]);
 
   const serverFresh = server?.text === text ? server : undefined;
-  const check = parses && serverFresh?.check ? serverFresh.check : client;
+  const asChecked = parses && serverFresh?.check ? serverFresh.check : client;
+  const check = withGivenValues(asChecked, given);
   const serverTrouble = parses ? (serverFresh?.failure ?? (server?.failure && !serverFresh ? server.failure : undefined)) : undefined;
   const gate = launchGate(check, { whenReady, serverTrouble, serverState: snapshot?.server.state, launching });
   const form = readForm(text);
@@ -95,7 +100,7 @@ export function LaunchPage() {
   const launch = async () => {
     setLaunching(true);
     setLaunchFailure(undefined);
-    const r = await controller.server.launch(text, whenReady);
+    const r = await controller.server.launch(text, whenReady, launchBody(asChecked, given));
     setLaunching(false);
     if (r.ok && r.data?.task) {
       controller.taskLaunched(r.data.task);
@@ -130,6 +135,8 @@ export function LaunchPage() {
 
         <div className="launch-side">
           <CommonFields form={form} errors={check.errors} snapshot={snapshot} defaultTarget={check.target?.context} edit={edit} />
+
+          <LaunchValues required={asChecked.requiredAtLaunch} given={given} errors={check.errors} set={setGiven} />
 
           <LaunchBar gate={gate} launching={launching} whenReady={whenReady} setWhenReady={setWhenReady} failure={launchFailure} launch={() => void launch()} />
 
