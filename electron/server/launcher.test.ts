@@ -462,6 +462,9 @@ describe('cancel', () => {
     expect(pod?.spec?.containers[0]?.env).toContainEqual({ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name, key: 'HF_TOKEN' } } });
     expect(JSON.stringify(pod)).not.toContain('hf-s3cret');
     expect(JSON.stringify(store.events(t.id))).not.toContain('hf-s3cret');
+    // Once the Secret exists, the database keeps the names only.
+    expect(JSON.stringify(store.get(t.id))).not.toContain('hf-s3cret');
+    expect(Object.keys(store.get(t.id)?.spec.secrets ?? {})).toEqual(['HF_TOKEN']);
     await launcher.cancel(t.id);
     expect(ops.secrets.size).toBe(0);
     expect(ops.pods.size).toBe(0);

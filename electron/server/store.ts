@@ -18,6 +18,9 @@ import type { ListOptions, NewTask, StoredTask, TaskPatch, TransitionOptions, Tr
 // The API worker's task service reads records through the store.
 export { toTaskRecord } from './task-model.ts';
 
+/** What a secret's value becomes in the stored spec once its Secret is made. */
+export const SECRET_FORGOTTEN = '<in the task\'s Kubernetes Secret>';
+
 export class TaskStore {
   private readonly db: DatabaseSync;
   readonly path: string;
@@ -145,6 +148,20 @@ export class TaskStore {
       const values: SQLInputValue[] = [now, ...patched.values];
       const changed = this.db.prepare(`UPDATE tasks SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
       return changed.changes > 0 ? this.get(id) : undefined;
+    });
+  }
+
+  /**
+   * Replaces the values of the task's secrets in its stored spec by a marker,
+   * names kept: once its Kubernetes Secret exists, the database need not hold them.
+   */
+  forgetSecrets(id: string): StoredTask | undefined {
+    return this.write(() => {
+      const task = this.get(id);
+      if (!task?.spec.secrets) return task;
+      const secrets = Object.fromEntries(Object.keys(task.spec.secrets).map((k) => [k, SECRET_FORGOTTEN]));
+      this.db.prepare('UPDATE tasks SET spec = ? WHERE id = ?').run(JSON.stringify({ ...task.spec, secrets }), id);
+      return this.get(id);
     });
   }
 

@@ -13,6 +13,7 @@ import { fail, isTransient, sleep } from './launcher-kube.ts';
 import type { KubeOpResult, KubeTarget, TaskKubeOps } from './launcher-kube.ts';
 import { buildPod, buildSecret, buildService, endpointsWith, podNameFor, podVerdict, secretNameFor } from './pod-plan.ts';
 import type { PodVerdict } from './pod-plan.ts';
+import { SECRET_FORGOTTEN } from './store.ts';
 import type { TaskStore } from './store.ts';
 import type { TaskLogs } from './task-logs.ts';
 import { toTaskRecord } from './task-model.ts';
@@ -169,7 +170,8 @@ export class TaskLife {
     // A Pod confirmed created before a restart is not created again.
     if (task.podName === undefined) {
       // The Secret first: a Pod whose secretKeyRef names no Secret cannot start its container.
-      const secret = buildSecret(task);
+      // Values already forgotten: the Secret was made by an earlier try (before a restart).
+      const secret = Object.values(task.spec.secrets ?? {}).includes(SECRET_FORGOTTEN) ? undefined : buildSecret(task);
       if (secret) {
         const name = secret.metadata?.name ?? podName;
         const createdSecret = await this.retrying(task, since, signal, `create secret ${name}`, async () => {
@@ -184,6 +186,8 @@ export class TaskLife {
           return undefined;
         }
         this.store.note(task.id, `secret ${name} created (${Object.keys(task.spec.secrets ?? {}).length} values, never shown)`);
+        // From here the values live in the Secret only; a later try finds it already there.
+        this.store.forgetSecrets(task.id);
       }
       const createdPod = await this.retrying(task, since, signal, `create pod ${podName}`, async () => {
         const r = await this.ops.createPod(this.target(task), task.namespace, pod);
