@@ -23,7 +23,7 @@ import { NodePorts } from './services.ts';
 import { kubeTime, Store } from './store.ts';
 import type { KubeObject, Resource, WatchEvent } from './store.ts';
 
-const KINDS: Record<Resource, string> = { pods: 'Pod', services: 'Service', namespaces: 'Namespace', nodes: 'Node' };
+const KINDS: Record<Resource, string> = { pods: 'Pod', services: 'Service', secrets: 'Secret', namespaces: 'Namespace', nodes: 'Node' };
 const INITIAL_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
 const PROTECTED_NAMESPACES = new Set(['default', 'kube-public', 'kube-system']);
 const MAX_BODY = 4 * 1024 * 1024;
@@ -261,7 +261,7 @@ export class KubeApi {
     const method = req.method ?? 'GET';
     if (resource === 'events' && name === undefined) return this.events(req, res, url, namespace);
     const r = asResource(resource);
-    if (r !== 'pods' && r !== 'services') throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+    if (r !== 'pods' && r !== 'services' && r !== 'secrets') throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
     if (name === undefined) {
       if (method === 'GET') return this.list(req, res, url, r, namespace);
       if (method === 'POST') return this.create(req, res, url, r, namespace);
@@ -333,13 +333,21 @@ export class KubeApi {
     sendJson(res, 200, { kind: 'EventList', apiVersion: 'v1', metadata: { resourceVersion: this.store.resourceVersion }, items: [] });
   }
 
-  private async create(req: IncomingMessage, res: ServerResponse, url: URL, resource: 'pods' | 'services', namespace: string): Promise<void> {
+  private async create(req: IncomingMessage, res: ServerResponse, url: URL, resource: 'pods' | 'services' | 'secrets', namespace: string): Promise<void> {
     const body = await readJson(req);
     if (!this.store.get('namespaces', undefined, namespace)) throw notFound('namespaces', namespace);
     const object = this.newObject(body, resource, namespace);
     if (this.store.get(resource, namespace, object.metadata.name)) throw alreadyExists(resource, object.metadata.name);
     const dryRun = url.searchParams.getAll('dryRun').includes('All');
-    if (resource === 'pods') {
+    if (resource === 'secrets') {
+      // As the API server: stringData is written into data (base64) and never kept.
+      const data: Record<string, string> = isRecord(body.data) ? Object.fromEntries(Object.entries(body.data).map(([k, v]) => [k, String(v)])) : {};
+      for (const [k, v] of Object.entries(isRecord(body.stringData) ? body.stringData : {})) data[k] = Buffer.from(String(v)).toString('base64');
+      delete object.spec;
+      object.data = data;
+      object.type = typeof body.type === 'string' ? body.type : 'Opaque';
+      if (!dryRun) this.store.create('secrets', object);
+    } else if (resource === 'pods') {
       this.validatePod(object);
       this.runner.admit(object);
       if (dryRun) return sendJson(res, 201, object);
@@ -497,19 +505,19 @@ export class KubeApi {
     }
   }
 
-  private remove(resource: 'pods' | 'services', object: KubeObject, graceSeconds: number | undefined): KubeObject {
+  private remove(resource: 'pods' | 'services' | 'secrets', object: KubeObject, graceSeconds: number | undefined): KubeObject {
     this.store.remove(resource, object.metadata.namespace, object.metadata.name);
     if (resource === 'pods') {
       this.runner.stop(object, graceSeconds);
       object.metadata.deletionTimestamp = kubeTime();
       object.metadata.deletionGracePeriodSeconds = graceSeconds ?? object.spec?.terminationGracePeriodSeconds ?? 30;
-    } else {
+    } else if (resource === 'services') {
       this.releaseService(object);
     }
     return object;
   }
 
-  private async deleteOne(req: IncomingMessage, res: ServerResponse, url: URL, resource: 'pods' | 'services', namespace: string, name: string): Promise<void> {
+  private async deleteOne(req: IncomingMessage, res: ServerResponse, url: URL, resource: 'pods' | 'services' | 'secrets', namespace: string, name: string): Promise<void> {
     const body = await readJson(req, true);
     const object = this.mustGet(resource, namespace, name);
     if (url.searchParams.getAll('dryRun').includes('All')) return sendJson(res, 200, object);
@@ -519,7 +527,7 @@ export class KubeApi {
     sendJson(res, 200, this.remove(resource, object, grace));
   }
 
-  private deleteCollection(res: ServerResponse, url: URL, resource: 'pods' | 'services', namespace: string): void {
+  private deleteCollection(res: ServerResponse, url: URL, resource: 'pods' | 'services' | 'secrets', namespace: string): void {
     const labels = parseLabelSelector(url.searchParams.get('labelSelector'));
     const fields = parseFieldSelector(url.searchParams.get('fieldSelector'));
     const victims = this.store.list(resource, namespace).filter((o) => labels(o.metadata.labels ?? {}) && fields(o));
@@ -537,6 +545,7 @@ export class KubeApi {
     if (PROTECTED_NAMESPACES.has(name)) throw new StatusError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
     for (const pod of this.store.list('pods', name)) this.remove('pods', pod, 0);
     for (const svc of this.store.list('services', name)) this.remove('services', svc, 0);
+    for (const secret of this.store.list('secrets', name)) this.remove('secrets', secret, 0);
     this.store.remove('namespaces', undefined, name);
     ns.status = { phase: 'Terminating' };
     ns.metadata.deletionTimestamp = kubeTime();
@@ -634,7 +643,7 @@ export class KubeApi {
 }
 
 function asResource(name: string): Resource {
-  if (name === 'pods' || name === 'services' || name === 'namespaces' || name === 'nodes') return name;
+  if (name === 'pods' || name === 'services' || name === 'secrets' || name === 'namespaces' || name === 'nodes') return name;
   throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
 }
 

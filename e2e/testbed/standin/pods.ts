@@ -18,7 +18,7 @@ export interface ContainerSpec {
   command?: string[];
   args?: string[];
   workingDir?: string;
-  env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath?: string } } }[];
+  env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath?: string }; secretKeyRef?: { name?: string; key?: string } } }[];
   ports?: { name?: string; containerPort: number; protocol?: string }[];
 }
 
@@ -210,6 +210,13 @@ export class PodRunner {
     return (run.pod.status?.containerStatuses as ContainerStatus[] | undefined)?.find((s) => s.name === name);
   }
 
+  /** A Secret's key, decoded, as the kubelet gives it to a container; '' when it is missing. */
+  private secretValue(namespace: string | undefined, ref: { name?: string; key?: string }): string {
+    const data = this.store.get('secrets', namespace ?? 'default', ref.name ?? '')?.data as Record<string, string> | undefined;
+    const encoded = data?.[ref.key ?? ''];
+    return encoded === undefined ? '' : Buffer.from(encoded, 'base64').toString('utf8');
+  }
+
   private envFor(run: PodRun, spec: ContainerSpec): Record<string, string> {
     const env: Record<string, string> = {
       PATH: POD_PATH,
@@ -228,7 +235,8 @@ export class PodRunner {
     };
     for (const e of spec.env ?? []) {
       const fieldPath = e.valueFrom?.fieldRef?.fieldPath;
-      env[e.name] = e.value ?? (fieldPath ? (fields[fieldPath] ?? '') : '');
+      const secretRef = e.valueFrom?.secretKeyRef;
+      env[e.name] = e.value ?? (fieldPath ? (fields[fieldPath] ?? '') : secretRef ? this.secretValue(run.pod.metadata.namespace, secretRef) : '');
     }
     return env;
   }

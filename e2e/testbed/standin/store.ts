@@ -33,7 +33,7 @@ export interface WatchEvent {
   object: KubeObject;
 }
 
-export type Resource = 'pods' | 'services' | 'namespaces' | 'nodes';
+export type Resource = 'pods' | 'services' | 'secrets' | 'namespaces' | 'nodes';
 
 interface Watcher {
   resource: Resource;
