@@ -32,7 +32,7 @@ export interface TaskSpec {
   resources: TaskResources;
   /** any_of / ordered, as written (each set merged over the common fields). */
   resourceChoice?: ResourceChoice;
-  /** Values as written: `1.0` stays "1.0", `true` stays "true". */
+  /** Values as SkyPilot's loader makes them text (str() of PyYAML 1.1): `1.0` → "1.0", `yes` → "True", `0x10` → "16"; quoted ones as written. */
   envs: Record<string, string>;
   /** Secret values (never shown): a launch puts them in a Kubernetes Secret. */
   secrets?: Record<string, string>;
