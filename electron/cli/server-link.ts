@@ -8,6 +8,7 @@
 import { APP_NAME } from '../../shared/constants.ts';
 import { withDeadline } from '../../shared/deadline.ts';
 import type { ServerFile } from '../supervisor/index.ts';
+import { isAlive } from '../process/index.ts';
 
 export type { ServerFile };
 
@@ -65,14 +66,7 @@ export function parseServerFile(text: string): ServerFile | undefined {
   return { pid, port, token, startedAt, version };
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isAlive };
 
 /** The running server as server.json describes it, when its process is alive. */
 export function serverInfo(env: NodeJS.ProcessEnv): ServerFile | undefined {

@@ -5,3 +5,4 @@ export { CHILD_V8_FLAGS, forkLauncher, killProcessGroup } from './fork.ts';
 export { moduleBeside } from './module-beside.ts';
 export { Child, startChild, describeExit, type ChildExit, type StartChildOptions } from './child.ts';
 export { parentChannel, type ParentChannel } from './parent-channel.ts';
+export { isAlive } from './alive.ts';

@@ -4,15 +4,9 @@
 
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { isAlive } from '../process/index.ts';
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isAlive };
 
 /** Linux process state letter from /proc (R, S, D, T = stopped, Z = zombie), when known. */
 export function processState(pid: number): string | undefined {
