@@ -68,6 +68,11 @@ test('Docker stopped: the overview turns red at once and offers Start Docker; on
   test.info().annotations.push({ type: 'docker-stop-to-red-ms', description: String(redAfterMs) });
   await expect(page.getByTestId('overall-headline')).toContainText('Docker is not running');
   await stopped;
+  // Unknown is never green: what Docker said of the node while it was up is grey, dated history.
+  const nodeState = page.locator('[data-testid^="node-state:"]').first();
+  await expect(nodeState).toHaveAttribute('data-tone', 'unknown');
+  await expect(nodeState).toHaveText(/unknown/);
+  await expect(page.getByText(/last seen running/).first()).toBeVisible();
   await shot(page, 'docker-stopped-overview');
 
   // The seed scenario in the GUI: a task with ports while Docker is down.

@@ -185,10 +185,19 @@ function NodeState({ node, lastSeenAt, starting }: { node: NodeHealth; lastSeenA
   const now = useNow();
   if (node.state !== 'unknown') return <Badge tone={node.state === 'running' ? 'ok' : starting ? 'warn' : 'error'}>{node.state}</Badge>;
   const when = lastSeenAt !== undefined ? ` ${formatAgo(now - lastSeenAt)}` : '';
+  // The badge stays short (the table must fit its card); what Docker said last is dated history under it.
   return (
-    <Badge tone="unknown" testId={`node-state:${node.name}`}>
-      unknown{node.lastSeenState ? ` (last seen ${node.lastSeenState}${when})` : ''}
-    </Badge>
+    <>
+      <Badge tone="unknown" testId={`node-state:${node.name}`}>
+        unknown
+      </Badge>
+      {node.lastSeenState && (
+        <div className="muted small">
+          last seen {node.lastSeenState}
+          {when}
+        </div>
+      )}
+    </>
   );
 }
 
