@@ -408,6 +408,7 @@ const dockerUnresponsive: RowDef = {
     const r = blank(this, stage.settings, 'docker:unresponsive', 'restart-docker');
     if (!(await precondition(stage, r))) return finish(r);
     const { dockerd } = stage.bed;
+    let saidWhy: string | undefined;
     const injectStart = now();
     dockerd.freeze();
     try {
@@ -425,6 +426,8 @@ const dockerUnresponsive: RowDef = {
           return finish(r);
         }
         r.notes.push(`the offered fix did not bring the engine back: ${a.ok ? 'it answered ok' : `it answered ${a.status}: ${a.message}`}`);
+        // Issue 9's bar for a hung engine: restart it, or say plainly, at once, why it cannot and what to do.
+        if (!a.ok && a.ms < 5_000 && /cannot restart/.test(a.message)) saidWhy = `the fix said at once (${round(a.ms)} ms) why it cannot restart this engine and what to do`;
       }
     } finally {
       dockerd.thaw();
@@ -439,6 +442,11 @@ const dockerUnresponsive: RowDef = {
     } else {
       r.recovery = ok === undefined ? 'not healthy even after the engine was thawed' : `not by the fix; healthy ${round(ok - thawedAt)} ms after the engine was thawed by hand`;
       if (r.fixes.length === 0) r.recovery = `fix not run; ${r.recovery}`;
+      // Where nothing here can restart the engine, the plain answer and the user's own restart are the recovery.
+      if (saidWhy && ok !== undefined) {
+        r.recoveredMs = round(ok - thawedAt);
+        r.recovery = `${saidWhy}; healthy ${round(ok - thawedAt)} ms after the engine was restarted by hand (here: thawed)`;
+      }
     }
     if (ok !== undefined) r.probingAfter = await stillProbing(stage);
     if (r.probingAfter && (r.probingAfter.noticedMs === null || r.probingAfter.noticedMs > r.probingAfter.limitMs)) {
