@@ -243,6 +243,9 @@ export async function runSoak(bed: FaultBed, opts: SoakOptions): Promise<SoakRep
     dangling: false,
   };
 
+  /** The clusters running when Docker was last stopped: the ones Start Docker brings back. */
+  let runningBeforeDockerStop = new Set<string>();
+
   const steps: StepRecord[] = [];
   const failures: string[] = [];
   const flaps: string[] = [];
@@ -535,6 +538,7 @@ export async function runSoak(bed: FaultBed, opts: SoakOptions): Promise<SoakRep
         limit: L.docker,
         run: async () => {
           reality.docker = 'stopped';
+          runningBeforeDockerStop = new Set(stage.clusters.filter((c) => reality.node.get(c.name)).map((c) => c.name));
           for (const c of stage.clusters) reality.node.set(c.name, false);
           await dockerd.stop();
         },
@@ -549,16 +553,19 @@ export async function runSoak(bed: FaultBed, opts: SoakOptions): Promise<SoakRep
         },
       });
     } else if (reality.docker === 'stopped') {
-      const useFix = R.chance(0.5);
+      // Start Docker also starts the clusters that were running before Docker went down (restartClustersWithDocker,
+      // on by default) and waits for each API: offered as a user would follow it, when those APIs will answer.
+      const comesBack = stage.clusters.filter((c) => runningBeforeDockerStop.has(c.name));
+      const useFix = comesBack.every((c) => ['none', 'slow-ok'].includes(reality.api.get(c.name) ?? 'none')) && R.chance(0.5);
       heals.push({
         name: useFix ? 'fix start-docker' : 'dockerd start',
         kind: 'docker-start',
         limit: L.dockerBack,
         run: async () => {
           reality.docker = 'running';
-          if (!useFix || !(await viaFix('start-docker'))) {
-            if (!dockerd.isRunning()) await dockerd.start();
-          }
+          if (useFix && (await viaFix('start-docker'))) {
+            for (const c of comesBack) reality.node.set(c.name, true);
+          } else if (!dockerd.isRunning()) await dockerd.start();
         },
       });
     } else {
