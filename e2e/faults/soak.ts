@@ -21,8 +21,9 @@
 //                   interval + deadline for API and credentials; next probe
 //                   for kubeconfig; 3 s for the worker), plus room for a loaded
 //                   machine (margin() of rows.ts);
-//   Docker frozen:  the table has no row; the monitor's own bound (idle ping
-//                   15 s + 1.5 s deadline) — a known gap, reported as such;
+//   Docker frozen:  as the Docker rows, 1 s (the liveness beat finds it);
+//   node started while its API is dead: the cluster is *starting* for its
+//                   grace (GRACE.clusterStart), then the real cause by the next probe;
 //   fault cleared:  the table sets no bound; the probe backoff ceiling (30 s)
 //                   plus a deadline, Docker's down-ping ceiling (5 s) plus its
 //                   deadline. Reported in full, including how many took > 1 s.
@@ -33,7 +34,7 @@
 
 import type { TaskRecord } from '../../shared/api.ts';
 import { isFinalTaskState } from '../../shared/api.ts';
-import { DEADLINES, INTERVALS, TASK_LABEL } from '../../shared/constants.ts';
+import { DEADLINES, GRACE, INTERVALS, TASK_LABEL } from '../../shared/constants.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 import { setContextServer, setContextServerPort, setCurrentContext, type Cluster } from '../testbed/index.ts';
 import { margin } from './rows.ts';
@@ -499,12 +500,13 @@ export async function runSoak(bed: FaultBed, opts: SoakOptions): Promise<SoakRep
   const appearProbe = settings.probe.intervalMs + settings.probe.deadlineMs;
   const L = {
     docker: 1_000 + margin(1_000),
-    dockerFrozen: 15_000 + DEADLINES.docker + margin(15_000),
+    dockerFrozen: 1_000 + margin(1_000),
     dockerBack: 5_000 + DEADLINES.docker + margin(5_000),
     node: 1_000 + margin(1_000),
     probe: appearProbe + margin(appearProbe),
     nextProbe: settings.probe.intervalMs + margin(settings.probe.intervalMs),
     cleared: INTERVALS.kubeProbeMaxBackoff + settings.probe.deadlineMs + margin(5_000),
+    startedDead: GRACE.clusterStart + appearProbe + margin(appearProbe),
     worker: 3_000 + margin(3_000),
   };
 
@@ -599,7 +601,8 @@ export async function runSoak(bed: FaultBed, opts: SoakOptions): Promise<SoakRep
           heals.push({
             name: useFix ? `fix start-cluster:${c.name}` : `docker start ${c.name}`,
             kind: 'node-start',
-            limit: L.cleared,
+            // An API that will not answer: the cluster is starting for its grace, then the real cause.
+            limit: api === 'none' || api === 'slow-ok' ? L.cleared : L.startedDead,
             run: async () => {
               reality.node.set(c.name, true);
               if (!useFix || !(await viaFix(`start-cluster:${c.name}`))) await dockerd.api.startContainer(c.controlPlane.id);
