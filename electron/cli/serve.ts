@@ -24,6 +24,22 @@ export async function serveCommand(ctx: CommandContext, values: Record<string, u
     }
     throw e;
   }
+  // The signal handlers go in before anything announces the server: a SIGTERM that arrives before
+  // Node has a listener gets the default action (the process dies on the spot, server.json left behind).
+  const stopped = new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      supervisor
+        .stop()
+        .catch((e: unknown) => ctx.err(`kindtray: stopping: ${e instanceof Error ? e.message : String(e)}`))
+        .finally(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    process.once('kindtray-stopped' as never, resolve);
+  });
   if (ctx.json) {
     ctx.out(JSON.stringify({ port: started.port, pid: process.pid, url: started.url, dashboard: started.dashboardUrl(), movedFrom: started.movedFrom }));
   } else {
@@ -33,16 +49,6 @@ export async function serveCommand(ctx: CommandContext, values: Record<string, u
     ctx.out(`Dashboard: ${started.dashboardUrl()}`);
     ctx.out('Press Ctrl-C to stop.');
   }
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = () => {
-      if (stopping) return;
-      stopping = true;
-      void supervisor.stop().finally(resolve);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    process.once('kindtray-stopped' as never, resolve);
-  });
+  await stopped;
   return EXIT.ok;
 }

@@ -168,18 +168,22 @@ export class Supervisor {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.heartbeat);
-    clearInterval(this.sampler);
-    this.unsubscribe?.();
-    for (const res of this.sse) res.end();
-    this.sse.clear();
-    this.monitor.stop();
-    await this.worker.stop();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-    removeServerFile(this.paths.serverFile);
+    // server.json goes whatever else fails on the way out: a file that names a dead server misleads every command after.
+    try {
+      clearInterval(this.heartbeat);
+      clearInterval(this.sampler);
+      this.unsubscribe?.();
+      for (const res of this.sse) res.end();
+      this.sse.clear();
+      this.monitor.stop();
+      await this.worker.stop();
+      await new Promise<void>((resolve) => {
+        this.server.close(() => resolve());
+        this.server.closeAllConnections();
+      });
+    } finally {
+      removeServerFile(this.paths.serverFile);
+    }
   }
 
   /** Runs a fix; the same fix asked for twice while running shares one run. Text that names no fix is an `unknown-fix` result. */
