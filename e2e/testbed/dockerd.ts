@@ -135,6 +135,10 @@ export class Dockerd implements DockerdInfo {
     const pid = this.pid;
     if (pid === undefined) throw new Error(`dockerd of testbed ${this.id} is not running`);
     process.kill(pid, 'SIGSTOP');
+    // The signal is delivered asynchronously: on a busy 2-core machine dockerd's threads can still answer a
+    // request for a moment. Return only once the kernel reports the process stopped (state T), at most 1 s.
+    const until = Date.now() + 1_000;
+    while (Date.now() < until && processStateLetter(pid) !== 'T') Atomics.wait(SLEEP_CELL, 0, 0, 5);
   }
 
   /** Undoes freeze() (SIGCONT). */
@@ -548,4 +552,16 @@ export function nodeBinds(nodePath: string = process.execPath, inContainer = '/u
 
 function tail(file: string, lines: number): string {
   return safeRead(file).split('\n').slice(-lines).join('\n');
+}
+
+const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4));
+
+/** The state letter of /proc/PID/stat (R, S, T = stopped, ...), or undefined off Linux or once it is gone. */
+function processStateLetter(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
 }
