@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withProblems, type SnapshotInput } from './problems.ts';
+import { DASHBOARD_LINKS } from './dashboard-links.ts';
 import { dockerStoppedInput, healthyInput, kindCluster, kubeContext } from './snapshot-fixtures.ts';
 import { TOOLTIP_MAX, trayView, type TrayMenuItem } from './tray-view.ts';
 
@@ -19,6 +20,7 @@ describe('tray view', () => {
       'Server: healthy on port 46590',
       '---',
       'Launch task…',
+      'Create cluster…',
       'Open dashboard',
       'Start at login',
       '---',
@@ -26,6 +28,8 @@ describe('tray view', () => {
     ]);
     expect(v.menu.find((i) => i.kind === 'checkbox')).toMatchObject({ checked: true, action: 'toggle-start-at-login' });
     expect(v.menu.filter((i) => i.kind === 'status').every((i) => i.enabled === false && i.state === 'ok')).toBe(true);
+    expect(v.menu.filter((i) => i.kind === 'submenu').map((i) => i.state)).toEqual(['ok', 'ok']);
+    expect(v.menu.find((i) => i.label === 'Create cluster…')).toMatchObject({ action: 'open-dashboard', route: '#/new-cluster' });
   });
 
   it('Docker stopped → error icon, tooltip leads with the root, menu offers Start Docker first and only', () => {
@@ -115,11 +119,13 @@ describe('tray view', () => {
     expect(v.menu.length).toBeLessThanOrEqual(20);
   });
 
-  it('no clusters → all good says so, no fixes', () => {
+  it('no clusters → all good says so, no fixes, and Create cluster… opens the form', () => {
     const v = trayView(withProblems({ ...healthyInput(), clusters: [], contexts: [], kubeconfig: { files: [] } }));
     expect(v.icon).toBe('ok');
     expect(v.tooltip).toBe('Kindtray: all good — Docker 27.3.1, no KinD clusters');
     expect(fixes(v.menu)).toEqual([]);
+    expect(labels(v.menu).slice(0, 3)).toEqual(['Docker 27.3.1: running', 'No KinD clusters', 'Server: healthy on port 46590']);
+    expect(v.menu.find((i) => i.label === 'Create cluster…')).toMatchObject({ kind: 'action', action: 'open-dashboard', route: DASHBOARD_LINKS.createCluster });
   });
 
   it('server restarting → busy icon and the server line says so', () => {
@@ -129,3 +135,96 @@ describe('tray view', () => {
     expect(v.menu.find((i) => i.label.startsWith('Server:'))).toMatchObject({ label: 'Server: restarting…', state: 'busy' });
   });
 });
+
+describe('tray view: a submenu per cluster', () => {
+  // Six clusters, each in another state: the submenus say each truthfully and offer what applies.
+  const input = (): SnapshotInput => {
+    const s = healthyInput();
+    return {
+      ...s,
+      clusters: [
+        kindCluster('dev', {}, 41001),
+        kindCluster('fresh', {}, 41003),
+        kindCluster('boot', { state: 'starting', startingSince: Date.parse(s.checkedAt) - 2_000 }, 41004),
+        kindCluster('old', { state: 'stopped', nodes: [{ name: 'old-control-plane', role: 'control-plane', state: 'exited' }] }, 41005),
+        kindCluster('hung', { state: 'unreachable', cause: 'API server not answering: connect ECONNREFUSED 127.0.0.1:41006' }, 41006),
+        kindCluster('mystery', { state: 'unknown', nodes: [] }, 41007),
+      ],
+      contexts: [
+        kubeContext('kind-dev', { current: true, server: 'https://127.0.0.1:41001' }),
+        kubeContext('kind-fresh', { state: 'checking', server: 'https://127.0.0.1:41003' }),
+        kubeContext('kind-boot', { state: 'checking', server: 'https://127.0.0.1:41004' }),
+        kubeContext('kind-old', { state: 'unreachable', server: 'https://127.0.0.1:41005' }),
+        kubeContext('kind-hung', { state: 'unreachable', server: 'https://127.0.0.1:41006' }),
+        kubeContext('kind-mystery', { state: 'unknown', server: 'https://127.0.0.1:41007' }),
+      ],
+    };
+  };
+  const submenus = (v: { menu: TrayMenuItem[] }) => Object.fromEntries(v.menu.filter((i) => i.kind === 'submenu').map((i) => [i.cluster, i]));
+  const itemsOf = (i: TrayMenuItem | undefined) => i?.items ?? [];
+
+  it('each cluster is a submenu led by its state; only a cluster whose API answered is green', () => {
+    const menus = submenus(trayView(withProblems(input()), { maxClusters: 10 }));
+    expect(Object.keys(menus)).toEqual(['boot', 'old', 'hung', 'mystery', 'dev', 'fresh']);
+    expect(Object.fromEntries(Object.entries(menus).map(([n, i]) => [n, [i.label, i.state]]))).toEqual({
+      dev: ['dev: running, 1/1 nodes ready', 'ok'],
+      fresh: ['fresh: running, checking…', 'busy'],
+      boot: ['boot: starting…', 'busy'],
+      old: ['old: stopped', 'error'],
+      hung: ['hung: not answering', 'error'],
+      mystery: ['mystery: state unknown', 'warn'],
+    });
+    // Starting, checking and unknown are never green, neither on the item nor inside it.
+    for (const name of ['fresh', 'boot', 'mystery']) {
+      expect([menus[name]!.state, ...itemsOf(menus[name]).map((i) => i.state)]).not.toContain('ok');
+    }
+    expect(labels(itemsOf(menus.dev))).toEqual([
+      'running · 1/1 nodes ready · v1.31.0',
+      'Context kind-dev: ok (current)',
+      '---',
+      'Stop',
+      'Load image…',
+      'Open in dashboard',
+      '---',
+      'Delete…',
+    ]);
+    expect(labels(itemsOf(menus.hung)).slice(0, 3)).toEqual(['not answering · 1/1 nodes ready · v1.31.0', 'API server not answering: connect ECONNREFUSED 127.0.0.1:41006', 'Context kind-hung: unreachable']);
+    expect(itemsOf(menus.dev).filter((i) => i.kind === 'status').every((i) => i.enabled === false)).toBe(true);
+  });
+
+  it('Start on a stopped cluster, Stop on a running one, Restart and Stop on one not answering; nothing to run while its state is unknown', () => {
+    const menus = submenus(trayView(withProblems(input()), { maxClusters: 10 }));
+    const power = (name: string) => itemsOf(menus[name]).filter((i) => i.kind === 'fix' || i.action === 'stop-cluster');
+    expect(power('old')).toEqual([{ kind: 'fix', label: 'Start', fixId: 'start-cluster:old' }]);
+    expect(power('dev')).toEqual([{ kind: 'action', label: 'Stop', action: 'stop-cluster', cluster: 'dev' }]);
+    expect(power('boot')).toEqual([{ kind: 'action', label: 'Stop', action: 'stop-cluster', cluster: 'boot' }]);
+    expect(power('hung')).toEqual([
+      { kind: 'fix', label: 'Restart', fixId: 'restart-cluster:hung' },
+      { kind: 'action', label: 'Stop', action: 'stop-cluster', cluster: 'hung' },
+    ]);
+    expect(power('mystery')).toEqual([{ kind: 'fix', label: 'Start', fixId: 'start-cluster:mystery', enabled: false }]);
+  });
+
+  it('Load image…, Open in dashboard and Delete… open the dashboard at that cluster; Load image only on a running one', () => {
+    const menus = submenus(trayView(withProblems(input()), { maxClusters: 10 }));
+    const item = (name: string, label: string) => itemsOf(menus[name]).find((i) => i.label === label);
+    expect(item('dev', 'Open in dashboard')).toMatchObject({ action: 'open-dashboard', route: '#/clusters/dev' });
+    expect(item('dev', 'Delete…')).toMatchObject({ action: 'open-dashboard', route: '#/clusters/dev/delete' });
+    expect(item('dev', 'Load image…')).toMatchObject({ action: 'open-dashboard', route: '#/clusters/dev/load-image' });
+    expect(item('dev', 'Load image…')!.enabled).toBeUndefined();
+    expect(item('old', 'Load image…')!.enabled).toBe(false);
+    expect(item('old', 'Delete…')!.enabled).toBeUndefined();
+  });
+
+  it('a Start already running shows so, disabled, in its cluster’s submenu', () => {
+    const menus = submenus(trayView(withProblems(input(), { busy: ['start-cluster:old'] }), { maxClusters: 10 }));
+    expect(itemsOf(menus.old).find((i) => i.kind === 'fix')).toEqual({ kind: 'fix', label: 'Start (running…)', fixId: 'start-cluster:old', enabled: false });
+  });
+
+  it('capped: "N more clusters…" opens the Clusters page', () => {
+    const v = trayView(withProblems(input()), { maxClusters: 3 });
+    expect(labels(v.menu.slice(1, 4))).toEqual(['boot: starting…', 'old: stopped', '4 more clusters…']);
+    expect(v.menu[3]).toMatchObject({ action: 'open-dashboard', route: '#/clusters' });
+  });
+});
+

@@ -1,23 +1,38 @@
 // The tray as plain data: icon, tooltip and menu, a pure function of the
 // snapshot. electron/app/tray.ts only turns this into Electron objects and sends
-// clicks back (a fix item runs its fixId; an action item names what to do).
+// clicks back (a fix item runs its fixId; an action item names what to do, on
+// which cluster, or which dashboard page to open). Each cluster is a submenu:
+// its state as the snapshot has it (never green before its API has answered),
+// Start or Stop, Load image…, Open in dashboard, Delete….
 
+import { DASHBOARD_LINKS } from './dashboard-links.ts';
+import { FIXES } from './fixes.ts';
 import { headline, isInProgress, isRoot, problemIds, serverNotRunning } from './problems.ts';
-import { CLUSTER_WORDS, DOCKER_WORDS, allGoodSummary, nodesReady } from './view-words.ts';
-import type { ClusterHealth, DockerHealth, HealthSnapshot, OverallState, Problem, ServerHealth } from './snapshot.ts';
+import { CLUSTER_WORDS, CONTEXT_WORDS, DOCKER_WORDS, allGoodSummary, nodesReady } from './view-words.ts';
+import type { ClusterHealth, ContextHealth, DockerHealth, HealthSnapshot, OverallState, Problem, ServerHealth } from './snapshot.ts';
 
 /** Windows cuts tray tooltips at 127 characters; the other platforms show at least that. */
 export const TOOLTIP_MAX = 127;
 
-export type TrayAction = 'launch-task' | 'open-dashboard' | 'toggle-start-at-login' | 'quit';
+/** `open-dashboard` with a `route` opens that page; `stop-cluster` names its `cluster`. */
+export type TrayAction = 'launch-task' | 'open-dashboard' | 'stop-cluster' | 'toggle-start-at-login' | 'quit';
 
-export interface TrayMenuItem {
-  kind: 'status' | 'fix' | 'action' | 'separator' | 'checkbox';
+/** What an action acts on, when it is not the app as a whole. */
+export interface TrayTarget {
+  /** A dashboard hash (shared/dashboard-links.ts): `#/clusters/dev`, `#/new-cluster`. */
+  route?: string;
+  cluster?: string;
+}
+
+export interface TrayMenuItem extends TrayTarget {
+  kind: 'status' | 'fix' | 'action' | 'separator' | 'checkbox' | 'submenu';
   label: string;
   /** For `fix` items: the fix to run (`start-docker`, `start-cluster:dev`, ...). */
   fixId?: string;
   /** For `action` and `checkbox` items. */
   action?: TrayAction;
+  /** For `submenu` items: what opens beside it. */
+  items?: TrayMenuItem[];
   checked?: boolean;
   /** Absent means enabled. Status lines are never clickable; a running fix is disabled. */
   enabled?: boolean;
@@ -74,9 +89,57 @@ function dockerLine(d: DockerHealth): TrayMenuItem {
   return { kind: 'status', label: `Docker${version}: ${DOCKER_WORDS[d.state]}`, enabled: false, state: d.state === 'running' ? 'ok' : d.state === 'starting' ? 'busy' : 'error' };
 }
 
-function clusterLine(c: ClusterHealth): TrayMenuItem {
-  const nodes = c.state === 'running' || c.state === 'degraded' ? `, ${nodesReady(c)} nodes ready` : '';
-  return { kind: 'status', label: `${c.name}: ${CLUSTER_WORDS[c.state]}${nodes}`, enabled: false, state: CLUSTER_DOT[c.state] };
+/** A running cluster is green only once its context has answered: `checking` and `unknown` are not "ok" yet. */
+function clusterDot(c: ClusterHealth, context: ContextHealth | undefined): OverallState {
+  if (c.state !== 'running' || !context) return CLUSTER_DOT[c.state];
+  if (context.state === 'checking') return 'busy';
+  return context.state === 'ok' ? 'ok' : 'warn';
+}
+
+function clusterSummary(c: ClusterHealth, context: ContextHealth | undefined): string {
+  if (c.state === 'running' && context && context.state === 'checking') return `${CLUSTER_WORDS[c.state]}, ${CONTEXT_WORDS.checking}`;
+  return c.state === 'running' || c.state === 'degraded' ? `${CLUSTER_WORDS[c.state]}, ${nodesReady(c)} nodes ready` : CLUSTER_WORDS[c.state];
+}
+
+const clusterFixRunning = (problems: readonly Problem[], fixId: string): boolean => problems.some((p) => p.id === problemIds.fixRunning(fixId));
+
+/** Start when it is stopped, Stop when it is up; neither while Docker cannot be asked. */
+function powerItems(c: ClusterHealth, problems: readonly Problem[]): TrayMenuItem[] {
+  const fix = (f: { id: string; label: string }, label: string): TrayMenuItem => {
+    const running = clusterFixRunning(problems, f.id);
+    return { kind: 'fix', label: running ? `${label} (running…)` : label, fixId: f.id, ...(running ? { enabled: false } : {}) };
+  };
+  const stop: TrayMenuItem = { kind: 'action', label: 'Stop', action: 'stop-cluster', cluster: c.name };
+  switch (c.state) {
+    case 'stopped':
+      return [fix(FIXES.startCluster(c.name), 'Start')];
+    case 'running':
+    case 'starting':
+      return [stop];
+    case 'degraded':
+    case 'unreachable':
+      return [fix(FIXES.restartCluster(c.name), 'Restart'), stop];
+    case 'unknown':
+      return [{ kind: 'fix', label: 'Start', fixId: FIXES.startCluster(c.name).id, enabled: false }];
+  }
+}
+
+function clusterMenu(c: ClusterHealth, s: HealthSnapshot): TrayMenuItem {
+  const context = s.contexts.find((x) => x.name === c.context);
+  const facts = [CLUSTER_WORDS[c.state], c.nodes.length > 0 ? `${nodesReady(c)} nodes ready` : '', c.kubernetesVersion ?? ''].filter((x) => x !== '');
+  const lines: TrayMenuItem[] = [{ kind: 'status', label: fitLine(facts.join(' · '), 80), enabled: false, state: clusterDot(c, context) }];
+  if (c.cause && c.state !== 'running') lines.push({ kind: 'status', label: fitLine(c.cause, 80), enabled: false });
+  if (context) lines.push({ kind: 'status', label: `Context ${context.name}: ${CONTEXT_WORDS[context.state]}${context.current ? ' (current)' : ''}`, enabled: false });
+  const items: TrayMenuItem[] = [
+    ...lines,
+    SEPARATOR,
+    ...powerItems(c, s.problems),
+    { kind: 'action', label: 'Load image…', action: 'open-dashboard', route: DASHBOARD_LINKS.cluster(c.name, 'load-image'), ...(c.state === 'running' ? {} : { enabled: false }) },
+    { kind: 'action', label: 'Open in dashboard', action: 'open-dashboard', route: DASHBOARD_LINKS.cluster(c.name) },
+    SEPARATOR,
+    { kind: 'action', label: 'Delete…', action: 'open-dashboard', route: DASHBOARD_LINKS.cluster(c.name, 'delete') },
+  ];
+  return { kind: 'submenu', label: fitLine(`${c.name}: ${clusterSummary(c, context)}`, 80), state: clusterDot(c, context), cluster: c.name, items };
 }
 
 function serverLine(s: ServerHealth): TrayMenuItem {
@@ -92,13 +155,14 @@ function serverLine(s: ServerHealth): TrayMenuItem {
   return { kind: 'status', label: `Server: ${words[s.state]}`, enabled: false, state: notRunning ? 'warn' : SERVER_DOT[s.state] };
 }
 
-/** Clusters in trouble first, so a capped list still shows them. */
-function clusterLines(clusters: readonly ClusterHealth[], max: number): TrayMenuItem[] {
-  const ordered = [...clusters.filter((c) => c.state !== 'running'), ...clusters.filter((c) => c.state === 'running')];
+/** Clusters in trouble first, so a capped list still shows them; each one a submenu. */
+function clusterLines(s: HealthSnapshot, max: number): TrayMenuItem[] {
+  if (s.clusters.length === 0) return [{ kind: 'status', label: 'No KinD clusters', enabled: false }];
+  const ordered = [...s.clusters.filter((c) => c.state !== 'running'), ...s.clusters.filter((c) => c.state === 'running')];
   const shown = ordered.length > max ? ordered.slice(0, max - 1) : ordered;
-  const lines = shown.map(clusterLine);
+  const lines = shown.map((c) => clusterMenu(c, s));
   const more = ordered.length - shown.length;
-  if (more > 0) lines.push({ kind: 'action', label: `${more} more clusters…`, action: 'open-dashboard' });
+  if (more > 0) lines.push({ kind: 'action', label: `${more} more clusters…`, action: 'open-dashboard', route: DASHBOARD_LINKS.clusters });
   return lines;
 }
 
@@ -139,11 +203,12 @@ export function trayView(s: HealthSnapshot, opts: TrayOptions = {}): TrayView {
   const fixes = fixItems(s.problems, Math.max(1, opts.maxFixes ?? DEFAULT_MAX_FIXES));
   const menu: TrayMenuItem[] = [
     dockerLine(s.docker),
-    ...clusterLines(s.clusters, Math.max(1, opts.maxClusters ?? DEFAULT_MAX_CLUSTERS)),
+    ...clusterLines(s, Math.max(1, opts.maxClusters ?? DEFAULT_MAX_CLUSTERS)),
     serverLine(s.server),
     SEPARATOR,
     ...(fixes.length > 0 ? [...fixes, SEPARATOR] : []),
     { kind: 'action', label: 'Launch task…', action: 'launch-task' },
+    { kind: 'action', label: 'Create cluster…', action: 'open-dashboard', route: DASHBOARD_LINKS.createCluster },
     { kind: 'action', label: 'Open dashboard', action: 'open-dashboard' },
     { kind: 'checkbox', label: 'Start at login', action: 'toggle-start-at-login', checked: opts.startAtLogin ?? false },
     SEPARATOR,

@@ -23,7 +23,16 @@ function controller(platform: NodeJS.Platform = 'linux', startAtLogin = false) {
   return { c, fixes, actions, tray: electron.trays[0]! };
 }
 
-const menuOf = (m: FakeMenu | undefined) => (m?.template ?? []) as { label?: string; type?: string; enabled?: boolean; checked?: boolean; icon?: FakeImage; click?: () => void }[];
+interface Entry {
+  label?: string;
+  type?: string;
+  enabled?: boolean;
+  checked?: boolean;
+  icon?: FakeImage;
+  click?: () => void;
+  submenu?: Entry[];
+}
+const menuOf = (m: FakeMenu | undefined) => (m?.template ?? []) as Entry[];
 const labels = (m: FakeMenu | undefined) => menuOf(m).map((i) => (i.type === 'separator' ? '---' : i.label));
 const pngsOf = (image: unknown) => (image as FakeImage).representations.map((r) => r.buffer);
 
@@ -38,8 +47,12 @@ describe('the tray renders the pure tray view', () => {
     expect(tray.tooltip).toBe(view.tooltip);
     expect(labels(tray.menu)).toEqual(view.menu.map((i) => (i.kind === 'separator' ? '---' : i.label)));
     const menu = menuOf(tray.menu);
-    // Status lines are not clickable and carry a coloured dot; Start at login is a checkbox.
-    expect(menu.slice(0, 4).every((i) => i.enabled === false && i.icon !== undefined)).toBe(true);
+    // Status lines are not clickable; they and the clusters' submenus carry a coloured dot; Start at login is a checkbox.
+    expect([menu[0], menu[3]].every((i) => i?.enabled === false && i.icon !== undefined)).toBe(true);
+    expect(menu.slice(1, 3).map((i) => [i.label, i.enabled, i.icon !== undefined, i.submenu?.length])).toEqual([
+      ['dev: running, 1/1 nodes ready', true, true, 8],
+      ['test: running, 2/2 nodes ready', true, true, 8],
+    ]);
     expect(menu.find((i) => i.label === 'Start at login')).toMatchObject({ type: 'checkbox', checked: true });
   });
 
@@ -74,6 +87,32 @@ describe('the tray renders the pure tray view', () => {
     const { tray, actions } = controller();
     for (const label of ['Launch task…', 'Open dashboard', 'Start at login', 'Quit']) menuOf(tray.menu).find((i) => i.label === label)!.click!();
     expect(actions).toEqual(['launch-task', 'open-dashboard', 'toggle-start-at-login', 'quit']);
+  });
+
+  it('a cluster’s submenu: Stop names the cluster, Open in dashboard / Delete… / Load image… name its page, Start runs its fix', () => {
+    const targets: unknown[] = [];
+    const fixes: string[] = [];
+    const c = new TrayController(healthy, {
+      platform: 'linux',
+      startAtLogin: () => false,
+      handlers: { runFix: (id) => fixes.push(id), action: (a, target) => targets.push([a, target]) },
+    });
+    const sub = (label: string) => menuOf(electron.trays[0]!.menu).find((i) => i.label?.startsWith(label))!.submenu!;
+    for (const label of ['Stop', 'Load image…', 'Open in dashboard', 'Delete…']) sub('dev:').find((i) => i.label === label)!.click!();
+    expect(targets).toEqual([
+      ['stop-cluster', { cluster: 'dev' }],
+      ['open-dashboard', { route: '#/clusters/dev/load-image' }],
+      ['open-dashboard', { route: '#/clusters/dev' }],
+      ['open-dashboard', { route: '#/clusters/dev/delete' }],
+    ]);
+    menuOf(electron.trays[0]!.menu).find((i) => i.label === 'Create cluster…')!.click!();
+    expect(targets.at(-1)).toEqual(['open-dashboard', { route: '#/new-cluster' }]);
+    c.render(withProblems({ ...healthyInput(), clusters: healthyInput().clusters.map((x) => (x.name === 'dev' ? { ...x, state: 'stopped' as const } : x)) }));
+    const start = sub('dev:').find((i) => i.label === 'Start')!;
+    expect(sub('dev:')[0]).toMatchObject({ enabled: false });
+    expect(sub('dev:')[0]!.icon).toBeDefined();
+    start.click!();
+    expect(fixes).toEqual(['start-cluster:dev']);
   });
 
   it('macOS gets template images; Windows opens the dashboard on a left click', () => {

@@ -1,17 +1,19 @@
 // The tray: a thin renderer of shared/tray-view.ts. It turns the view's plain
 // data into a Tray icon, tooltip and Menu, and sends clicks back as what they
-// name (a fix id, an action). It computes no health of its own and never
-// polls: render() is called with each snapshot the monitor publishes.
+// name (a fix id, an action with its target: a cluster, a dashboard page). It
+// computes no health of its own and never polls: render() is called with each
+// snapshot the monitor publishes.
 
 import { Menu, Tray, nativeImage, type MenuItemConstructorOptions, type NativeImage } from 'electron';
 import type { OverallState } from '../../shared/snapshot.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
-import { trayView, type TrayAction, type TrayMenuItem, type TrayView } from '../../shared/tray-view.ts';
+import { trayView, type TrayAction, type TrayMenuItem, type TrayTarget, type TrayView } from '../../shared/tray-view.ts';
 import { statusDot, trayIconSet, type IconRepresentation } from './icons.ts';
 
 export interface TrayHandlers {
   runFix(fixId: string, label: string): void;
-  action(action: TrayAction): void;
+  /** `target`: the cluster or dashboard page the item names (a cluster's submenu), absent for app-wide actions. */
+  action(action: TrayAction, target?: TrayTarget): void;
 }
 
 export interface TrayControllerOptions {
@@ -27,23 +29,36 @@ function imageOf(representations: readonly IconRepresentation[], template = fals
   return image;
 }
 
-/** One tray menu entry per view item; clicks go to the handlers by fix id or action. */
-export function menuTemplate(view: TrayView, handlers: TrayHandlers, dot?: (state: OverallState) => NativeImage): MenuItemConstructorOptions[] {
+const targetOf = (item: TrayMenuItem): TrayTarget | undefined =>
+  item.route !== undefined || item.cluster !== undefined ? { ...(item.route !== undefined ? { route: item.route } : {}), ...(item.cluster !== undefined ? { cluster: item.cluster } : {}) } : undefined;
+
+function act(handlers: TrayHandlers, item: TrayMenuItem): void {
+  if (!item.action) return;
+  const target = targetOf(item);
+  if (target) handlers.action(item.action, target);
+  else handlers.action(item.action);
+}
+
+/** One tray menu entry per view item (submenus nested); clicks go to the handlers by fix id or action. */
+export function menuTemplate(view: Pick<TrayView, 'menu'>, handlers: TrayHandlers, dot?: (state: OverallState) => NativeImage): MenuItemConstructorOptions[] {
   return view.menu.map((item: TrayMenuItem): MenuItemConstructorOptions => {
     const enabled = item.enabled ?? true;
+    const icon = item.state && dot ? { icon: dot(item.state) } : {};
     switch (item.kind) {
       case 'separator':
         return { type: 'separator' };
       case 'status':
-        return { label: item.label, enabled: false, ...(item.state && dot ? { icon: dot(item.state) } : {}) };
+        return { label: item.label, enabled: false, ...icon };
+      case 'submenu':
+        return { label: item.label, enabled, ...icon, submenu: menuTemplate({ menu: item.items ?? [] }, handlers, dot) };
       case 'fix': {
         const fixId = item.fixId ?? '';
         return { label: item.label, enabled: enabled && fixId !== '', click: () => handlers.runFix(fixId, item.label) };
       }
       case 'checkbox':
-        return { label: item.label, type: 'checkbox', checked: item.checked ?? false, enabled, click: () => item.action && handlers.action(item.action) };
+        return { label: item.label, type: 'checkbox', checked: item.checked ?? false, enabled, click: () => act(handlers, item) };
       case 'action':
-        return { label: item.label, enabled, click: () => item.action && handlers.action(item.action) };
+        return { label: item.label, enabled, click: () => act(handlers, item) };
     }
   });
 }
