@@ -160,7 +160,8 @@ describe('tray view: a submenu per cluster', () => {
       ],
     };
   };
-  const submenus = (v: { menu: TrayMenuItem[] }) => Object.fromEntries(v.menu.filter((i) => i.kind === 'submenu').map((i) => [i.cluster, i]));
+  const submenus = (v: { menu: TrayMenuItem[] }): Record<string, TrayMenuItem> =>
+    Object.fromEntries(v.menu.filter((i) => i.kind === 'submenu').map((i) => [i.cluster ?? '', i]));
   const itemsOf = (i: TrayMenuItem | undefined) => i?.items ?? [];
 
   it('each cluster is a submenu led by its state; only a cluster whose API answered is green', () => {
