@@ -20,6 +20,8 @@ export interface TaskEndpoint {
   reachable: boolean;
   /** In words: "published by dev-control-plane as 127.0.0.1:8080", or "kubectl port-forward svc/NAME 8080". */
   how: string;
+  /** With a readiness probe (service.readiness_probe): whether the Pod is Ready (false: starting); absent without one. */
+  ready?: boolean;
 }
 
 export interface TaskRecord {

@@ -88,6 +88,10 @@ async function perform(k8s: ClientNode, api: CoreV1Api, op: KubeOp, options: Opt
       return gone(k8s, () => api.deleteNamespacedSecret({ name: op.name, namespace: op.namespace }, options));
     case 'getPod':
       return podInfo(await api.readNamespacedPod({ name: op.name, namespace: op.namespace }, options));
+    case 'annotatePod': {
+      const body = { metadata: { annotations: op.annotations } };
+      return podInfo(await api.patchNamespacedPod({ name: op.name, namespace: op.namespace, body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch, options)));
+    }
     case 'listPods': {
       const list =
         op.namespace === undefined
@@ -157,12 +161,15 @@ function podInfo(pod: V1Pod): PodInfo {
     deleting: pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null,
   };
   if (pod.metadata?.uid) out.uid = pod.metadata.uid;
+  if (pod.status?.podIP) out.podIP = pod.status.podIP;
   if (pod.status?.reason) out.reason = pod.status.reason;
   if (pod.status?.message) out.message = pod.status.message;
   const first = pod.status?.containerStatuses?.[0];
   if (first) out.container = containerInfo(first);
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
   if (scheduled && scheduled.status === 'False') out.unschedulable = scheduled.message ?? scheduled.reason ?? 'not scheduled';
+  const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready) out.ready = ready.status === 'True';
   return out;
 }
 

@@ -75,6 +75,10 @@ export interface PodInfo {
   container?: ContainerInfo;
   /** Why it is not scheduled, from the PodScheduled condition, when it is not. */
   unschedulable?: string;
+  /** The Pod's IP once it has one (status.podIP): the nodes of a multi-node task are told each other's. */
+  podIP?: string;
+  /** The Pod's Ready condition (its readiness probe passing), when the Pod reports one. */
+  ready?: boolean;
 }
 
 export interface ServiceInfo {
@@ -123,6 +127,8 @@ export type KubeOp =
   | { kind: 'createSecret'; namespace: string; secret: KubeObject }
   | { kind: 'deleteSecret'; namespace: string; name: string }
   | { kind: 'getPod'; namespace: string; name: string }
+  /** Merges annotations into a Pod's (a merge patch); the Pod's downward-API files follow them. */
+  | { kind: 'annotatePod'; namespace: string; name: string; annotations: Record<string, string> }
   | { kind: 'listPods'; namespace?: string; labelSelector: string }
   | { kind: 'readLog'; namespace: string; name: string; container?: string; sinceBytes: number; stableTail: boolean };
 
@@ -150,6 +156,7 @@ export const opRequestSchema = z.object({
     z.object({ kind: z.literal('createSecret'), namespace: z.string(), secret: objectSchema }),
     z.object({ kind: z.literal('deleteSecret'), namespace: z.string(), name: z.string() }),
     z.object({ kind: z.literal('getPod'), namespace: z.string(), name: z.string() }),
+    z.object({ kind: z.literal('annotatePod'), namespace: z.string(), name: z.string(), annotations: z.record(z.string(), z.string()) }),
     z.object({ kind: z.literal('listPods'), namespace: z.string().optional(), labelSelector: z.string() }),
     z.object({
       kind: z.literal('readLog'),
@@ -185,6 +192,8 @@ export const podInfoSchema = z.object({
   message: z.string().optional(),
   container: containerInfoSchema.optional(),
   unschedulable: z.string().optional(),
+  podIP: z.string().optional(),
+  ready: z.boolean().optional(),
 }) satisfies z.ZodType<PodInfo>;
 
 const serviceInfoSchema = z.object({
@@ -210,6 +219,7 @@ export const OP_VALUE_SCHEMAS = {
   createSecret: z.object({ name: z.string() }),
   deleteSecret: z.object({ existed: z.boolean() }),
   getPod: podInfoSchema,
+  annotatePod: podInfoSchema,
   listPods: z.array(podInfoSchema),
   readLog: logReadSchema,
 } as const satisfies Record<KubeOp['kind'], z.ZodType>;

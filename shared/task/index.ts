@@ -15,7 +15,7 @@ export type { LaunchValues } from './launch-values.ts';
 export { checkPreparedTask, endpointsOf, MAX_SNAPSHOT_AGE_MS, prepareTask, validateResponseOf, validateTask } from './validate.ts';
 export type { PreparedTask, ValidateTaskOptions, ValidateTaskResult } from './validate.ts';
 export { RESOURCE_FIELDS, TASK_FIELDS } from './schema.ts';
-export type { AcceleratorRequest, FileMount, Plain, ResourceAmount, ResourceChoice, ServiceSpec, TaskResources, TaskSpec } from './schema.ts';
+export type { AcceleratorRequest, FileMount, Plain, ReadinessProbe, ResourceAmount, ResourceChoice, ServiceSpec, TaskResources, TaskSpec } from './schema.ts';
 export { checkTaskName, isValidTaskName, parseImage, parseInfra, suggestTaskName, TASK_NAME_MAX_LENGTH } from './fields.ts';
 export {
   describePorts,

@@ -78,7 +78,22 @@ const TASK_PROPS: Record<string, Schema> = {
   },
   num_nodes: { description: 'How many nodes (Pods).', type: 'integer', minimum: 1 },
   file_mounts: { description: '/path/in/pod: local/path, a bucket URL, or a storage spec.', type: 'object', additionalProperties: { anyOf: [str, { type: 'object' }] } },
-  service: { description: 'SkyServe: accepted; `kindtray launch` runs the task once, as `sky launch` does.', type: 'object' },
+  service: {
+    description: 'SkyServe: accepted; `kindtray launch` runs the task once, as `sky launch` does. readiness_probe decides when the endpoint is shown ready.',
+    type: 'object',
+    properties: {
+      readiness_probe: {
+        anyOf: [
+          str,
+          {
+            type: 'object', required: ['path'], additionalProperties: false,
+            properties: { path: str, initial_delay_seconds: { type: 'number' }, timeout_seconds: { type: 'number' }, post_data: { anyOf: [str, { type: 'object' }] }, headers: { type: 'object', additionalProperties: str } },
+          },
+        ],
+      },
+      ports: { type: 'integer', minimum: 1, maximum: 65535 },
+    },
+  },
   config: { description: 'Per-task SkyPilot config: kubernetes.pod_config is kept for the Pod; other keys are ignored.', type: 'object' },
 };
 

@@ -21,7 +21,7 @@ import type { SourceEntry, SourceMap, SourceValue } from './source.ts';
 
 export type { ResourceAmount } from './fields.ts';
 export type { AcceleratorRequest, ResourceChoice, TaskResources } from './resources-schema.ts';
-export type { FileMount, Plain, ServiceSpec } from './task-extras.ts';
+export type { FileMount, Plain, ReadinessProbe, ServiceSpec } from './task-extras.ts';
 export { RESOURCE_FIELDS, TASK_FIELDS } from './field-names.ts';
 
 /** A task as the launcher takes it: normalized and typed. Field names are the YAML's, camel-cased. */
@@ -139,7 +139,7 @@ class TaskChecker implements Reporter {
     }
     const service = fields.get('service');
     if (service !== undefined) {
-      const spec = checkService(this, service.value);
+      const spec = checkService(this, service.value, task.resources.ports);
       if (spec) task.service = spec;
     }
     const config = fields.get('config');

@@ -65,14 +65,77 @@ export function checkFileMounts(r: Reporter, v: SourceValue): FileMount[] {
   return out;
 }
 
+/** SkyServe's readiness probe, as its service spec reads it: what decides when a task's endpoint is shown ready. */
+export interface ReadinessProbe {
+  /** The HTTP path probed: ready on a 2xx/3xx answer (SkyServe: 200). */
+  path: string;
+  /** SkyServe POSTs this as JSON; a Kubernetes probe can only GET (the warning says so). */
+  postData?: Plain;
+  /** SkyServe's grace before it replaces a replica that never became ready; a launch replaces nothing. */
+  initialDelaySeconds?: number;
+  /** How long one probe may take (SkyServe's default 15 s). */
+  timeoutSeconds?: number;
+  headers?: Record<string, string>;
+}
+
 export interface ServiceSpec {
-  /** The readiness probe's HTTP path, when given: it decides when the endpoint is ready. */
-  readinessPath?: string;
-  /** The port SkyServe serves on, when given. */
+  /** When given: it decides when the endpoint is ready. */
+  readiness?: ReadinessProbe;
+  /** The port SkyServe serves on, when given (else the task's first port). */
   port?: number;
 }
 
-export function checkService(r: Reporter, v: SourceValue): ServiceSpec | undefined {
+const PROBE_KEYS = ['path', 'initial_delay_seconds', 'timeout_seconds', 'post_data', 'headers'];
+
+/** readiness_probe: a path, or {path, initial_delay_seconds, timeout_seconds, post_data, headers}, as SkyPilot's service schema has it. */
+function checkReadinessProbe(r: Reporter, v: SourceValue, path: string): ReadinessProbe | undefined {
+  if (v.kind === 'scalar' && typeof v.value === 'string') return { path: v.value };
+  if (v.kind !== 'map') {
+    r.error(path, 'readiness_probe is a path, or a mapping with a path, e.g. readiness_probe: {path: /health}');
+    return undefined;
+  }
+  unknownKeys(r, v, path, PROBE_KEYS);
+  const at = (key: string) => v.entries.find((e) => e.key === key)?.value;
+  const p = at('path');
+  if (p?.kind !== 'scalar' || typeof p.value !== 'string') {
+    r.error(childPath(path, 'path'), 'readiness_probe needs a path (text), e.g. readiness_probe: {path: /health}');
+    return undefined;
+  }
+  const out: ReadinessProbe = { path: p.value };
+  for (const [key, field] of [['initial_delay_seconds', 'initialDelaySeconds'], ['timeout_seconds', 'timeoutSeconds']] as const) {
+    const n = at(key);
+    if (n === undefined || (n.kind === 'scalar' && n.value === null)) continue;
+    if (n.kind === 'scalar' && typeof n.value === 'number' && n.value >= 0) out[field] = n.value;
+    else r.error(childPath(path, key), `${key} is a number of seconds`);
+  }
+  const headers = at('headers');
+  if (headers?.kind === 'map') {
+    const bad = headers.entries.find((e) => e.value.kind !== 'scalar' || typeof e.value.value !== 'string');
+    if (bad) r.error(childPath(childPath(path, 'headers'), bad.key), 'a header\'s value is text');
+    else out.headers = Object.fromEntries(headers.entries.map((e) => [e.key, e.value.kind === 'scalar' ? String(e.value.value) : '']));
+  } else if (headers !== undefined && !(headers.kind === 'scalar' && headers.value === null)) r.error(childPath(path, 'headers'), 'headers is a mapping of Name: value');
+  const post = at('post_data');
+  if (post !== undefined && !(post.kind === 'scalar' && post.value === null)) {
+    const where = childPath(path, 'post_data');
+    if (post.kind === 'map') out.postData = toPlain(post);
+    else if (post.kind === 'scalar' && typeof post.value === 'string') {
+      try {
+        out.postData = JSON.parse(post.value) as Plain;
+      } catch {
+        // SkyPilot's service spec refuses it the same way.
+        r.error(where, 'post_data written as text must be JSON, e.g. \'{"prompt": "hi"}\'');
+      }
+    } else r.error(where, 'post_data is a mapping, or JSON text');
+    if (out.postData !== undefined) r.warn(where, 'a Kubernetes readiness probe can only GET: Kindtray probes the path with GET, without post_data');
+  }
+  if (out.initialDelaySeconds !== undefined) {
+    r.warn(childPath(path, 'initial_delay_seconds'), 'SkyServe replaces a replica not ready after this long; launch replaces nothing: the endpoint shows starting until the probe passes');
+  }
+  return out;
+}
+
+/** service: (SkyServe). `taskPorts`: the task's own, the first of which is the probed port when service.ports is not given. */
+export function checkService(r: Reporter, v: SourceValue, taskPorts: readonly number[] = []): ServiceSpec | undefined {
   if (v.kind !== 'map') {
     r.error('service', 'service is a mapping (readiness_probe, replicas, replica_policy …), as in SkyPilot');
     return undefined;
@@ -82,18 +145,16 @@ export function checkService(r: Reporter, v: SourceValue): ServiceSpec | undefin
   for (const e of v.entries) {
     const path = childPath('service', e.key);
     if (e.key === 'readiness_probe') {
-      const probe = e.value;
-      if (probe.kind === 'scalar' && typeof probe.value === 'string') out.readinessPath = probe.value;
-      else if (probe.kind === 'map') {
-        const p = probe.entries.find((x) => x.key === 'path');
-        if (p?.value.kind === 'scalar' && typeof p.value.value === 'string') out.readinessPath = p.value.value;
-        else r.error(path, 'readiness_probe needs a path, e.g. readiness_probe: {path: /health}');
-      } else r.error(path, 'readiness_probe is a path, or a mapping with a path');
+      const probe = checkReadinessProbe(r, e.value, path);
+      if (probe) out.readiness = probe;
     } else if (e.key === 'ports') {
       const n = e.value.kind === 'scalar' ? e.value.value : undefined;
       if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535) out.port = n;
       else r.error(path, 'service.ports is one port number, as in SkyPilot');
     }
+  }
+  if (out.readiness && out.port === undefined && taskPorts.length === 0) {
+    r.warn('service.readiness_probe', 'the task has no port to probe (resources.ports or service.ports): its readiness is not checked');
   }
   r.warn('service', 'launch runs the task once, as `sky launch` does: replicas, autoscaling and the load balancer are SkyServe\'s (`sky serve up`)');
   return out;
