@@ -8,6 +8,7 @@ import type { TaskEndpoint, TaskRecord } from '../../shared/api.ts';
 import type { Plain } from '../../shared/task/index.ts';
 import { TASK_LABEL } from '../../shared/constants.ts';
 import type { PodInfo } from './launcher-kube.ts';
+import { addReadinessProbe } from './readiness.ts';
 import type { StoredTask } from './task-model.ts';
 
 /** The image a task runs in when it names none. */
@@ -67,6 +68,7 @@ export function buildPod(task: StoredTask, defaultImage: string): V1Pod {
     container.resources = { ...(Object.keys(requests).length > 0 && { requests }), ...(Object.keys(limits).length > 0 && { limits }) };
   }
   if (r.ports.length > 0) container.ports = r.ports.map((p) => ({ containerPort: p, protocol: 'TCP' }));
+  addReadinessProbe(container, task.spec);
   const metadata = { name: podNameFor(task), namespace: task.namespace, labels: ownLabels(task), annotations: { 'kindtray.dev/task-name': task.name } };
   const pod: V1Pod = {
     apiVersion: 'v1',

@@ -13,6 +13,7 @@ import { fail, isTransient, sleep } from './launcher-kube.ts';
 import type { KubeOpResult, KubeTarget, TaskKubeOps } from './launcher-kube.ts';
 import { buildPod, buildSecret, buildService, endpointsWith, podNameFor, podVerdict, secretNameFor } from './pod-plan.ts';
 import type { PodVerdict } from './pod-plan.ts';
+import { endpointsReadiness } from './readiness.ts';
 import { SECRET_FORGOTTEN } from './store.ts';
 import type { TaskStore } from './store.ts';
 import type { TaskLogs } from './task-logs.ts';
@@ -298,6 +299,8 @@ export class TaskLife {
         lostContactNoted = false;
       }
       errorWait = 0;
+      const readied = endpointsReadiness(task, r.value);
+      if (readied) this.changed((task = this.store.update(task.id, { endpoints: readied }) ?? task));
       const verdict = podVerdict(r.value);
       switch (verdict.kind) {
         case 'running':

@@ -9,6 +9,8 @@ import { KubeOps } from './kube-ops.ts';
 import { Launcher } from './launcher.ts';
 import type { TaskService } from './routes.ts';
 import { TaskStore, toTaskRecord } from './store.ts';
+import { endpointsFromPlan } from './task-model.ts';
+import { initialEndpoints } from './readiness.ts';
 
 export interface OpenTaskServiceOptions {
   database: string;
@@ -50,6 +52,7 @@ export async function openTaskService(opts: OpenTaskServiceOptions): Promise<Wor
         source: input.source,
         spec: input.spec,
         portPlan: input.plan,
+        endpoints: initialEndpoints(input.spec, endpointsFromPlan(input.plan)),
         ...(input.waitingFor ? { waitingFor: input.waitingFor } : {}),
       });
       const record = toTaskRecord(task);
