@@ -136,6 +136,11 @@ export class KubeOps {
     return this.run(target, { kind: 'getPod', namespace, name }, opts);
   }
 
+  /** Merges `annotations` into the Pod's (a merge patch); answers the Pod as it is then. */
+  annotatePod(target: KubeTarget, namespace: string, name: string, annotations: Record<string, string>, opts?: OpOptions): Promise<KubeOpResult<PodInfo>> {
+    return this.run(target, { kind: 'annotatePod', namespace, name, annotations }, opts);
+  }
+
   /** Pods matching a label selector (`kindtray.dev/task=t-…`), in one namespace or all. */
   listTaskPods(target: KubeTarget, labelSelector: string, opts?: OpOptions & { namespace?: string }): Promise<KubeOpResult<PodInfo[]>> {
     const op: KubeOp = { kind: 'listPods', labelSelector };
@@ -304,6 +309,7 @@ function describeOp(op: KubeOp): string {
     createSecret: 'creating secret',
     deleteSecret: 'deleting secret',
     getPod: 'reading pod',
+    annotatePod: 'annotating pod',
     listPods: 'listing pods',
     readLog: 'reading the log of pod',
   };
