@@ -24,6 +24,33 @@ export interface TaskEndpoint {
   ready?: boolean;
 }
 
+export const TASK_NODE_STATES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type TaskNodeState = (typeof TASK_NODE_STATES)[number];
+
+/** One node (Pod) of a task, as SkyPilot numbers them: rank 0 is the head. */
+export interface TaskNode {
+  rank: number;
+  podName: string;
+  state: TaskNodeState;
+  /** The Pod's IP once it has one (SKYPILOT_NODE_IPS lists them, head first). */
+  ip?: string;
+  exitCode?: number;
+  /** Why it ended, or what it waits for. */
+  reason?: string;
+}
+
+/** One stage of a pipeline (a multi-document task file); stages run in order, each after the previous one succeeded. */
+export interface TaskStage {
+  index: number;
+  name: string;
+  numNodes: number;
+  /** `pending`: not started yet; `cancelled`: never started (an earlier stage failed) or cancelled while it ran. */
+  state: 'pending' | 'launching' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  reason?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
 export interface TaskRecord {
   id: string;
   name: string;
@@ -36,6 +63,12 @@ export interface TaskRecord {
   podName?: string;
   serviceName?: string;
   exitCode?: number;
+  /** The Pods of the current stage, one a node (num_nodes), head first; absent before they are planned. */
+  nodes?: TaskNode[];
+  /** A pipeline's stages, in order; absent for a single task. */
+  stages?: TaskStage[];
+  /** The index in `stages` of the stage running (or last run). */
+  stage?: number;
   endpoints: TaskEndpoint[];
   /** The task as submitted (YAML or JSON text). */
   source: string;
