@@ -1,0 +1,166 @@
+// What a workdir / file_mounts copy takes from a local folder (SkyPilot's
+// ignore rules), what a launch refuses on its field, and the tar writer read
+// back by a real tar (busybox's, as in the task image).
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TaskSpec } from '../../shared/task/index.ts';
+import { isIgnored, parseIgnoreFile } from './file-sync-ignore.ts';
+import { listCopy, planTaskFiles, podTarget } from './file-sync-plan.ts';
+import { splitUstarPath, tarArchives } from './file-sync-tar.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kt-filesync-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(rel: string, text = 'x'): void {
+  const abs = join(dir, rel);
+  mkdirSync(join(abs, '..'), { recursive: true });
+  writeFileSync(abs, text);
+}
+
+const listed = async (root = dir) => (await listCopy({ source: root, target: '~/sky_workdir', kind: 'dir' }, { deadline: Date.now() + 5_000, maxEntries: 10_000 })).entries.map((e) => e.path);
+const spec = (extra: Partial<TaskSpec>): TaskSpec => ({ resources: { ports: [] } as unknown as TaskSpec['resources'], envs: {}, numNodes: 1, run: 'true', ...extra });
+
+describe('ignore patterns, as rsync reads a "-" merge file', () => {
+  const ignored = (lines: string, path: string, isDir = false, base = '') => isIgnored(parseIgnoreFile(lines, base).rules, path, isDir);
+
+  it('a name without a slash matches at any depth; * stops at a slash, ** does not', () => {
+    expect(ignored('*.log', 'a.log')).toBe(true);
+    expect(ignored('*.log', 'sub/deep/a.log')).toBe(true);
+    expect(ignored('sub/*.log', 'sub/deep/a.log')).toBe(false);
+    expect(ignored('sub/**.log', 'sub/deep/a.log')).toBe(true);
+    expect(ignored('dat?', 'data')).toBe(true);
+    expect(ignored('[ab].txt', 'b.txt')).toBe(true);
+    expect(ignored('[!ab].txt', 'b.txt')).toBe(false);
+  });
+
+  it('a leading slash anchors to the ignore file\'s folder; a trailing slash matches folders only', () => {
+    expect(ignored('/build', 'build', true)).toBe(true);
+    expect(ignored('/build', 'src/build', true)).toBe(false);
+    expect(ignored('out/', 'out', true)).toBe(true);
+    expect(ignored('out/', 'out', false)).toBe(false);
+    expect(ignored('/x.txt', 'sub/x.txt', false, 'sub')).toBe(true);
+    expect(ignored('/x.txt', 'other/x.txt', false, 'sub')).toBe(false);
+  });
+
+  it('comments and blank lines are not patterns; a !negation re-includes nothing and is reported', () => {
+    const parsed = parseIgnoreFile('# c\n; c\n\n*.log\n!keep.log\n', '');
+    expect(parsed.rules.map((r) => r.text)).toEqual(['*.log', '!keep.log']);
+    expect(parsed.negations).toEqual(['!keep.log']);
+    expect(isIgnored(parsed.rules, 'keep.log', false)).toBe(true);
+  });
+});
+
+describe('which files a folder copy takes (SkyPilot: .skyignore wins over .gitignore)', () => {
+  it('every .gitignore applies to its own subtree, .git/info/exclude to the root; an ignored folder is not entered', async () => {
+    write('.gitignore', '*.tmp\n/secret.txt\nnode_modules/\n');
+    write('a.txt');
+    write('b.tmp');
+    write('secret.txt');
+    write('node_modules/pkg/index.js');
+    write('sub/.gitignore', 'local.txt\n');
+    write('sub/local.txt');
+    write('sub/secret.txt');
+    write('sub/keep.txt');
+    write('other/local.txt');
+    write('.git/info/exclude', 'excluded-by-git.txt\n');
+    write('excluded-by-git.txt');
+    const paths = await listed();
+    expect(paths).toEqual(expect.arrayContaining(['a.txt', 'sub/keep.txt', 'sub/secret.txt', 'other/local.txt', '.gitignore', 'sub/.gitignore']));
+    expect(paths).not.toEqual(expect.arrayContaining(['b.tmp']));
+    for (const gone of ['b.tmp', 'secret.txt', 'node_modules', 'node_modules/pkg/index.js', 'sub/local.txt', 'excluded-by-git.txt']) expect(paths).not.toContain(gone);
+  });
+
+  it('with a .skyignore at the root, no .gitignore counts (nested .skyignore files do)', async () => {
+    write('.skyignore', 'big/\n');
+    write('.gitignore', '*.txt\n');
+    write('a.txt');
+    write('big/blob.bin');
+    write('sub/.skyignore', '*.bin\n');
+    write('sub/x.bin');
+    write('sub/y.txt');
+    const paths = await listed();
+    expect(paths).toEqual(expect.arrayContaining(['a.txt', 'sub/y.txt']));
+    for (const gone of ['big', 'big/blob.bin', 'sub/x.bin']) expect(paths).not.toContain(gone);
+  });
+});
+
+describe('planning a launch\'s copies', () => {
+  it('resolves relative sources from the task file\'s folder, and targets as SkyPilot does', async () => {
+    write('proj/main.py', 'print(1)');
+    write('cfg.json', '{}');
+    const plan = await planTaskFiles(spec({ workdir: 'proj', fileMounts: [{ target: '/etc/app/cfg.json', source: './cfg.json' }, { target: 'rel', source: 'proj' }] }), dir);
+    expect(plan.ok).toBe(true);
+    if (!plan.ok) return;
+    expect(plan.items).toEqual([
+      { field: 'workdir', source: join(dir, 'proj'), target: '~/sky_workdir', kind: 'dir' },
+      { field: 'file_mounts["/etc/app/cfg.json"]', source: join(dir, 'cfg.json'), target: '/etc/app/cfg.json', kind: 'file' },
+      { field: 'file_mounts.rel', source: join(dir, 'proj'), target: '~/sky_workdir/rel', kind: 'dir' },
+    ]);
+    expect(plan.spec.workdir).toBe(join(dir, 'proj'));
+    expect(podTarget('~/data')).toBe('~/data');
+  });
+
+  it('refuses on the field: a relative path without a folder (HTTP launch), a missing path, a bucket, a storage spec', async () => {
+    const noFolder = await planTaskFiles(spec({ workdir: '.' }), undefined);
+    expect(noFolder).toMatchObject({ ok: false, errors: [{ path: 'workdir', message: expect.stringContaining('launch it with the CLI') }] });
+    const bad = await planTaskFiles(spec({ fileMounts: [{ target: '/a', source: 'nope' }, { target: '/b', source: 's3://bucket/x' }, { target: '/c', source: { name: 'b', store: 's3' } }] }), dir);
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(bad.errors.map((e) => e.path)).toEqual(['file_mounts["/b"]', 'file_mounts["/c"]', 'file_mounts["/a"]']);
+    expect(bad.errors[0]?.message).toMatch(/cloud bucket: mounting it needs cloud credentials/);
+    expect(bad.errors[2]?.message).toMatch(/does not exist/);
+  });
+
+  it('over the size limit: refused on the field, saying to use a .skyignore or a volume', async () => {
+    write('w/big.bin', 'y'.repeat(3000));
+    write('w/small.txt', 'z');
+    const over = await planTaskFiles(spec({ workdir: join(dir, 'w') }), undefined, { maxBytes: 2000 });
+    expect(over).toMatchObject({ ok: false, errors: [{ path: 'workdir', message: expect.stringMatching(/over Kindtray's limit .*\.skyignore.*volume/) }] });
+    write('w/.skyignore', '*.bin\n');
+    expect((await planTaskFiles(spec({ workdir: join(dir, 'w') }), undefined, { maxBytes: 2000 })).ok).toBe(true);
+  });
+});
+
+describe('the tar writer, read back by busybox tar', () => {
+  it('folders, files (modes, a long path, a name with spaces and UTF-8), a symlink; split archives extract one after the other', async () => {
+    const deep = `${'d'.repeat(60)}/${'e'.repeat(60)}/${'f'.repeat(70)}`;
+    const longest = `${'p'.repeat(120)}/${'q'.repeat(120)}`;
+    write('src/a.txt', 'hello\n');
+    write(`src/${deep}/long.txt`, 'deep');
+    write(`src/${longest}/name-${'r'.repeat(110)}.txt`, 'pax');
+    write('src/with space/ünï.txt', 'utf');
+    write('src/run.sh', '#!/bin/sh\necho hi\n');
+    execFileSync('chmod', ['755', join(dir, 'src/run.sh')]);
+    symlinkSync('a.txt', join(dir, 'src/link'));
+    write('src/big.bin', 'b'.repeat(5000));
+    const listing = await listCopy({ source: join(dir, 'src'), target: '/x', kind: 'dir' }, { deadline: Date.now() + 5_000, maxEntries: 1000 });
+    const out = join(dir, 'out');
+    mkdirSync(out);
+    let archives = 0;
+    for await (const a of tarArchives(listing.entries, 4096)) {
+      archives++;
+      execFileSync('busybox', ['tar', 'xf', '-', '-C', out], { input: a.archive });
+    }
+    expect(archives).toBeGreaterThan(1);
+    expect(readFileSync(join(out, 'a.txt'), 'utf8')).toBe('hello\n');
+    expect(readFileSync(join(out, deep, 'long.txt'), 'utf8')).toBe('deep');
+    expect(readFileSync(join(out, longest, `name-${'r'.repeat(110)}.txt`), 'utf8')).toBe('pax');
+    expect(readFileSync(join(out, 'with space/ünï.txt'), 'utf8')).toBe('utf');
+    expect(readFileSync(join(out, 'big.bin'), 'utf8')).toBe('b'.repeat(5000));
+    expect(readlinkSync(join(out, 'link'))).toBe('a.txt');
+    expect(execFileSync(join(out, 'run.sh'), { encoding: 'utf8' })).toBe('hi\n');
+  });
+
+  it('splits a path at a slash into ustar prefix and name, or says it cannot', () => {
+    expect(splitUstarPath('a/b')).toEqual({ prefix: '', name: 'a/b' });
+    expect(splitUstarPath(`${'a'.repeat(150)}/${'b'.repeat(90)}`)).toEqual({ prefix: 'a'.repeat(150), name: 'b'.repeat(90) });
+    expect(splitUstarPath('c'.repeat(101))).toBeUndefined();
+  });
+});
