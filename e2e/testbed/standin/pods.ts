@@ -9,6 +9,8 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { ReadinessProber } from './readiness.ts';
+import type { ProbeSpec } from './readiness.ts';
 import { kubeTime } from './store.ts';
 import type { KubeObject, Store } from './store.ts';
 
@@ -20,6 +22,7 @@ export interface ContainerSpec {
   workingDir?: string;
   env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath?: string }; secretKeyRef?: { name?: string; key?: string } } }[];
   ports?: { name?: string; containerPort: number; protocol?: string }[];
+  readinessProbe?: ProbeSpec;
 }
 
 interface LogLine {
@@ -33,6 +36,7 @@ class ContainerRun {
   private partial = '';
   private readonly followers = new Set<(line: LogLine | null) => void>();
   process: ChildProcess | undefined;
+  prober: ReadinessProber | undefined;
   exited = false;
 
   append(chunk: string): void {
@@ -266,7 +270,9 @@ export class PodRunner {
       const st = this.status(run, spec.name);
       if (!st || run.deleted) return;
       st.state = { running: { startedAt } };
-      st.ready = true;
+      // With a readiness probe, ready only once it passes (readiness.ts); without one, as soon as it runs.
+      st.ready = !spec.readinessProbe;
+      if (spec.readinessProbe) log.prober = new ReadinessProber(spec.readinessProbe, spec.ports ?? [], containerAddress(), (ready) => { st.ready = ready && 'running' in st.state; this.refreshPod(run); }, (line) => log.append(`${line}\n`));
       st.started = true;
       st.containerID = containerID;
       this.refreshPod(run);
@@ -278,6 +284,7 @@ export class PodRunner {
       log.append(`${err.message}\n`);
     });
     child.once('close', (code, signal) => {
+      log.prober?.stop();
       log.finish();
       log.process = undefined;
       const st = this.status(run, spec.name);
@@ -372,6 +379,7 @@ export class PodRunner {
     for (const t of run.restartTimers) clearTimeout(t);
     const graceMs = Math.min(2_000, 1_000 * (graceSeconds ?? Number(pod.spec?.terminationGracePeriodSeconds ?? 30)));
     for (const c of run.containers.values()) {
+      c.prober?.stop();
       const child = c.process;
       if (!child?.pid) continue;
       killGroup(child.pid, 'SIGTERM');
