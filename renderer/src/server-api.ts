@@ -3,6 +3,7 @@
 
 import { LAUNCH_REQUEST_TYPE } from '../../shared/api.ts';
 import type { HealthResponse, LaunchRequest, TaskRecord, ValidateResponse, ApiError } from '../../shared/api.ts';
+import { routePath, type ClustersResponse, type ClusterError, type CreateClusterInput, type DeletePlan, type OperationStarted, type PreflightAnswer } from '../../shared/contracts/clusters.ts';
 import type { HistoryResponse, StateChange } from '../../shared/contracts/history.ts';
 import type { Settings } from '../../shared/contracts/settings.ts';
 import type { FixResult } from '../../shared/fixes.ts';
@@ -48,6 +49,19 @@ export const serverApi = (api: Api) => ({
   history: () => api.json<HistoryResponse>('/api/history'),
   settings: () => api.json<Settings>('/api/settings'),
   saveSettings: (s: Settings) => api.json<SettingsSaved>('/api/settings', { method: 'PUT', body: JSON.stringify(s), headers: JSON_BODY }),
+  // Clusters (shared/contracts/clusters.ts): operations answer 202 with their record, then stream on /api/events.
+  clusters: (signal?: AbortSignal) => api.json<ClustersResponse>(routePath('list'), signal ? { signal } : {}),
+  checkCluster: (request: CreateClusterInput, signal: AbortSignal) =>
+    api.json<PreflightAnswer>(routePath('check'), { method: 'POST', body: JSON.stringify(request), headers: JSON_BODY, signal, okStatuses: [422] }),
+  createCluster: (request: CreateClusterInput) =>
+    api.json<OperationStarted & ClusterError>(routePath('create'), { method: 'POST', body: JSON.stringify(request), headers: JSON_BODY, okStatuses: [409, 422] }),
+  deletePlan: (name: string) => api.json<DeletePlan>(routePath('deletePlan', { name })),
+  deleteCluster: (name: string) => api.json<OperationStarted & ClusterError>(routePath('delete', { name }), { method: 'DELETE', okStatuses: [409] }),
+  startCluster: (name: string) => api.json<OperationStarted & ClusterError>(routePath('start', { name }), { method: 'POST', okStatuses: [409] }),
+  stopCluster: (name: string) => api.json<OperationStarted & ClusterError>(routePath('stop', { name }), { method: 'POST', okStatuses: [409] }),
+  loadImage: (name: string, image: string) =>
+    api.json<OperationStarted & ClusterError>(routePath('loadImage', { name }), { method: 'POST', body: JSON.stringify({ image }), headers: JSON_BODY, okStatuses: [409, 422] }),
+  cancelOperation: (id: string) => api.json<OperationStarted>(routePath('cancel', { id }), { method: 'POST' }),
 });
 
 export type ServerApi = ReturnType<typeof serverApi>;

@@ -6,6 +6,8 @@
 import type { TaskRecord } from '../../../shared/api.ts';
 import { FIXES } from '../../../shared/fixes.ts';
 import type { HealthSnapshot } from '../../../shared/snapshot.ts';
+import type { ClusterOperation, ClustersResponse, OperationKind } from '../../../shared/contracts/clusters.ts';
+import { asOperation, toOperationEvent } from '../clusters/operations.ts';
 import { SseParser, backoffMs, toServerEvent } from '../sse.ts';
 import type { ServerApi } from '../server-api.ts';
 import { unreachable, type ApiFailure, type KindtrayBridge } from '../transport.ts';
@@ -123,6 +125,8 @@ export class Controller {
           for (const m of parser.push(text)) {
             const event = toServerEvent(m);
             if (event) this.dispatch({ type: 'event', event, at: Date.now() });
+            const op = event ? undefined : toOperationEvent(m);
+            if (op) this.dispatch({ type: 'operation', operation: op.operation, ...(op.line !== undefined ? { line: op.line } : {}) });
           }
         }, once.signal);
       } catch (e) {
@@ -202,5 +206,49 @@ export class Controller {
       this.dispatch({ type: 'fix-finished', fixId, ok: false, message: r.ok ? 'the server did not say how it went' : r.failure.error.error, at: Date.now() });
     }
     if (fixId === FIXES.restartServer.id && body?.ok && this.store.getState().taskList.state !== 'idle') void this.loadTasks();
+  }
+
+  /** The cluster list with its operations (running and recent); each operation lands in the store. */
+  async loadClusters(signal?: AbortSignal): Promise<{ data?: ClustersResponse; failure?: ApiFailure }> {
+    const r = await this.api.clusters(signal);
+    if (!r.ok) return { failure: r.failure };
+    if (!r.data || !Array.isArray(r.data.clusters)) return { failure: { status: r.status, error: { error: 'the server sent no cluster list' } } };
+    for (const o of Array.isArray(r.data.operations) ? r.data.operations : []) this.operation(o);
+    return { data: r.data };
+  }
+
+  /** Starts a cluster operation; its record lands in the store and the stream carries it on. Answers the record, or why none started. */
+  async clusterOperation(kind: Exclude<OperationKind, 'create'>, cluster: string, image = ''): Promise<{ operation?: ClusterOperation; failure?: ApiFailure }> {
+    const r =
+      kind === 'delete'
+        ? await this.api.deleteCluster(cluster)
+        : kind === 'start'
+          ? await this.api.startCluster(cluster)
+          : kind === 'stop'
+            ? await this.api.stopCluster(cluster)
+            : await this.api.loadImage(cluster, image);
+    return this.started(r.ok ? { data: r.data, status: r.status } : { data: r.data, status: r.status, failure: r.failure });
+  }
+
+  /** An answer that carries an operation (202, or 409 naming the one already running): its record into the store. */
+  started(r: { data?: { operation?: unknown } | undefined; status: number; failure?: ApiFailure }): { operation?: ClusterOperation; failure?: ApiFailure } {
+    const operation = asOperation(r.data?.operation);
+    if (operation) this.operation(operation);
+    if (r.failure) return { failure: r.failure, ...(operation ? { operation } : {}) };
+    return operation ? { operation } : { failure: { status: r.status, error: { error: 'the server did not say which operation started' } } };
+  }
+
+  /** Asks the server to cancel an operation; the stream says when it has. */
+  async cancelOperation(id: string): Promise<ApiFailure | undefined> {
+    const r = await this.api.cancelOperation(id);
+    if (!r.ok) return r.failure;
+    const operation = asOperation(r.data?.operation);
+    if (operation) this.operation(operation);
+    return undefined;
+  }
+
+  operation(o: unknown): void {
+    const operation = asOperation(o);
+    if (operation) this.dispatch({ type: 'operation', operation });
   }
 }

@@ -8,6 +8,8 @@ import type { FixStep } from '../../../shared/fixes.ts';
 import { problemIds } from '../../../shared/problems.ts';
 import type { HealthSnapshot } from '../../../shared/snapshot.ts';
 import type { ApiFailure } from '../transport.ts';
+import type { ClusterOperation } from '../../../shared/contracts/clusters.ts';
+import { followOperation, type FollowedOperation } from '../clusters/operations.ts';
 
 export type Connection =
   /** First contact, not yet answered. */
@@ -45,6 +47,8 @@ export interface DashboardState {
   tasks: Record<string, TaskRecord>;
   taskList: TaskList;
   fixes: Record<string, FixRun>;
+  /** Cluster operations (create, delete, start, stop, load image) seen here or streamed, by id. */
+  operations: Record<string, FollowedOperation>;
 }
 
 export const initialState = (): DashboardState => ({
@@ -52,6 +56,7 @@ export const initialState = (): DashboardState => ({
   tasks: {},
   taskList: { state: 'idle' },
   fixes: {},
+  operations: {},
 });
 
 export type Action =
@@ -66,7 +71,9 @@ export type Action =
   | { type: 'task'; task: TaskRecord }
   | { type: 'fix-started'; fixId: string; at: number }
   | { type: 'fix-step'; fixId: string; step: FixStep; at: number }
-  | { type: 'fix-finished'; fixId: string; ok: boolean; message: string; at: number; durationMs?: number; steps?: FixStep[] };
+  | { type: 'fix-finished'; fixId: string; ok: boolean; message: string; at: number; durationMs?: number; steps?: FixStep[] }
+  /** A cluster operation's record, from the event stream (with kind's new line) or a route's answer. */
+  | { type: 'operation'; operation: ClusterOperation; line?: string };
 
 /** A step's news replaces its earlier state; new steps keep their order of arrival. */
 function withStep(steps: readonly FixStep[] | undefined, step: FixStep): FixStep[] {
@@ -160,6 +167,10 @@ export function reduce(state: DashboardState, action: Action): DashboardState {
         ...(steps ? { steps } : {}),
       };
       return { ...state, fixes: { ...state.fixes, [action.fixId]: run } };
+    }
+    case 'operation': {
+      const operations = followOperation(state.operations, action.operation, action.line);
+      return operations === state.operations ? state : { ...state, operations };
     }
   }
 }
