@@ -6,41 +6,41 @@
 // engine never answers. That exchange speaks just enough HTTP/1.1 for `_ping`
 // (a status line, Content-Length or chunked): node:http's client costs three
 // times the CPU per request (0.9 ms against 0.3 ms here), and at 150 pings a
-// minute that is most of an idle budget. Elsewhere (tcp, ssh, npipe) it is
-// dockerode's own ping.
+// minute that is most of an idle budget. For the same reason a ping's
+// deadline is one timer of its own, its error made only when it fires, not
+// withDeadline's controller, listeners and two errors a beat. Elsewhere (tcp,
+// ssh, npipe) it is the API client's ping under withDeadline.
 
 import { accessSync, constants } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import type Docker from 'dockerode';
-import { withDeadline } from '../../shared/deadline.ts';
+import { DeadlineError, withDeadline } from '../../shared/deadline.ts';
+import type { DockerApi } from './docker-api.ts';
 import type { DockerEndpoint } from './docker-endpoint.ts';
-import type { SignalledDocker } from './docker.ts';
 
 export class DockerLiveness {
   private readonly endpoint: DockerEndpoint;
-  private readonly docker: Docker;
+  private readonly api: DockerApi;
+  private readonly what: string;
   private line: PingLine | undefined;
 
-  constructor(endpoint: DockerEndpoint, docker: Docker) {
+  constructor(endpoint: DockerEndpoint, api: DockerApi) {
     this.endpoint = endpoint;
-    this.docker = docker;
+    this.api = api;
+    this.what = `Docker engine at ${endpoint.url}`;
   }
 
   /** Resolves when the engine answered within `deadlineMs`; rejects with the failure (a DeadlineError, or a socket error with its code). */
   async ping(deadlineMs: number): Promise<void> {
     const socketPath = this.endpoint.socketPath;
-    const what = `Docker engine at ${this.endpoint.url}`;
     if (!socketPath || socketPath.startsWith('//')) {
-      const d = this.docker as unknown as SignalledDocker;
-      await withDeadline(what, deadlineMs, (signal) => d.ping({ abortSignal: signal }));
+      await withDeadline(this.what, deadlineMs, (signal) => this.api.ping(signal));
       return;
     }
     // Throws ENOENT (stopped) or EACCES (no permission) as connect(2) would.
     accessSync(socketPath, constants.R_OK | constants.W_OK);
     this.line ??= new PingLine(socketPath);
-    const line = this.line;
     try {
-      await withDeadline(what, deadlineMs, (signal) => line.ping(signal));
+      await this.line.ping(this.what, deadlineMs);
     } catch (e) {
       // The kept connection may be the broken thing: the next ping starts afresh.
       this.close();
@@ -54,7 +54,8 @@ export class DockerLiveness {
   }
 }
 
-const PING_REQUEST = 'GET /_ping HTTP/1.1\r\nHost: docker\r\nUser-Agent: kindtray\r\n\r\n';
+/** The request's bytes, made once. */
+const PING_REQUEST = Buffer.from('GET /_ping HTTP/1.1\r\nHost: docker\r\nUser-Agent: kindtray\r\n\r\n', 'latin1');
 
 /** One kept connection to the engine, one `_ping` at a time on it. */
 class PingLine {
@@ -67,17 +68,15 @@ class PingLine {
     this.socketPath = socketPath;
   }
 
-  ping(signal: AbortSignal): Promise<void> {
+  /** Resolves on a 200; rejects with a DeadlineError after `ms`, or with what broke the line. */
+  ping(what: string, ms: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (this.waiting) return reject(new Error('a ping is already on the line'));
-      const onAbort = () => this.fail(signal.reason);
-      // The deadline's signal may abort after the answer (its owner tidies up): only this ping's wait may end the line.
-      const done = () => signal.removeEventListener('abort', onAbort);
+      const timer = setTimeout(() => this.fail(new DeadlineError(what, ms)), ms);
       this.waiting = {
-        resolve: () => (done(), resolve()),
-        reject: (e) => (done(), reject(e)),
+        resolve: () => (clearTimeout(timer), resolve()),
+        reject: (e) => (clearTimeout(timer), reject(e)),
       };
-      signal.addEventListener('abort', onAbort, { once: true });
       this.connected().write(PING_REQUEST);
     });
   }

@@ -6,11 +6,11 @@
 
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type Docker from 'dockerode';
 import { DEADLINES, INTERVALS, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL } from '../../shared/constants.ts';
 import { withDeadline } from '../../shared/deadline.ts';
 import type { DockerEndpoint } from './docker-endpoint.ts';
-import { classifyDockerFailure, dockerClient, probeDocker, type DockerObservation } from './docker.ts';
+import { dockerApi, type DockerApi } from './docker-api.ts';
+import { classifyDockerFailure, probeDocker, type DockerObservation } from './docker.ts';
 import { DockerLiveness } from './docker-liveness.ts';
 
 export interface DockerWatcherOptions {
@@ -37,8 +37,7 @@ export interface DockerWatcherOptions {
 export class DockerWatcher {
   readonly endpoint: DockerEndpoint;
   private readonly opts: DockerWatcherOptions;
-  private readonly docker: Docker;
-  private readonly eventsDocker: Docker;
+  private readonly api: DockerApi;
   private current: DockerObservation | undefined;
   private timer: NodeJS.Timeout | undefined;
   private beat: NodeJS.Timeout | undefined;
@@ -60,9 +59,8 @@ export class DockerWatcher {
   constructor(opts: DockerWatcherOptions) {
     this.opts = opts;
     this.endpoint = opts.endpoint;
-    this.docker = dockerClient(opts.endpoint);
-    this.livenessPing = new DockerLiveness(opts.endpoint, this.docker);
-    this.eventsDocker = dockerClient(opts.endpoint, { forEvents: true });
+    this.api = dockerApi(opts.endpoint);
+    this.livenessPing = new DockerLiveness(opts.endpoint, this.api);
     this.downDelay = opts.downPingMs ?? INTERVALS.dockerPingDown;
   }
 
@@ -96,7 +94,7 @@ export class DockerWatcher {
       let o: DockerObservation;
       do {
         this.again = false;
-        o = await probeDocker(this.docker, this.endpoint, { deadlineMs: this.opts.deadlineMs ?? DEADLINES.docker });
+        o = await probeDocker(this.api, this.endpoint, { deadlineMs: this.opts.deadlineMs ?? DEADLINES.docker });
         if (this.stopped) return o;
         this.accept(o);
       } while (this.again);
@@ -196,11 +194,10 @@ export class DockerWatcher {
   private followEvents(): void {
     const abort = new AbortController();
     this.eventsAbort = abort;
-    const filters = JSON.stringify({ type: ['container'], label: [KIND_CLUSTER_LABEL] });
-    const opts = { filters, abortSignal: abort.signal } as unknown as Docker.GetEventsOptions;
+    const filters = { type: ['container'], label: [KIND_CLUSTER_LABEL] };
     // Mark the stream as wanted before the call returns, so a refresh does not open a second one.
     this.events = { placeholder: true } as unknown as NodeJS.ReadableStream;
-    withDeadline('Docker event stream', this.opts.deadlineMs ?? DEADLINES.docker, () => this.eventsDocker.getEvents(opts), abort.signal)
+    withDeadline('Docker event stream', this.opts.deadlineMs ?? DEADLINES.docker, () => this.api.events(filters, abort.signal), abort.signal)
       .then((stream) => {
         if (abort.signal.aborted || this.stopped) {
           (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
@@ -228,6 +225,7 @@ export class DockerWatcher {
       })
       .catch(() => {
         if (this.eventsAbort !== abort) return;
+        abort.abort(); // a request past its deadline is not left open
         this.eventsFailed();
       });
   }

@@ -1,15 +1,14 @@
-// The Docker engine, seen through dockerode with a deadline on every call.
-// `probeDocker` answers what state the engine is in (and why) plus the KinD
-// node containers; docker-watcher.ts keeps that answer fresh.
+// The Docker engine, seen through its API (docker-api.ts) with a deadline on
+// every call. `probeDocker` answers what state the engine is in (and why) plus
+// the KinD node containers; docker-watcher.ts keeps that answer fresh.
 
 import { existsSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { readFileSync } from 'node:fs';
-import Docker from 'dockerode';
 import { z } from 'zod';
 import { DEADLINES, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL } from '../../shared/constants.ts';
 import { isDeadlineError, withDeadline, formatMs } from '../../shared/deadline.ts';
 import type { DockerHealth } from '../../shared/snapshot.ts';
+import type { DockerApi } from './docker-api.ts';
 import type { DockerEndpoint } from './docker-endpoint.ts';
 
 export interface KindContainer {
@@ -46,29 +45,6 @@ const ContainerList = z.array(
 );
 
 const VersionInfo = z.object({ Version: z.string().optional(), ApiVersion: z.string().optional() }).loose();
-
-/** dockerode accepts `abortSignal` on every call; its typings omit it on a few. */
-export interface SignalledDocker {
-  ping(opts: { abortSignal: AbortSignal }): Promise<unknown>;
-  version(opts: { abortSignal: AbortSignal }): Promise<unknown>;
-  listContainers(opts: { all: boolean; filters: string; abortSignal: AbortSignal }): Promise<unknown>;
-}
-
-export function dockerClient(endpoint: DockerEndpoint, opts: { forEvents?: boolean } = {}): Docker {
-  const tls = endpoint.tlsDir
-    ? {
-        ca: readFileSync(join(endpoint.tlsDir, 'ca.pem')),
-        cert: readFileSync(join(endpoint.tlsDir, 'cert.pem')),
-        key: readFileSync(join(endpoint.tlsDir, 'key.pem')),
-      }
-    : {};
-  return new Docker({
-    ...(endpoint.socketPath ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port, protocol: endpoint.protocol }),
-    ...tls,
-    // `timeout` is an inactivity timeout: it would kill an idle event stream.
-    ...(opts.forEvents ? {} : { timeout: DEADLINES.docker * 4 }),
-  });
-}
 
 export function parseKindContainers(raw: unknown): KindContainer[] {
   const list = ContainerList.parse(raw);
@@ -137,12 +113,11 @@ export function classifyDockerFailure(e: unknown, endpoint: DockerEndpoint, env:
 
 /** One look at the engine: ping, version, and the KinD node containers, each under the deadline. */
 export async function probeDocker(
-  docker: Docker,
+  api: DockerApi,
   endpoint: DockerEndpoint,
   opts: { deadlineMs?: number; signal?: AbortSignal } = {},
 ): Promise<DockerObservation> {
   const ms = opts.deadlineMs ?? DEADLINES.docker;
-  const d = docker as unknown as SignalledDocker;
   try {
     // A live connection can outlast the socket file: dockerd removes the file the moment it
     // begins to stop, and that is the moment new clients can no longer reach it.
@@ -153,11 +128,8 @@ export async function probeDocker(
       `Docker engine at ${endpoint.url}`,
       ms,
       async (signal) => {
-        await d.ping({ abortSignal: signal });
-        return Promise.all([
-          d.version({ abortSignal: signal }),
-          d.listContainers({ all: true, filters: JSON.stringify({ label: [KIND_CLUSTER_LABEL] }), abortSignal: signal }),
-        ]);
+        await api.ping(signal);
+        return Promise.all([api.version(signal), api.listContainers({ label: [KIND_CLUSTER_LABEL] }, signal)]);
       },
       opts.signal,
     );
