@@ -239,8 +239,18 @@ describe('what a task becomes', () => {
     expect(c).toMatchObject({
       name: 'task',
       image: 'python:3.12-slim',
-      command: ['sh', '-c', TASK_ENTRYPOINT, 'kindtray-task', 'pip install x', 'python -m http.server 8080'],
-      env: [{ name: 'GREETING', value: 'hello' }, { name: 'KINDTRAY_TASK_ID', value: 't-m5x2k8q0a1b2' }],
+      // One node: no wait for the others' IPs (the third argument is empty).
+      command: ['sh', '-c', TASK_ENTRYPOINT, 'kindtray-task', 'pip install x', 'python -m http.server 8080', '', '3000'],
+      env: [
+        { name: 'GREETING', value: 'hello' },
+        { name: 'KINDTRAY_TASK_ID', value: 't-m5x2k8q0a1b2' },
+        { name: 'SKYPILOT_NODE_RANK', value: '0' },
+        { name: 'SKYPILOT_NUM_NODES', value: '1' },
+        { name: 'SKYPILOT_NUM_GPUS_PER_NODE', value: '0' },
+        { name: 'SKYPILOT_NODE_IPS', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+        { name: 'SKYPILOT_TASK_ID', value: 't-m5x2k8q0a1b2' },
+        { name: 'SKYPILOT_CLUSTER_INFO', value: '{"cluster_name":"kind-dev","cloud":"Kubernetes","region":"kind-dev","zone":null}' },
+      ],
       resources: { requests: { cpu: '1', memory: '2Gi' } },
       ports: [{ containerPort: 8080, protocol: 'TCP' }],
     });
@@ -281,7 +291,9 @@ describe('what a task becomes', () => {
     expect(pod.spec?.tolerations).toEqual([{ key: 'gpu', operator: 'Exists' }]);
     expect(pod.spec?.containers).toHaveLength(1);
     expect(c?.name).toBe('task');
-    expect(c?.env?.map((e) => [e.name, e.value])).toEqual([['A', 'a'], ['B', 'from-config'], ['KINDTRAY_TASK_ID', 't-m5x2k8q0a1b2'], ['C', 'c']]);
+    const names = c?.env?.map((e) => e.name) ?? [];
+    expect(c?.env?.filter((e) => !e.name.startsWith('SKYPILOT_')).map((e) => [e.name, e.value])).toEqual([['A', 'a'], ['B', 'from-config'], ['KINDTRAY_TASK_ID', 't-m5x2k8q0a1b2'], ['C', 'c']]);
+    expect(names.indexOf('C')).toBe(names.length - 1);
     expect(c?.volumeMounts).toEqual([{ name: 'shm', mountPath: '/dev/shm' }]);
     expect(c?.resources).toEqual({ limits: { memory: '1Gi' } });
     // The spec's own pod_config is not changed by a build.

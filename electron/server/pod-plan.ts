@@ -9,6 +9,7 @@ import type { Plain } from '../../shared/task/index.ts';
 import { TASK_LABEL } from '../../shared/constants.ts';
 import type { PodInfo } from './launcher-kube.ts';
 import { addReadinessProbe } from './readiness.ts';
+import { buildNodesService as buildHeadless, entrypointArgs, NODE_IPS_WAIT, NODE_RANK_LABEL, nodeInfoVolume, SETUP_THEN_RUN, skypilotEnv, withoutPlacementVars } from './node-plan.ts';
 import type { StoredTask } from './task-model.ts';
 
 /** The image a task runs in when it names none. */
@@ -16,24 +17,40 @@ export const DEFAULT_TASK_IMAGE = 'busybox';
 
 const POD_NAME_MAX = 63;
 
-/** `kt-<name>-<id without "t-">`, at most 63 characters: a valid Pod and Service (DNS-1035) name. */
-export function podNameFor(task: Pick<TaskRecord, 'id' | 'name'>): string {
+/**
+ * A task's Pod for node `rank` of its current stage: `kt-<name>-<id without
+ * "t-">`, then `-s<stage>` from a pipeline's second stage on and `-w<rank>`
+ * for the nodes after the head; at most 63 characters (the name is cut, never
+ * the id or the tags): a valid Pod and Service (DNS-1035) name. Rank 0 of a
+ * single task is named as it always was.
+ */
+export function podNameFor(task: Pick<TaskRecord, 'id' | 'name' | 'stage'>, rank = 0): string {
+  return objectName(task, `${task.stage ? `-s${task.stage}` : ''}${rank > 0 ? `-w${rank}` : ''}`);
+}
+
+/** The headless Service of a multi-node task's current stage (node-plan.ts). */
+export function nodesServiceNameFor(task: Pick<TaskRecord, 'id' | 'name' | 'stage'>): string {
+  return objectName(task, `${task.stage ? `-s${task.stage}` : ''}-nodes`);
+}
+
+function objectName(task: Pick<TaskRecord, 'id' | 'name'>, tag: string): string {
   const suffix = task.id.replace(/^t-/, '');
-  const room = POD_NAME_MAX - 'kt-'.length - 1 - suffix.length;
+  const room = POD_NAME_MAX - 'kt-'.length - 1 - suffix.length - tag.length;
   const name = task.name
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
     .slice(0, room)
     .replace(/^-+|-+$/g, '');
-  return name ? `kt-${name}-${suffix}` : `kt-${suffix}`;
+  return name ? `kt-${name}-${suffix}${tag}` : `kt-${suffix}${tag}`;
 }
 
 /**
- * Runs setup, then (if setup succeeded) run, each in its own `sh -c`, as
- * SkyPilot does. The scripts are passed as positional parameters, so no
- * quoting of user text is ever needed.
+ * The container's script: wait for the other nodes' IPs (multi-node only),
+ * then setup, then (if setup succeeded) run, each in its own `sh -c`, as
+ * SkyPilot does. The scripts are passed as positional parameters
+ * (entrypointArgs), so no quoting of user text is ever needed.
  */
-export const TASK_ENTRYPOINT = 'if [ -n "$1" ]; then sh -c "$1" || exit $?; fi; exec sh -c "$2"';
+export const TASK_ENTRYPOINT = `${NODE_IPS_WAIT}${SETUP_THEN_RUN}`;
 
 export function imageFor(task: StoredTask, defaultImage: string): string {
   const image = task.spec.resources.image?.trim();
@@ -46,19 +63,22 @@ function ownLabels(task: Pick<TaskRecord, 'id'>): Record<string, string> {
   return { [TASK_LABEL]: task.id, 'app.kubernetes.io/managed-by': 'kindtray' };
 }
 
-export function buildPod(task: StoredTask, defaultImage: string): V1Pod {
+/** The Pod of node `rank` (0, the head, for a one-node task). */
+export function buildPod(task: StoredTask, defaultImage: string, rank = 0): V1Pod {
   const r = task.spec.resources;
-  const env: V1EnvVar[] = Object.entries(task.spec.envs).map(([name, value]) => ({ name, value }));
+  const podName = podNameFor(task, rank);
+  const env: V1EnvVar[] = withoutPlacementVars(Object.entries(task.spec.envs).map(([name, value]) => ({ name, value })));
   // Secrets reach the container from the task's own Secret: the Pod's spec never holds their values.
   for (const name of Object.keys(task.spec.secrets ?? {})) env.push({ name, valueFrom: { secretKeyRef: { name: secretNameFor(task), key: name } } });
   if (!('KINDTRAY_TASK_ID' in task.spec.envs)) env.push({ name: 'KINDTRAY_TASK_ID', value: task.id });
+  env.push(...skypilotEnv(task, rank));
   const requests: Record<string, string> = {};
   if (r.cpus) requests.cpu = String(r.cpus.amount);
   if (r.memory) requests.memory = `${r.memory.amount}Gi`;
   const container: V1Container = {
     name: 'task',
     image: imageFor(task, defaultImage),
-    command: ['sh', '-c', TASK_ENTRYPOINT, 'kindtray-task', task.spec.setup ?? '', task.spec.run ?? ''],
+    command: ['sh', '-c', TASK_ENTRYPOINT, 'kindtray-task', ...entrypointArgs(task, podName)],
     env,
   };
   // The accelerator the cluster check chose (the first one when it could not check): whole GPUs, as a limit (Kubernetes takes GPUs as limits).
@@ -69,13 +89,22 @@ export function buildPod(task: StoredTask, defaultImage: string): V1Pod {
   }
   if (r.ports.length > 0) container.ports = r.ports.map((p) => ({ containerPort: p, protocol: 'TCP' }));
   addReadinessProbe(container, task.spec);
-  const metadata = { name: podNameFor(task), namespace: task.namespace, labels: ownLabels(task), annotations: { 'kindtray.dev/task-name': task.name } };
+  const labels = { ...ownLabels(task), ...(task.spec.numNodes > 1 && { [NODE_RANK_LABEL]: String(rank) }) };
+  const metadata = { name: podName, namespace: task.namespace, labels, annotations: { 'kindtray.dev/task-name': task.name } };
   const pod: V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { ...metadata, labels: { ...metadata.labels }, annotations: { ...metadata.annotations } },
     spec: { restartPolicy: 'Never', containers: [container], ...(gpu?.nodeLabel && { nodeSelector: { [gpu.nodeLabel.key]: gpu.nodeLabel.value } }) },
   };
+  const nodeInfo = nodeInfoVolume(task, podName);
+  if (nodeInfo && pod.spec) {
+    // Each node is <pod>.<headless service> to the others, and reads their IPs from the annotation.
+    pod.spec.hostname = podName;
+    pod.spec.subdomain = nodesServiceNameFor(task);
+    pod.spec.volumes = [...(pod.spec.volumes ?? []), nodeInfo.volume];
+    container.volumeMounts = [...(container.volumeMounts ?? []), nodeInfo.mount];
+  }
   if (!task.spec.podConfig) return pod;
   const merged = mergePodConfig(pod as unknown as Record<string, Plain>, structuredClone(task.spec.podConfig)) as unknown as V1Pod;
   // What Kindtray finds and names its Pod by stays Kindtray's, whatever pod_config says.
@@ -135,7 +164,7 @@ export function mergePodConfig(base: PlainMap, override: PlainMap): PlainMap {
 }
 
 /** The task's Secret is named as its Pod (another kind, so no clash). */
-export function secretNameFor(task: Pick<TaskRecord, 'id' | 'name'>): string {
+export function secretNameFor(task: Pick<TaskRecord, 'id' | 'name' | 'stage'>): string {
   return podNameFor(task);
 }
 
@@ -152,7 +181,7 @@ export function buildSecret(task: StoredTask): V1Secret | undefined {
   };
 }
 
-/** A NodePort Service for the task's ports, asking for the planned NodePorts; undefined without ports. */
+/** A NodePort Service for the task's ports on its head node (as SkyPilot exposes them), asking for the planned NodePorts; undefined without ports. */
 export function buildService(task: StoredTask): V1Service | undefined {
   const ports = task.spec.resources.ports;
   if (ports.length === 0) return undefined;
@@ -167,13 +196,18 @@ export function buildService(task: StoredTask): V1Service | undefined {
     },
     spec: {
       type: 'NodePort',
-      selector: { [TASK_LABEL]: task.id },
+      selector: { [TASK_LABEL]: task.id, ...(task.spec.numNodes > 1 && { [NODE_RANK_LABEL]: '0' }) },
       ports: ports.map((port) => {
         const nodePort = planned.get(port);
         return { name: `p${port}`, protocol: 'TCP', port, targetPort: port, ...(nodePort !== undefined ? { nodePort } : {}) };
       }),
     },
   };
+}
+
+/** The headless Service of a multi-node task (node-plan.ts); undefined for one node. */
+export function buildNodesService(task: StoredTask): V1Service | undefined {
+  return buildHeadless(task, nodesServiceNameFor(task), ownLabels(task));
 }
 
 /** What a Pod's status means for its task. */
