@@ -7,6 +7,7 @@
 import type { ConfigurationOptions, CoreV1Api, ObservableMiddleware, RequestContext, ResponseContext, V1ContainerStatus, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import { CHILD_ANSWER_MARGIN_MS, type ContainerInfo, type KubeOp, type KubeOpError, type OpRequest, type PodInfo, type PodPhase, type ServiceInfo } from '../../shared/contracts/kube-ops.ts';
 import { classifyOpError, KubeProblem } from './errors.ts';
+import { execInPod } from './exec.ts';
 import type { KubeHooks } from './exec-plugin.ts';
 import { logSlice } from './log-slice.ts';
 import { clientConfig, resolveTarget } from './target.ts';
@@ -46,6 +47,11 @@ export async function runOp(k8s: ClientNode, request: OpRequest, hooks: KubeHook
     const resolved = resolveTarget(target.kubeconfigPaths, context);
     server = resolved.server;
     const { config } = await clientConfig(k8s, resolved, controller.signal, deadlineMs, hooks);
+    if (op.kind === 'exec') {
+      phase = 'requesting';
+      hooks.phase('requesting');
+      return { ok: true, value: await execInPod(k8s, config, op, controller.signal) };
+    }
     const api = config.makeApiClient(k8s.CoreV1Api);
     const options = requestOptions(k8s, controller.signal, () => {
       phase = 'requesting';
@@ -106,6 +112,8 @@ async function perform(k8s: ClientNode, api: CoreV1Api, op: KubeOp, options: Opt
       );
       return logSlice(typeof text === 'string' ? text : String(text ?? ''), op.sinceBytes, op.stableTail);
     }
+    case 'exec':
+      throw new Error('exec is a WebSocket, run by runOp');
   }
 }
 

@@ -14,7 +14,7 @@
 import type { V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import { DEADLINES, KUBE_CHILD_IDLE_MS } from '../../shared/constants.ts';
 import { OP_VALUE_SCHEMAS, type KubeObject, type KubeOp, type KubeOpErrorKind, type KubeOpResult, type KubeTarget, type OpRequest } from '../../shared/contracts/kube-ops.ts';
-import type { DeleteInfo, LogRead, OpPhase, PodInfo, ReadLogOptions, ServiceInfo } from '../../shared/contracts/kube-ops.ts';
+import type { DeleteInfo, ExecResult, LogRead, OpPhase, PodInfo, ReadLogOptions, ServiceInfo } from '../../shared/contracts/kube-ops.ts';
 import { formatMs } from '../../shared/deadline.ts';
 import { kubeChildKey, loadKubeconfigCached, startKubeChild, type KubeChild } from '../kube/index.ts';
 import { describeExit, killProcessGroup, type ChildLauncher } from '../process/index.ts';
@@ -139,6 +139,11 @@ export class KubeOps {
   /** Merges `annotations` into the Pod's (a merge patch); answers the Pod as it is then. */
   annotatePod(target: KubeTarget, namespace: string, name: string, annotations: Record<string, string>, opts?: OpOptions): Promise<KubeOpResult<PodInfo>> {
     return this.run(target, { kind: 'annotatePod', namespace, name, annotations }, opts);
+  }
+
+  /** Runs `command` in the Pod's container with `stdin` sent whole (file copies: `tar xf -`); the deadline covers it all. */
+  exec(target: KubeTarget, namespace: string, pod: string, command: string[], opts: OpOptions & { stdin?: Uint8Array; container?: string } = {}): Promise<KubeOpResult<ExecResult>> {
+    return this.run(target, { kind: 'exec', namespace, name: pod, command, ...(opts.stdin ? { stdin: opts.stdin } : {}), ...(opts.container ? { container: opts.container } : {}) }, opts);
   }
 
   /** Pods matching a label selector (`kindtray.dev/task=t-…`), in one namespace or all. */
@@ -312,6 +317,7 @@ function describeOp(op: KubeOp): string {
     annotatePod: 'annotating pod',
     listPods: 'listing pods',
     readLog: 'reading the log of pod',
+    exec: 'running a command in pod',
   };
   return name ? `${words[op.kind]} ${name}` : words[op.kind];
 }

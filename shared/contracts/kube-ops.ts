@@ -130,7 +130,16 @@ export type KubeOp =
   /** Merges annotations into a Pod's (a merge patch); the Pod's downward-API files follow them. */
   | { kind: 'annotatePod'; namespace: string; name: string; annotations: Record<string, string> }
   | { kind: 'listPods'; namespace?: string; labelSelector: string }
-  | { kind: 'readLog'; namespace: string; name: string; container?: string; sinceBytes: number; stableTail: boolean };
+  | { kind: 'readLog'; namespace: string; name: string; container?: string; sinceBytes: number; stableTail: boolean }
+  /** Runs a command in the Pod's container (the exec API) with `stdin` sent whole (electron/kube/exec.ts). */
+  | { kind: 'exec'; namespace: string; name: string; container?: string; command: string[]; stdin?: Uint8Array };
+
+/** What an exec answers: the command's exit code, and the end of its output. */
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
 
 export interface OpRequest {
   type: 'op';
@@ -166,6 +175,7 @@ export const opRequestSchema = z.object({
       sinceBytes: z.number().int().min(0),
       stableTail: z.boolean(),
     }),
+    z.object({ kind: z.literal('exec'), namespace: z.string(), name: z.string(), container: z.string().optional(), command: z.array(z.string()).min(1), stdin: z.instanceof(Uint8Array).optional() }),
   ]),
 });
 
@@ -222,6 +232,7 @@ export const OP_VALUE_SCHEMAS = {
   annotatePod: podInfoSchema,
   listPods: z.array(podInfoSchema),
   readLog: logReadSchema,
+  exec: z.object({ exitCode: z.number().int(), stdout: z.string(), stderr: z.string() }) satisfies z.ZodType<ExecResult>,
 } as const satisfies Record<KubeOp['kind'], z.ZodType>;
 
 
