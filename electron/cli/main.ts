@@ -32,8 +32,16 @@ const COMMANDS: Record<string, Command> = {
   },
   validate: {
     summary: 'check a task file: errors with their field, line and fix (--schema-only: the file alone, no server)',
-    usage: 'kindtray validate FILE [--infra k8s/CONTEXT | --schema-only] [--json]',
-    options: { ...json, infra: { type: 'string' }, 'schema-only': { type: 'boolean', default: false } },
+    usage: 'kindtray validate FILE [--infra k8s/CONTEXT] [--env K=V]... [--secret K=V]... [--env-file F] [--schema-only] [--json]',
+    options: {
+      ...json,
+      infra: { type: 'string' },
+      'schema-only': { type: 'boolean', default: false },
+      // The launch's values: a validation with them passes where the launch would.
+      env: { type: 'string', multiple: true },
+      secret: { type: 'string', multiple: true },
+      'env-file': { type: 'string', multiple: true },
+    },
     run: async (ctx, p, v) =>
       v['schema-only'] ? (await import('./validate-schema-cmd.ts')).validateSchemaOnlyCommand(ctx, p, v) : (await tasks()).validateCommand(ctx, p, v),
   },

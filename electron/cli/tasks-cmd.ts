@@ -10,6 +10,7 @@ import { RECOVERY_DEADLINES } from '../../shared/constants.ts';
 import { formatFixId, formatFixStep, parseFixId, type FixResult, type FixStep } from '../../shared/fixes.ts';
 import type { ValidationIssue } from '../../shared/task/issues.ts';
 import { parseAssignments, parseEnvFile } from '../../shared/task/launch-values.ts';
+import { endpointReadiness } from '../../shared/view-words.ts';
 import { apiRequest, ensureServer } from './client.ts';
 import { EXIT, UsageError, type CommandContext } from './context.ts';
 
@@ -27,8 +28,12 @@ function formatIssue(file: string, i: ValidationIssue): string {
   return `  ${at}: ${i.path || '(document)'}: ${i.message}${i.fix ? `\n      fix: kindtray fix ${i.fix.id}   (${i.fix.label})` : ''}`;
 }
 
-function printEndpoints(ctx: CommandContext, endpoints: TaskRecord['endpoints'] | undefined): void {
-  for (const e of endpoints ?? []) ctx.out(`  port ${e.port}: ${e.url ?? 'not published'} — ${e.how}`);
+function printEndpoints(ctx: CommandContext, endpoints: TaskRecord['endpoints'] | undefined, state: TaskRecord['state']): void {
+  for (const e of endpoints ?? []) {
+    const readiness = endpointReadiness(e, state);
+    const word = readiness === 'ready' ? ' (ready)' : readiness === 'starting' ? ' (starting: readiness probe not passing yet)' : '';
+    ctx.out(`  port ${e.port}: ${e.url ?? 'not published'}${word} — ${e.how}`);
+  }
 }
 
 const query = (params: Record<string, string | undefined>): string => {
@@ -38,8 +43,12 @@ const query = (params: Record<string, string | undefined>): string => {
 
 export async function validateCommand(ctx: CommandContext, [file]: string[], values: Record<string, unknown>): Promise<number> {
   const text = readTaskFile(file);
+  const given = launchValues(values, ctx.env);
+  const withValues = Object.keys(given.envs ?? {}).length + Object.keys(given.secrets ?? {}).length > 0;
   const info = await ensureServer(ctx.env, ctx.err);
-  const answer = await apiRequest<ValidateResponse>(info, `/api/validate${query({ infra: values.infra as string | undefined })}`, { method: 'POST', body: text });
+  // With --env/--secret/--env-file: sent as the launch sends them, so the answer is the launch's.
+  const request = withValues ? { body: JSON.stringify({ task: text, ...given } satisfies LaunchRequest), contentType: LAUNCH_REQUEST_TYPE } : { body: text };
+  const answer = await apiRequest<ValidateResponse>(info, `/api/validate${query({ infra: values.infra as string | undefined })}`, { method: 'POST', ...request });
   if (answer.status !== 200 && answer.status !== 422) {
     ctx.err(`kindtray validate: the server answered ${answer.status}: ${JSON.stringify(answer.body)}`);
     return EXIT.notOk;
@@ -50,7 +59,7 @@ export async function validateCommand(ctx: CommandContext, [file]: string[], val
     ctx.out(v.ok ? `${file}: valid${v.target ? `, runs on ${v.target.context}` : ''}` : `${file}: ${v.errors.length} error${v.errors.length === 1 ? '' : 's'}`);
     for (const e of v.errors) ctx.out(formatIssue(file ?? '', e));
     for (const w of v.warnings) ctx.out(formatIssue(file ?? '', w).replace(/^ {2}/, '  warning: '));
-    printEndpoints(ctx, v.endpoints);
+    printEndpoints(ctx, v.endpoints, 'waiting');
   }
   return v.ok ? EXIT.ok : EXIT.notOk;
 }
@@ -105,7 +114,7 @@ export async function launchCommand(ctx: CommandContext, [file]: string[], value
   if (ctx.json) ctx.out(JSON.stringify(t, null, 2));
   else {
     ctx.out(`Task ${t.id} (${t.name}) ${t.state} on ${t.context}${t.reason ? `: ${t.reason}` : ''}`);
-    printEndpoints(ctx, t.endpoints);
+    printEndpoints(ctx, t.endpoints, t.state);
     ctx.out(`Logs: kindtray logs ${t.id} --follow`);
   }
   return EXIT.ok;

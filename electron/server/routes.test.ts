@@ -127,3 +127,35 @@ describe('POST /api/tasks with launch values', () => {
     expect(r.status).toBe(201);
   });
 });
+
+describe('POST /api/validate with launch values: passes where the launch would', () => {
+  async function validate(body: unknown, type = LAUNCH_REQUEST_TYPE): Promise<{ status: number; body: Record<string, unknown> }> {
+    const r = await fetch(`${base}/api/validate`, { method: 'POST', headers: { 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+  }
+  const paths = (b: Record<string, unknown>) => ((b.errors as { path: string }[] | undefined) ?? []).map((e) => e.path);
+
+  it('the file alone (as before): each value it leaves null is an error on its field, and listed as required', async () => {
+    const r = await validate(TASK, 'text/yaml');
+    expect(r.status).toBe(422);
+    expect(paths(r.body)).toEqual(['envs.HF_TOKEN', 'secrets.WANDB_KEY']);
+    expect(r.body.requiredAtLaunch).toEqual({ envs: ['HF_TOKEN'], secrets: ['WANDB_KEY'] });
+  });
+
+  it('with values: a value still missing is an error on its field, as the launch refuses it; all given, valid', async () => {
+    const missing = await validate({ task: TASK, envs: { HF_TOKEN: 'hf' } });
+    expect(missing.status).toBe(422);
+    expect(paths(missing.body)).toEqual(['secrets.WANDB_KEY']);
+    const given = await validate({ task: TASK, envs: { HF_TOKEN: 'hf' }, secrets: { WANDB_KEY: 'given-s3cret' } });
+    expect(given.status).toBe(200);
+    expect(given.body.ok).toBe(true);
+    expect(JSON.stringify(given.body)).not.toContain('given-s3cret');
+    expect((await launch({ task: TASK, envs: { HF_TOKEN: 'hf' }, secrets: { WANDB_KEY: 'given-s3cret' } })).status).toBe(201);
+  });
+
+  it('a malformed launch body is a 400 naming the field', async () => {
+    const r = await validate({ task: TASK, secrets: { WANDB_KEY: 3 } });
+    expect(r.status).toBe(400);
+    expect(r.body.field).toBe('secrets.WANDB_KEY');
+  });
+});

@@ -2,7 +2,7 @@
 // parsed before anything is written; a task is recorded before the cluster is
 // touched, so an acknowledged task is never lost.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { LAUNCH_REQUEST_TYPE } from '../../shared/api.ts';
 import type { TaskRecord } from '../../shared/api.ts';
 import type { TaskSpec } from '../../shared/task/schema.ts';
@@ -10,9 +10,10 @@ import type { PortPlan } from '../../shared/task/cluster-check.ts';
 import { isWaitableFix } from '../../shared/fixes.ts';
 import { redactSecrets, validateResponseOf } from '../../shared/task/index.ts';
 import type { LaunchValues } from '../../shared/task/index.ts';
-import { HttpError, NO_STORE_HEADERS, Router, readBody, sendJson } from '../http/index.ts';
+import { HttpError, Router, readBody, sendJson } from '../http/index.ts';
 import type { SnapshotCache } from './snapshot-cache.ts';
 import { validateWithFreshSnapshot } from './validate.ts';
+import { streamLogs, type OpenLogs } from './log-route.ts';
 
 /** What the routes need of the task store and launcher. */
 export interface TaskService {
@@ -30,7 +31,8 @@ export interface TaskService {
   usedNodePorts(): number[];
   launch(id: string): void;
   cancel(id: string): Promise<TaskRecord>;
-  openLogs(id: string, opts: { follow: boolean; signal: AbortSignal }): AsyncIterable<string | Buffer>;
+  /** A task's logs, node by node, from a reader's cursor (log-route.ts). */
+  openLogs: OpenLogs;
 }
 
 const flag = (url: URL, name: string): boolean => ['1', 'true', 'yes'].includes(url.searchParams.get(name) ?? '');
@@ -44,9 +46,10 @@ export function workerRoutes(cache: SnapshotCache, tasks: TaskService): Router {
 
   router.on('GET', '/internal/ping', (_req, res) => sendJson(res, 200, { ok: true }));
 
+  // A LaunchRequest body (envs, secrets given at launch) is validated as the launch would be: a value still missing is an error.
   router.on('POST', '/api/validate', async (req, res, _p, url) => {
-    const text = await readBody(req);
-    const v = await validateWithFreshSnapshot(text, cache, { usedNodePorts: tasks.usedNodePorts(), ...infra(url) });
+    const { text, launch } = await readLaunch(req);
+    const v = await validateWithFreshSnapshot(text, cache, { usedNodePorts: tasks.usedNodePorts(), ...infra(url), ...(launch ? { launch } : {}) });
     sendJson(res, v.ok ? 200 : 422, validateResponseOf(v));
   });
 
@@ -86,7 +89,7 @@ export function workerRoutes(cache: SnapshotCache, tasks: TaskService): Router {
     sendJson(res, 200, { task: await tasks.cancel(id) });
   });
 
-  router.on('GET', '/api/tasks/:id/logs', async (req, res, { id = '' }, url) => streamLogs(req, res, tasks, found(tasks, id), flag(url, 'follow')));
+  router.on('GET', '/api/tasks/:id/logs', async (req, res, { id = '' }, url) => streamLogs(req, res, (i, o) => tasks.openLogs(i, o), found(tasks, id), url, flag(url, 'follow')));
 
   return router;
 }
@@ -129,18 +132,4 @@ function found(tasks: TaskService, id: string): TaskRecord {
   const t = tasks.get(id);
   if (!t) throw new HttpError(404, { error: `no task ${id}`, field: 'id' });
   return t;
-}
-
-async function streamLogs(req: IncomingMessage, res: ServerResponse, tasks: TaskService, task: TaskRecord, follow: boolean): Promise<void> {
-  const abort = new AbortController();
-  req.on('close', () => abort.abort());
-  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', ...NO_STORE_HEADERS });
-  try {
-    for await (const chunk of tasks.openLogs(task.id, { follow, signal: abort.signal })) {
-      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
-    }
-  } catch (e) {
-    if (!abort.signal.aborted) res.write(`\n[kindtray: log stream ended: ${e instanceof Error ? e.message : String(e)}]\n`);
-  }
-  res.end();
 }
