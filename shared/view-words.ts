@@ -2,6 +2,7 @@
 // each state and summary the same way. Display only: health is decided in
 // problems.ts.
 
+import type { TaskEndpoint, TaskState } from './api.ts';
 import type { ClusterHealth, ContextHealth, DockerHealth, HealthSnapshot } from './snapshot.ts';
 
 export const DOCKER_WORDS: Record<DockerHealth['state'], string> = {
@@ -43,4 +44,14 @@ export function allGoodSummary(s: Pick<HealthSnapshot, 'docker' | 'clusters'>): 
   const running = s.clusters.filter((c) => c.state === 'running').length;
   const clusters = s.clusters.length === 0 ? 'no KinD clusters' : `${running} ${running === 1 ? 'cluster' : 'clusters'} running`;
   return `${docker}, ${clusters}`;
+}
+
+/**
+ * An endpoint's readiness in words, for a task with a readiness probe
+ * (service.readiness_probe): 'ready' once the probe passes, 'starting' before;
+ * undefined without a probe, or once the task no longer runs.
+ */
+export function endpointReadiness(e: TaskEndpoint, state: TaskState): 'ready' | 'starting' | undefined {
+  if (e.ready === undefined || !['pending', 'launching', 'running'].includes(state)) return undefined;
+  return e.ready ? 'ready' : 'starting';
 }

@@ -2,7 +2,8 @@
 // task's page with its spec, its logs as they stream, and cancel.
 
 import { useEffect, useRef, useState } from 'react';
-import { isFinalTaskState, type TaskEndpoint, type TaskRecord } from '../../../shared/api.ts';
+import { isFinalTaskState, type TaskEndpoint, type TaskRecord, type TaskState } from '../../../shared/api.ts';
+import { endpointReadiness } from '../../../shared/view-words.ts';
 import { Badge, Empty, Facts, Failure, Loading, Spinner, TableHead } from '../components/common.tsx';
 import { TASK_TONE, formatAgo, formatDateTime, formatDuration, useNow } from '../format.ts';
 import { href } from '../route.ts';
@@ -75,7 +76,7 @@ export function TasksPage() {
                   </td>
                   <td title={formatDateTime(t.createdAt)}>{formatAgo(now - Date.parse(t.createdAt))}</td>
                   <td>
-                    <Endpoints endpoints={t.endpoints} />
+                    <Endpoints endpoints={t.endpoints} state={t.state} />
                   </td>
                 </tr>
               ))}
@@ -87,7 +88,21 @@ export function TasksPage() {
   );
 }
 
-export function Endpoints({ endpoints }: { endpoints: TaskEndpoint[] }) {
+/** A readiness probe's verdict beside an endpoint: amber while it starts, green once ready; nothing without a probe. */
+function Readiness({ endpoint, state }: { endpoint: TaskEndpoint; state: TaskState }) {
+  const word = endpointReadiness(endpoint, state);
+  if (!word) return null;
+  return (
+    <>
+      {' '}
+      <Badge tone={word === 'ready' ? 'ok' : 'busy'} testId="endpoint-readiness">
+        {word === 'ready' ? 'ready' : 'starting: readiness probe not passing yet'}
+      </Badge>
+    </>
+  );
+}
+
+export function Endpoints({ endpoints, state }: { endpoints: TaskEndpoint[]; state: TaskState }) {
   if (endpoints.length === 0) return <span className="muted">—</span>;
   return (
     <ul className="endpoints">
@@ -103,6 +118,7 @@ export function Endpoints({ endpoints }: { endpoints: TaskEndpoint[] }) {
               {!e.reachable && ' (not published)'}
             </span>
           )}
+          <Readiness endpoint={e} state={state} />
         </li>
       ))}
     </ul>
@@ -202,6 +218,7 @@ export function TaskPage({ id }: { id: string }) {
                   ) : (
                     <strong>port {e.port}</strong>
                   )}
+                  <Readiness endpoint={e} state={task.state} />
                   <div className="muted small">{e.how}</div>
                 </li>
               ))}
