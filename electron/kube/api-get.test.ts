@@ -25,6 +25,13 @@ interface Tls {
 }
 interface FakeApi {
   url: string;
+  /** Paths asked, in order. */
+  asked: string[];
+  /** What /version answers; what /api/v1/nodes answers besides a list (a status, as a narrow role gets). */
+  version: string;
+  nodesStatus?: number;
+  /** Ends every open connection, as a restarted API server does. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -36,8 +43,10 @@ function makeTls(dir: string): Tls {
 
 async function startFakeApi(tls: Tls, opts: { mode?: 'ok' | 'hang' | 'not-ready'; token?: string } = {}): Promise<FakeApi> {
   const sockets = new Set<Socket>();
+  const asked: string[] = [];
   const server = createServer(tls, (req, res) => {
     const p = (req.url ?? '/').split('?')[0];
+    asked.push(p ?? '');
     if (opts.mode === 'hang') return;
     if (opts.token !== undefined && req.headers.authorization !== `Bearer ${opts.token}`) {
       res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 401, reason: 'Unauthorized', message: 'Unauthorized' }));
@@ -45,7 +54,8 @@ async function startFakeApi(tls: Tls, opts: { mode?: 'ok' | 'hang' | 'not-ready'
     }
     const json = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (p === '/readyz') res.writeHead(opts.mode === 'not-ready' ? 500 : 200).end(opts.mode === 'not-ready' ? '[-]etcd failed' : 'ok');
-    else if (p === '/version') json({ major: '1', minor: '33', gitVersion: 'v1.33.1' });
+    else if (p === '/version') json({ major: '1', minor: '33', gitVersion: api.version });
+    else if (p === '/api/v1/nodes' && api.nodesStatus) res.writeHead(api.nodesStatus, { 'content-type': 'application/json' }).end('{"kind":"Status"}');
     else if (p === '/api/v1/nodes') {
       const node = (name: string) => ({ metadata: { name, labels: {} }, status: { capacity: { cpu: '2', memory: '4Gi' }, conditions: [{ type: 'Ready', status: 'True' }] } });
       json({ kind: 'NodeList', apiVersion: 'v1', metadata: {}, items: [node('dev-control-plane'), node('dev-worker')] });
@@ -55,14 +65,19 @@ async function startFakeApi(tls: Tls, opts: { mode?: 'ok' | 'hang' | 'not-ready'
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+  const api: FakeApi = {
+    url: '',
+    asked,
+    version: 'v1.33.1',
+    dropConnections: () => sockets.forEach((s) => s.destroy()),
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  api.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return api;
 }
 
 function writeKubeconfig(file: string, contexts: { name: string; server: string; user?: Record<string, unknown> }[], current: string, ca: string): string {
@@ -177,6 +192,36 @@ describe('probes over Node https', { timeout: 20_000 }, () => {
         ...b,
         nodes: (b.nodes as { items?: { metadata?: { name?: string } }[] }).items?.map((n) => n.metadata?.name) ?? b.nodes,
       });
+    }
+  });
+
+  it('asks /version once per connection: again after a read failed or the server\'s connections were new', async () => {
+    const api = await startFakeApi(tls);
+    try {
+      const f = path.join(dir, 'version-config');
+      writeKubeconfig(f, [{ name: 'versioned', server: api.url }], 'versioned', tls.cert);
+      const probeIt = () => probeContext(loader(false), { type: 'probe', id: 1, context: 'versioned', kubeconfigPaths: [f], deadlineMs: DEADLINE }, hooks);
+      const versionAsks = () => api.asked.filter((p) => p === '/version').length;
+      for (let i = 0; i < 3; i++) expect(await probeIt()).toMatchObject({ state: 'ok', version: 'v1.33.1' });
+      expect(versionAsks()).toBe(1);
+      expect(api.asked.filter((p) => p === '/api/v1/nodes')).toHaveLength(3);
+
+      // A restarted (upgraded) server: its connections are new, and the probe that sees them says its version.
+      api.version = 'v1.34.0';
+      api.dropConnections();
+      await new Promise((r) => setTimeout(r, 100)); // the client's agent sees its kept sockets close
+      expect(await probeIt()).toMatchObject({ state: 'ok', version: 'v1.34.0' });
+      await probeIt();
+      expect(versionAsks()).toBe(2);
+
+      // A read that fails is judged with a fresh /version, as every probe was before.
+      api.nodesStatus = 403;
+      expect(await probeIt()).toMatchObject({ state: 'ok', version: 'v1.34.0', cause: expect.stringContaining('may not list nodes (403 Forbidden)') });
+      expect(versionAsks()).toBe(3);
+      await probeIt();
+      expect(versionAsks()).toBe(4);
+    } finally {
+      await api.close();
     }
   });
 

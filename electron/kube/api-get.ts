@@ -14,6 +14,8 @@ import type { Target } from './target.ts';
 export interface ApiResponse {
   status: number;
   body: string;
+  /** The request went over a connection opened for it (none was kept, or the server had closed it): the server may be a new one. */
+  newConnection: boolean;
 }
 
 /** GETs `path` (e.g. `/version`) from the context's API server; rejects on a network failure or when `signal` aborts. */
@@ -50,11 +52,20 @@ function agentFor(key: string, make: () => Agent): Agent {
   return agent;
 }
 
+/** What a request to `target` needs: a keep-alive agent for its TLS settings, the auth headers, and its URLs. */
+export interface NativeConnection {
+  agent: Agent;
+  headers: Record<string, string>;
+  url: (path: string) => URL;
+}
+
 /**
- * A GET for `target`, which speaksNatively; call it after applyCredential,
- * so that an exec plugin's credential is in the target's user.
+ * How to reach `target`, which speaksNatively; call it after applyCredential,
+ * so that an exec plugin's credential is in the target's user. `stream`: for
+ * long-lived answers (a followed log), on agents of their own without a
+ * socket limit, so that streams never queue behind each other or probes.
  */
-export function nativeApi(target: Target): ApiGet {
+export function nativeConnection(target: Target, use: 'request' | 'stream' = 'request'): NativeConnection {
   const c = target.cluster;
   const u = target.userSpec;
   const insecure = c['insecure-skip-tls-verify'] === true;
@@ -65,7 +76,7 @@ export function nativeApi(target: Target): ApiGet {
     servername: str(c['tls-server-name']),
     rejectUnauthorized: !insecure,
   };
-  const agent = agentFor(JSON.stringify([target.server, tls]), () => new Agent({ keepAlive: true, maxSockets: 4, ...tls }));
+  const agent = agentFor(JSON.stringify([use, target.server, tls]), () => new Agent({ keepAlive: true, maxSockets: use === 'stream' ? Infinity : 4, ...tls }));
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'kindtray' };
   const token = str(u.token);
   const username = str(u.username);
@@ -73,6 +84,25 @@ export function nativeApi(target: Target): ApiGet {
   else if (username) headers.authorization = `Basic ${Buffer.from(`${username}:${str(u.password) ?? ''}`).toString('base64')}`;
   const base = new URL(target.server);
   const prefix = base.pathname.replace(/\/+$/, '');
+  return {
+    agent,
+    headers,
+    url: (path) => {
+      const url = new URL(base);
+      const [pathname = '', search] = path.split('?', 2);
+      url.pathname = `${prefix}${pathname}`;
+      if (search !== undefined) url.search = search;
+      return url;
+    },
+  };
+}
+
+/**
+ * A GET for `target`, which speaksNatively; call it after applyCredential,
+ * so that an exec plugin's credential is in the target's user.
+ */
+export function nativeApi(target: Target): ApiGet {
+  const { agent, headers, url: urlOf } = nativeConnection(target);
 
   return (path, signal) =>
     new Promise<ApiResponse>((resolve, reject) => {
@@ -80,9 +110,7 @@ export function nativeApi(target: Target): ApiGet {
         reject(signal.reason);
         return;
       }
-      const url = new URL(base);
-      url.pathname = `${prefix}${path}`;
-      const req = request(url, { method: 'GET', agent, headers, signal }, (res) => {
+      const req = request(urlOf(path), { method: 'GET', agent, headers, signal }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
@@ -93,7 +121,7 @@ export function nativeApi(target: Target): ApiGet {
           }
           chunks.push(chunk);
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), newConnection: !req.reusedSocket }));
         res.on('error', reject);
         // The connection ended in the middle of the body (a destroyed socket, an abort).
         res.on('close', () => {

@@ -18,6 +18,12 @@ export interface ProbeReads {
   readyz(): Promise<boolean>;
   version(): Promise<{ gitVersion: string }>;
   nodes(): Promise<{ items: V1Node[] }>;
+  /**
+   * Whether a read so far went over a connection opened for it, where this way
+   * of reading can tell (Node's https): a probe whose connections were all kept
+   * talks to the server process it talked to before, whose version it knows.
+   */
+  openedConnection?: () => boolean;
 }
 
 /** Resolves or rejects with `promise`, or rejects when `signal` aborts, whichever is first. */
@@ -40,7 +46,13 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promi
 }
 
 /** The reads over Node's https. Readiness as the client's Health.readyz says it: 200 ready; 404 asks /healthz (404 there too: ready); anything else not ready. */
-export function nativeReads(get: ApiGet, signal: AbortSignal): ProbeReads {
+export function nativeReads(apiGet: ApiGet, signal: AbortSignal): ProbeReads {
+  let opened = false;
+  const get: ApiGet = async (path, s) => {
+    const r = await apiGet(path, s);
+    opened ||= r.newConnection;
+    return r;
+  };
   const check = async (path: '/readyz' | '/healthz'): Promise<boolean> => {
     const r = await get(path, signal);
     if (r.status === 200) return true;
@@ -57,6 +69,7 @@ export function nativeReads(get: ApiGet, signal: AbortSignal): ProbeReads {
       const list = jsonOf('/api/v1/nodes', await get('/api/v1/nodes', signal)) as { items?: V1Node[] | null };
       return { items: list.items ?? [] };
     },
+    openedConnection: () => opened,
   };
 }
 
