@@ -18,6 +18,7 @@ import { enableCompileCache, flushCompileCache } from 'node:module';
 import { KUBE_CHILD_ENV, KUBE_CHILD_PRELOAD_ENV, kubeChildRequestSchema, type KubeChildMessage } from '../../shared/contracts/kube-child.ts';
 import { parentChannel } from '../process/index.ts';
 import type { KubeHooks } from './exec-plugin.ts';
+import { followLog } from './log-follow.ts';
 import { runOp } from './ops.ts';
 import { probeContext, type LoadClientNode } from './probe.ts';
 
@@ -29,6 +30,8 @@ async function serve(): Promise<void> {
   if (process.env[KUBE_CHILD_PRELOAD_ENV] === '1') await loadClient();
   const parent = parentChannel();
   const send = (m: KubeChildMessage): void => parent.send(m);
+  /** Followed logs, by request id: their stop. */
+  const streams = new Map<number, () => void>();
   parent.onMessage((raw) => {
     const parsed = kubeChildRequestSchema.safeParse(raw);
     if (!parsed.success) {
@@ -40,6 +43,18 @@ async function serve(): Promise<void> {
       phase: (phase) => send({ type: 'phase', id: req.id, phase }),
       plugin: (pgid, running) => send({ type: 'plugin', pgid, running }),
     };
+    if (req.type === 'log-stop') {
+      streams.get(req.id)?.();
+      return;
+    }
+    if (req.type === 'log-follow') {
+      const stop = followLog(loadClient, req, (m) => {
+        if (m.type === 'log-end') streams.delete(req.id);
+        send(m);
+      }, hooks);
+      streams.set(req.id, stop);
+      return;
+    }
     if (req.type === 'probe') {
       void probeContext(loadClient, req, hooks).then((result) => send({ type: 'probe-result', id: req.id, result }));
       return;

@@ -17,6 +17,7 @@ import type { TaskStore } from './store.ts';
 import { DEFAULT_LAUNCHER_TIMINGS, TaskLife } from './task-life.ts';
 import type { LauncherTimings, Watch } from './task-life.ts';
 import { TaskLogs } from './task-logs.ts';
+import type { OpenLogOptions, TaskLogChunk } from './task-logs.ts';
 import { taskNotFound, toTaskRecord } from './task-model.ts';
 
 export interface LauncherOptions {
@@ -205,5 +206,10 @@ export class Launcher {
    */
   openLogs(id: string, opts: { follow?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<Buffer> {
     return this.logs.open(id, opts);
+  }
+
+  /** The task's logs node by node, each chunk with its node and the reader's cursor after it (task-logs.ts). */
+  openLogStream(id: string, opts: OpenLogOptions = {}): AsyncGenerator<TaskLogChunk> {
+    return this.logs.openNodes(id, opts);
   }
 }

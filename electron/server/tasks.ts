@@ -5,7 +5,7 @@
 import type { TaskRecord } from '../../shared/api.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 import { HttpError } from '../http/index.ts';
-import { KubeOps } from './kube-ops.ts';
+import { taskKubeOps } from './log-streams.ts';
 import { Launcher } from './launcher.ts';
 import type { TaskService } from './routes.ts';
 import { TaskStore, toTaskRecord } from './store.ts';
@@ -35,7 +35,8 @@ export function contextReady(s: HealthSnapshot, context: string): boolean {
 
 export async function openTaskService(opts: OpenTaskServiceOptions): Promise<WorkerTasks> {
   const store = TaskStore.open(opts.database);
-  const ops = new KubeOps();
+  // Task operations, and Pod logs streamed (KINDTRAY_LOG_FOLLOW=poll: read whole, as before).
+  const ops = taskKubeOps();
   const launcher = new Launcher({
     store,
     ops,
@@ -71,7 +72,7 @@ export async function openTaskService(opts: OpenTaskServiceOptions): Promise<Wor
       if (r.ok) return r.task;
       throw new HttpError(r.code === 'not-found' ? 404 : 409, { error: r.message, field: 'id' });
     },
-    openLogs: (id, o) => launcher.openLogs(id, o),
+    openLogs: (id, o) => launcher.openLogStream(id, o),
     snapshotChanged: (s) => {
       launcher.launchWaiting((context) => contextReady(s, context));
     },
