@@ -17,6 +17,7 @@ import {
 } from './constants.ts';
 import type { DockerApi } from './docker-api.ts';
 import { nodeBinds } from './dockerd.ts';
+import { nodeToolBinds } from './kind/node-tools.ts';
 import { mergeKindEntry, removeKindEntry } from './kubeconfig.ts';
 import { ensurePki, pkiPaths } from './pki.ts';
 import type { Pki } from './pki.ts';
@@ -54,6 +55,8 @@ export interface CreateClusterOptions {
    */
   apiPort?: number | 'docker-assigned';
   kubernetesVersion?: string;
+  /** Extra labels on every node container (the testbed's kind marks which test file made the cluster). */
+  labels?: Record<string, string>;
 }
 
 export interface NodeContainer {
@@ -274,7 +277,7 @@ export async function createCluster(docker: TestbedDocker, opts: CreateClusterOp
   writeFault(dir, { kind: 'none' });
 
   const standinDir = join(import.meta.dirname, 'standin');
-  const labels = (role: NodeRole) => ({ [KIND_CLUSTER_LABEL]: name, [KIND_ROLE_LABEL]: role, [TESTBED_LABEL]: docker.id });
+  const labels = (role: NodeRole) => ({ ...opts.labels, [KIND_CLUSTER_LABEL]: name, [KIND_ROLE_LABEL]: role, [TESTBED_LABEL]: docker.id });
   const common = (nodeName: string) => ({
     Image: NODE_IMAGE_REF,
     Hostname: nodeName,
@@ -289,7 +292,8 @@ export async function createCluster(docker: TestbedDocker, opts: CreateClusterOp
       ...common(n.name),
       Cmd: ['sleep', '2147483647'],
       Labels: labels('worker'),
-      HostConfig: { Init: true, NetworkMode: docker.network },
+      // ctr/crictl stand-ins: nodes accept `kind load docker-image` and answer `crictl images`.
+      HostConfig: { Init: true, NetworkMode: docker.network, Binds: nodeToolBinds() },
     })));
     workerNodes.forEach((n, i) => created.push({ name: n.name, role: 'worker', id: workerIds[i]?.Id ?? '' }));
 
@@ -318,6 +322,7 @@ export async function createCluster(docker: TestbedDocker, opts: CreateClusterOp
             `${standinDir}:${IN_CONTAINER.standin}:ro`,
             `${dir}:${IN_CONTAINER.cluster}:ro`,
             `${pki.dir}:${IN_CONTAINER.pki}:ro`,
+            ...nodeToolBinds(),
           ],
         },
       });

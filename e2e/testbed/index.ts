@@ -9,6 +9,8 @@ export { NODE_IMAGE_REF, NODE_NETWORK, TESTBED_LABEL, defaultTestbedRoot } from 
 export { DockerApi, DockerApiError } from './docker-api.ts';
 export { Dockerd, attachDockerd, cleanupStaleTestbeds, ensureNodeImage, listTestbeds, nodeBinds, startDockerd } from './dockerd.ts';
 export type { DockerdInfo, StartDockerdOptions, TestbedEntry } from './dockerd.ts';
+export { CREATE_STEPS, DEFAULT_NODE_IMAGE, FAKE_KIND_BIN, FAKE_KIND_BIN_DIR, FAULT_ENV, KIND_VERSION, NODE_IMAGE_STORE, writeFakeKindFaults } from './kind/index.ts';
+export type { CreateStep, FakeKindFaults } from './kind/index.ts';
 export { kubectl } from './kubectl.ts';
 export type { KubectlResult } from './kubectl.ts';
 export {

@@ -11,10 +11,13 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
-import { createCluster } from './cluster.ts';
+import { attachCluster, createCluster } from './cluster.ts';
 import type { Cluster, CreateClusterOptions } from './cluster.ts';
 import { attachDockerd, startDockerd } from './dockerd.ts';
 import type { Dockerd } from './dockerd.ts';
+import { FAULT_ENV, OWNER_ENV, OWNER_LABEL, writeFakeKindFaults } from './kind/index.ts';
+import type { FakeKindFaults } from './kind/index.ts';
+import { KIND_CLUSTER_LABEL } from './constants.ts';
 import type { TestbedInfo } from './provided.ts';
 import './provided.ts';
 
@@ -36,6 +39,13 @@ export interface Testbed {
    * after the current test, or after the file when called from beforeAll.
    */
   createCluster(opts?: Partial<CreateClusterOptions>): Promise<Cluster>;
+  /**
+   * The testbed's kind (FAKE_KIND_BIN) run with env() fails, hangs or slows
+   * down as told (see README, "The testbed's kind"); set inside a test, the
+   * switches are cleared after it. Clusters that kind makes with env() are
+   * removed after the file.
+   */
+  setKindFaults(faults: FakeKindFaults): void;
 }
 
 export function useTestbed(opts: { privateDockerd?: boolean } = {}): Testbed {
@@ -63,12 +73,25 @@ export function useTestbed(opts: { privateDockerd?: boolean } = {}): Testbed {
   };
   afterEach(() => removeAll(testClusters), 60_000);
   afterAll(() => removeAll(fileClusters), 60_000);
+  // Clusters made by the testbed's kind with env() carry this file's owner label.
+  afterAll(async () => {
+    if (!dockerd?.isRunning() || !(await dockerd.api.ping())) return;
+    const d = dockerd;
+    const names = new Set((await d.api.listContainers([`${OWNER_LABEL}=${fileKey}`])).map((c) => c.Labels[KIND_CLUSTER_LABEL] ?? ''));
+    await Promise.all([...names].filter(Boolean).map(async (n) => (await attachCluster(d, n, kubeconfigPath()).catch(() => undefined))?.remove()));
+  }, 60_000);
+  let faultsSetInTest = false;
+  afterEach(() => {
+    if (faultsSetInTest && dockerd) writeFakeKindFaults(kindFaultsPath(), {});
+    faultsSetInTest = false;
+  });
 
   const need = (): Dockerd => {
     if (!dockerd) throw new Error('the private dockerd starts in beforeAll: use it from hooks and tests, not at collection time');
     return dockerd;
   };
   const kubeconfigPath = () => join(need().dir, 'kubeconfigs', `${fileKey}.yaml`);
+  const kindFaultsPath = () => join(need().dir, 'kind-faults', `${fileKey}.json`);
   const uniqueName = (prefix = 'c') => `${prefix}-${randomBytes(3).toString('hex')}`;
 
   return {
@@ -83,7 +106,7 @@ export function useTestbed(opts: { privateDockerd?: boolean } = {}): Testbed {
       return kubeconfigPath();
     },
     env(extra = {}) {
-      return { ...process.env, DOCKER_HOST: need().dockerHost, KUBECONFIG: kubeconfigPath(), ...extra };
+      return { ...process.env, DOCKER_HOST: need().dockerHost, KUBECONFIG: kubeconfigPath(), [OWNER_ENV]: fileKey, [FAULT_ENV.file]: kindFaultsPath(), ...extra };
     },
     uniqueName,
     async createCluster(options = {}) {
@@ -95,6 +118,10 @@ export function useTestbed(opts: { privateDockerd?: boolean } = {}): Testbed {
       // Inside a test → removed after it; in beforeAll → after the file.
       (expect.getState().currentTestName ? testClusters : fileClusters).push(cluster);
       return cluster;
+    },
+    setKindFaults(faults) {
+      writeFakeKindFaults(kindFaultsPath(), faults);
+      if (expect.getState().currentTestName) faultsSetInTest = true;
     },
   };
 }
