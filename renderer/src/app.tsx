@@ -5,6 +5,8 @@ import { Suspense, lazy, useEffect, useRef } from 'react';
 import { Empty, Loading } from './components/common.tsx';
 import { ConnectionNotice, Header, OverallBanner } from './components/shell.tsx';
 import { DiagnosticsPage } from './pages/Diagnostics.tsx';
+import { ClusterPage, ClustersPage } from './pages/Clusters.tsx';
+import { CreateClusterPage } from './pages/ClustersCreate.tsx';
 import { HistoryPage } from './pages/History.tsx';
 import { Overview } from './pages/Overview.tsx';
 import { SettingsPage } from './pages/Settings.tsx';
@@ -19,6 +21,9 @@ const TITLES: Record<Route['page'], string> = {
   tasks: 'Tasks',
   task: 'Task',
   launch: 'Launch',
+  clusters: 'Clusters',
+  cluster: 'Cluster',
+  'new-cluster': 'Create cluster',
   diagnostics: 'Diagnostics',
   history: 'History',
   settings: 'Settings',
@@ -34,7 +39,7 @@ export function App() {
     // After navigating, move focus to the page (not on first load), so keyboard and screen-reader users start there.
     if (!first.current) main.current?.focus({ preventScroll: false });
     first.current = false;
-  }, [route.page, route.page === 'task' ? route.id : '']);
+  }, [route.page, route.page === 'task' ? route.id : route.page === 'cluster' ? route.name : '']);
 
   return (
     <>
@@ -69,6 +74,12 @@ function Page({ route }: { route: Route }) {
           <LaunchPage />
         </Suspense>
       );
+    case 'clusters':
+      return <ClustersPage />;
+    case 'cluster':
+      return <ClusterPage key={route.name} name={route.name} action={route.action} />;
+    case 'new-cluster':
+      return <CreateClusterPage />;
     case 'diagnostics':
       return <DiagnosticsPage />;
     case 'history':

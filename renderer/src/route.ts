@@ -3,12 +3,17 @@
 // page itself at index.html, so it works at `/` and from a file:// URL alike.
 
 import { useSyncExternalStore } from 'react';
+import { DASHBOARD_LINKS, isClusterPageAction, type ClusterPageAction } from '../../shared/dashboard-links.ts';
 
 export type Route =
   | { page: 'overview' }
   | { page: 'tasks' }
   | { page: 'task'; id: string }
   | { page: 'launch' }
+  | { page: 'clusters' }
+  /** `#/clusters/NAME`, `#/clusters/NAME/delete`, `#/clusters/NAME/load-image` (the tray links here). */
+  | { page: 'cluster'; name: string; action?: ClusterPageAction }
+  | { page: 'new-cluster' }
   | { page: 'diagnostics' }
   | { page: 'history' }
   | { page: 'settings' }
@@ -20,6 +25,10 @@ export function parseRoute(hash: string): Route {
   if (parts.length === 0) return { page: 'overview' };
   const [head, id, ...rest] = parts;
   if (head === 'tasks' && id !== undefined && rest.length === 0) return { page: 'task', id: decodeURIComponent(id) };
+  if (head === 'clusters' && id !== undefined && rest.length <= 1 && (rest.length === 0 || isClusterPageAction(rest[0]))) {
+    return { page: 'cluster', name: decodeURIComponent(id), ...(isClusterPageAction(rest[0]) ? { action: rest[0] } : {}) };
+  }
+  if (id === undefined && (head === 'clusters' || head === 'new-cluster')) return { page: head };
   if (id === undefined && (head === 'tasks' || head === 'launch' || head === 'diagnostics' || head === 'history' || head === 'settings')) {
     return { page: head };
   }
@@ -32,6 +41,10 @@ export function href(route: Route): string {
       return '#/';
     case 'task':
       return `#/tasks/${encodeURIComponent(route.id)}`;
+    case 'cluster':
+      return DASHBOARD_LINKS.cluster(route.name, route.action);
+    case 'new-cluster':
+      return DASHBOARD_LINKS.createCluster;
     case 'not-found':
       return `#${route.path}`;
     default:

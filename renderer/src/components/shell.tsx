@@ -16,6 +16,7 @@ import { FixButton, Spinner } from './common.tsx';
 const NAV: { route: Route; label: string; pages: Route['page'][] }[] = [
   { route: { page: 'overview' }, label: 'Overview', pages: ['overview'] },
   { route: { page: 'tasks' }, label: 'Tasks', pages: ['tasks', 'task'] },
+  { route: { page: 'clusters' }, label: 'Clusters', pages: ['clusters', 'cluster', 'new-cluster'] },
   { route: { page: 'launch' }, label: 'Launch', pages: ['launch'] },
   { route: { page: 'diagnostics' }, label: 'Diagnostics', pages: ['diagnostics'] },
   { route: { page: 'history' }, label: 'History', pages: ['history'] },
