@@ -10,6 +10,7 @@ import { href } from '../route.ts';
 import { taskList } from '../store/state.ts';
 import { useController, useDashboard } from '../store/store.ts';
 import type { ApiFailure } from '../transport.ts';
+import { TaskLoadImage } from './ClustersDialogs.tsx';
 
 export function TasksPage() {
   const controller = useController();
@@ -95,7 +96,7 @@ function Readiness({ endpoint, state }: { endpoint: TaskEndpoint; state: TaskSta
   return (
     <>
       {' '}
-      <Badge tone={word === 'ready' ? 'ok' : 'busy'} testId="endpoint-readiness">
+      <Badge tone={word === 'ready' ? 'ok' : 'warn'} testId="endpoint-readiness">
         {word === 'ready' ? 'ready' : 'starting: readiness probe not passing yet'}
       </Badge>
     </>
@@ -172,6 +173,7 @@ export function TaskPage({ id }: { id: string }) {
         <h1>
           {task.name} <Badge tone={TASK_TONE[task.state]} testId="task-state">{task.state}</Badge>
         </h1>
+        <TaskLoadImage task={task} />
         {!final && (
           <button type="button" className="button danger" onClick={() => void cancel()} disabled={cancelling} data-testid="cancel-task">
             {cancelling && <Spinner />}
