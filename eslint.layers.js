@@ -22,13 +22,13 @@ export function zoneOf(file) {
   return 'root';
 }
 
-const ROOMS = ['process', 'http', 'kube', 'monitor', 'fixes', 'server', 'supervisor', 'cli', 'app'].map((r) => `electron/${r}`);
+const ROOMS = ['process', 'http', 'kube', 'monitor', 'fixes', 'clusters', 'server', 'supervisor', 'cli', 'app'].map((r) => `electron/${r}`);
 
 /**
  * What each zone may import besides itself. Read top to bottom as layers:
  * shared is common code and imports nothing of ours; the dashboard only shared;
  * process and http are the ground floor of the main side; kube stands on
- * process; the monitor and fixes on kube; the supervisor on all of those; cli
+ * process; the monitor and fixes on kube; clusters on the fixes; the supervisor on all of those; cli
  * and app on the supervisor. The API worker (server) is spawned, never
  * imported. The testbed stands for the outside world and imports nothing of
  * Kindtray's. e2e drives the product from outside; bench may use e2e's tools,
@@ -43,11 +43,12 @@ export const ALLOWED = {
   'electron/kube': ['shared', 'electron/process'],
   'electron/monitor': ['shared', 'electron/process', 'electron/kube'],
   'electron/fixes': ['shared', 'electron/process', 'electron/kube', 'electron/monitor'],
+  'electron/clusters': ['shared', 'electron/process', 'electron/kube', 'electron/http', 'electron/monitor', 'electron/fixes'],
   'electron/server': ['shared', 'electron/process', 'electron/kube', 'electron/http'],
-  'electron/supervisor': ['shared', 'electron/process', 'electron/kube', 'electron/http', 'electron/monitor', 'electron/fixes'],
-  'electron/cli': ['shared', 'electron/process', 'electron/kube', 'electron/http', 'electron/monitor', 'electron/fixes', 'electron/supervisor'],
-  'electron/app': ['shared', 'electron/process', 'electron/kube', 'electron/http', 'electron/monitor', 'electron/fixes', 'electron/supervisor'],
-  'electron/app-tooling': ['shared', 'electron/process', 'electron/kube', 'electron/http', 'electron/monitor', 'electron/fixes', 'electron/supervisor', 'electron/app'],
+  'electron/supervisor': ['shared', 'electron/process', 'electron/kube', 'electron/http', 'electron/monitor', 'electron/fixes', 'electron/clusters'],
+  'electron/cli': ['shared', 'electron/process', 'electron/kube', 'electron/http', 'electron/monitor', 'electron/fixes', 'electron/clusters', 'electron/supervisor'],
+  'electron/app': ['shared', 'electron/process', 'electron/kube', 'electron/http', 'electron/monitor', 'electron/fixes', 'electron/clusters', 'electron/supervisor'],
+  'electron/app-tooling': ['shared', 'electron/process', 'electron/kube', 'electron/http', 'electron/monitor', 'electron/fixes', 'electron/clusters', 'electron/supervisor', 'electron/app'],
   testbed: [],
   e2e: ['shared', 'renderer', ...ROOMS, 'electron/app-tooling', 'testbed', 'root'],
   bench: ['shared', ...ROOMS, 'electron/app-tooling', 'testbed', 'e2e', 'root'],

@@ -23,6 +23,9 @@ describe('layering, as the lint enforces it', () => {
     ['e2e imports a benchmark', 'e2e/bad.int.test.ts', "import { x } from '../bench/lib.ts';\nvoid x;\n", /may not import bench/],
     ['a product test imports a benchmark', 'electron/server/bad.test.ts', "import { x } from '../../bench/lib.ts';\nvoid x;\n", /may not import bench/],
     ['the testbed imports Kindtray\'s constants', 'e2e/testbed/bad.ts', "import { x } from '../../shared/constants.ts';\nvoid x;\n", /testbed may not import shared/],
+    ['the cluster room imports the supervisor (upwards)', 'electron/clusters/bad.ts', "import { x } from '../supervisor/index.ts';\nvoid x;\n", /may not import electron\/supervisor/],
+    ['the fixes import the cluster room (upwards)', 'electron/fixes/bad.ts', "import { x } from '../clusters/index.ts';\nvoid x;\n", /may not import electron\/fixes|may not import electron\/clusters/],
+    ['the supervisor reaches past the cluster room\'s door', 'electron/supervisor/bad.ts', "import { x } from '../clusters/manager.ts';\nvoid x;\n", /through its door, electron\/clusters\/index\.ts/],
     ['a room other than app imports electron', 'electron/monitor/bad.ts', "import { app } from 'electron';\nvoid app;\n", /only electron\/app\/ imports electron/],
   ])('%s: an error', async (_what, file, code, expected) => {
     const errors = await layerErrors(file, code);
@@ -31,6 +34,8 @@ describe('layering, as the lint enforces it', () => {
 
   it.each([
     ['the supervisor uses the monitor through its door', 'electron/supervisor/ok.ts', "import { x } from '../monitor/index.ts';\nvoid x;\n"],
+    ['the supervisor uses the cluster room through its door', 'electron/supervisor/ok.ts', "import { x } from '../clusters/index.ts';\nvoid x;\n"],
+    ['the cluster room uses the fixes and the monitor', 'electron/clusters/ok.ts', "import { x } from '../fixes/index.ts';\nimport { y } from '../monitor/index.ts';\nvoid x;\nvoid y;\n"],
     ['the app uses the supervisor', 'electron/app/ok.ts', "import { x } from '../supervisor/index.ts';\nvoid x;\n"],
     ['a room uses shared/ files directly', 'electron/server/ok.ts', "import { x } from '../../shared/constants.ts';\nvoid x;\n"],
     ['a product integration test uses the testbed', 'electron/server/ok.int.test.ts', "import { x } from '../../e2e/testbed/index.ts';\nvoid x;\n"],

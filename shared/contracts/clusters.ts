@@ -205,3 +205,19 @@ export interface ClusterError {
   /** With 422 from create: the pre-flight that refused it. */
   checks?: PreflightCheck[];
 }
+
+/** How long each operation may take; the CLI and HTTP callers wait a little longer than these. */
+export const CLUSTER_DEADLINES = {
+  /** `kind create cluster`: pulling a node image the first time takes minutes. */
+  create: 10 * 60_000,
+  /** `kind delete cluster`. */
+  delete: 2 * 60_000,
+  /** Start: the node containers and the API answering (RECOVERY_DEADLINES.clusterUp). */
+  start: 90_000,
+  /** Stop: `docker stop` of each node container. */
+  stop: 60_000,
+  /** `kind load docker-image`: saving and importing a large image. */
+  loadImage: 5 * 60_000,
+  /** `kind get clusters`, `kind version`, one `crictl images` on a node. */
+  quick: 10_000,
+} as const;

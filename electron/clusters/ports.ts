@@ -1,0 +1,92 @@
+// Host ports for a new cluster: which are taken (by a cluster Kindtray sees in
+// the snapshot, or by any program holding the port on this machine), and the
+// first free NodePort range of 100, as `sky local up` takes 30000-30099 and
+// another cluster the next hundred.
+
+import { createServer } from 'node:net';
+import { NODE_PORT_MAX, NODE_PORT_MIN, NODE_PORT_RANGE_SIZE, type PortRange } from '../../shared/contracts/clusters.ts';
+import type { HealthSnapshot } from '../../shared/snapshot.ts';
+
+/** Who holds a host port: a cluster's name, or undefined for "some program". */
+export type PortHolders = Map<number, string>;
+
+/** Every host port the clusters in the snapshot publish (their NodePorts, ingress and API), with the cluster's name. */
+export function clusterHostPorts(snapshot: HealthSnapshot): PortHolders {
+  const held: PortHolders = new Map();
+  for (const c of snapshot.clusters) {
+    for (const m of c.portMappings) held.set(m.hostPort, c.name);
+    const api = c.apiEndpoint ? Number(/:(\d+)$/.exec(c.apiEndpoint)?.[1]) : NaN;
+    if (Number.isInteger(api)) held.set(api, c.name);
+  }
+  return held;
+}
+
+/** Whether nothing listens on the port (any address): a bind to 0.0.0.0 fails when any address has it. */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '0.0.0.0', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+export type PortProbe = (port: number) => Promise<boolean>;
+
+export interface TakenPort {
+  port: number;
+  /** The cluster that publishes it, or undefined: another program. */
+  by?: string;
+}
+
+/** The ports of `ports` that are taken, and by whom; at most `limit` are probed at once. */
+export async function takenPorts(ports: number[], held: PortHolders, probe: PortProbe = portIsFree): Promise<TakenPort[]> {
+  const taken: TakenPort[] = [];
+  const toProbe: number[] = [];
+  for (const p of ports) {
+    const by = held.get(p);
+    if (by !== undefined) taken.push({ port: p, by });
+    else toProbe.push(p);
+  }
+  const free = await Promise.all(toProbe.map((p) => probe(p)));
+  toProbe.forEach((p, i) => !free[i] && taken.push({ port: p }));
+  return taken.sort((a, b) => a.port - b.port);
+}
+
+const portsOf = (r: PortRange): number[] => Array.from({ length: r.to - r.from + 1 }, (_, i) => r.from + i);
+
+/** The candidate ranges of `size` ports, from 30000 up to the end of Kubernetes' NodePort range. */
+export function candidateRanges(size = NODE_PORT_RANGE_SIZE): PortRange[] {
+  const out: PortRange[] = [];
+  for (let from = NODE_PORT_MIN; from + size - 1 <= NODE_PORT_MAX; from += size) out.push({ from, to: from + size - 1 });
+  return out;
+}
+
+/** The first range of `size` ports no cluster publishes and no program holds; undefined when every one is taken. */
+export async function firstFreeRange(held: PortHolders, probe: PortProbe = portIsFree, size = NODE_PORT_RANGE_SIZE, also: number[] = []): Promise<PortRange | undefined> {
+  for (const range of candidateRanges(size)) {
+    const ports = portsOf(range);
+    // The snapshot first (no probes): a range another cluster publishes is skipped at once.
+    if (ports.some((p) => held.has(p) || also.includes(p))) continue;
+    if ((await takenPorts(ports, held, probe)).length === 0) return range;
+  }
+  return undefined;
+}
+
+/** "30000-30004 (cluster dev), 30050 (another program)": taken ports in words, runs folded. */
+export function describeTaken(taken: TakenPort[]): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < taken.length) {
+    const start = taken[i];
+    if (!start) break;
+    let j = i;
+    while (j + 1 < taken.length && taken[j + 1]?.port === (taken[j]?.port ?? 0) + 1 && taken[j + 1]?.by === start.by) j++;
+    const end = taken[j]?.port ?? start.port;
+    parts.push(`${start.port === end ? start.port : `${start.port}-${end}`} (${start.by ? `cluster ${start.by}` : 'another program'})`);
+    i = j + 1;
+  }
+  return parts.slice(0, 4).join(', ') + (parts.length > 4 ? ', ...' : '');
+}
+
+export { portsOf };
