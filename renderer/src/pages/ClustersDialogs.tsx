@@ -4,16 +4,18 @@
 // the save-and-import progress; also as a "Load image…" button the Launch and
 // task pages place beside their own actions.
 
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useMemo, useState } from 'react';
 import type { DeletePlan } from '../../../shared/contracts/clusters.ts';
 import { kindContextName } from '../../../shared/constants.ts';
-import { isFinalTaskState } from '../../../shared/api.ts';
+import { isFinalTaskState, type TaskRecord } from '../../../shared/api.ts';
+import { prepareTask } from '../../../shared/task/index.ts';
 import { latestOn } from '../clusters/operations.ts';
 import { Spinner } from '../components/common.tsx';
 import { href } from '../route.ts';
 import { useController, useDashboard } from '../store/store.ts';
 import type { ApiFailure } from '../transport.ts';
 import { OperationProgress } from './ClustersProgress.tsx';
+import '../clusters/clusters.css';
 
 /** What the server says a delete removes; else what this page knows (the snapshot's nodes, the store's tasks). */
 function useDeletePlan(name: string): { plan: DeletePlan; fromServer: boolean } {
@@ -204,4 +206,13 @@ export function LoadImageButton({ cluster, image }: { cluster?: string | undefin
       )}
     </span>
   );
+}
+
+/** The task page's "Load image…": its image and cluster filled in (the image read from the task as submitted). */
+export function TaskLoadImage({ task }: { task: Pick<TaskRecord, 'source' | 'cluster'> }) {
+  const image = useMemo(() => {
+    const prepared = prepareTask(task.source);
+    return prepared.ok ? prepared.task.resources.image : undefined;
+  }, [task.source]);
+  return <LoadImageButton cluster={task.cluster} image={image} />;
 }

@@ -16,6 +16,7 @@ import { navigate } from '../route.ts';
 import { snapshotAgeMs } from '../store/state.ts';
 import { useController, useDashboard } from '../store/store.ts';
 import type { ApiFailure } from '../transport.ts';
+import { LoadImageButton } from './ClustersDialogs.tsx';
 import { LaunchBar } from './LaunchBar.tsx';
 import { CheckPanel, type ServerCheck } from './LaunchCheck.tsx';
 import { YamlEditor, type EditorHandle } from './LaunchEditor.tsx';
@@ -120,6 +121,7 @@ export function LaunchPage() {
     <>
       <div className="page-head">
         <h1>Launch a task</h1>
+        <LoadImageButton image={client.task?.resources.image} cluster={check.target?.cluster} />
         <button type="button" className="button" onClick={() => setText(exampleTask())} data-testid="reset-example">
           Start from the example
         </button>
