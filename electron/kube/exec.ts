@@ -234,7 +234,17 @@ export async function execInPod(k8s: ClientNode, config: KubeConfig, op: ExecOp,
       for (let at = 0; stdin && at < stdin.length && !settled; at += STDIN_FRAME) {
         const piece = stdin.subarray(at, at + STDIN_FRAME);
         const frame = clientFrame(0x2, Buffer.concat([Buffer.from([CHANNEL.stdin]), piece]));
-        if (!socket.write(frame)) await new Promise<void>((r) => { socket.once('drain', () => r()); socket.once('close', () => r()); });
+        if (!socket.write(frame)) {
+          await new Promise<void>((r) => {
+            const done = () => {
+              socket.off('drain', done);
+              socket.off('close', done);
+              r();
+            };
+            socket.on('drain', done);
+            socket.on('close', done);
+          });
+        }
       }
       // v5 closes stdin alone; v4 cannot (closing the socket would lose the exit status).
       if (stdin && !settled && protocol === 'v5.channel.k8s.io') socket.write(clientFrame(0x2, Buffer.from([CHANNEL.close, CHANNEL.stdin])));

@@ -8,11 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { cpus, release, totalmem } from 'node:os';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import {
   alreadyExists, apiGroups, apiVersions, badRequest, coreDiscovery, invalid, notFound, openapiV3CoreV1, openapiV3Root, StatusError, toTable,
   versionInfo, wantsTable,
 } from './kube.ts';
+import { execUpgrade } from './exec.ts';
 import { containerAddress, PodRunner } from './pods.ts';
 import type { ContainerSpec } from './pods.ts';
 import { decodeProtobufBody, protobufKind } from './protobuf.ts';
@@ -167,6 +169,11 @@ export class KubeApi {
     const auth = req.headers.authorization ?? '';
     const token = /^Bearer\s+(.+)$/i.exec(auth)?.[1];
     return token !== undefined && this.config.tokens.includes(token.trim());
+  }
+
+  /** A WebSocket upgrade: pods/exec (exec.ts). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    execUpgrade(req, socket, head, { authenticated: this.authenticated(req), pod: (ns, name) => this.store.get('pods', ns, name), target: (pod, c) => this.runner.execTarget(pod, c) });
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -9,12 +9,14 @@
 // STANDIN_STATE_FILE.
 
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { KubeApi } from './api.ts';
 import type { PersistedState } from './api.ts';
+import { acceptWebSocket } from './exec.ts';
 import { FaultSwitch } from './faults.ts';
 import { API_CONTAINER_PORT, CONFIG_FILE, FAULTS_FILE, IN_CONTAINER, PKI_FILES, readStandinConfig } from './protocol.ts';
 
@@ -68,6 +70,7 @@ const https = createHttpsServer(
         req.socket.destroy();
         return;
       case 'hang':
+        if (fault.stage === 'stream') return void api.handle(req, res);
         // Accepted and never answered; the socket stays open until the client gives up.
         held.add(req.socket);
         req.socket.once('close', () => held.delete(req.socket));
@@ -82,6 +85,20 @@ const https = createHttpsServer(
     }
   },
 );
+// pods/exec (exec.ts), under the same faults; `hang` at stage `stream` accepts the WebSocket and then goes silent.
+https.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+  const fault = faults.current();
+  socket.on('error', () => {});
+  if (fault.kind === 'refuse') return void socket.destroy();
+  if (fault.kind === 'hang') {
+    held.add(socket);
+    socket.once('close', () => held.delete(socket));
+    if (fault.stage === 'stream' && acceptWebSocket(req, socket)) socket.pause();
+    return;
+  }
+  if (fault.kind === 'slow') return void setTimeout(() => api.upgrade(req, socket, head), fault.delayMs);
+  api.upgrade(req, socket, head);
+});
 https.on('tlsClientError', () => {
   // Clients that give up mid-handshake (probes with deadlines) are normal here.
 });

@@ -360,6 +360,17 @@ export class PodRunner {
     if (stored === run.pod) this.store.update('pods', run.pod);
   }
 
+  /** What an exec into the Pod's running container runs with (exec.ts), or why it cannot, in the apiserver's words. */
+  execTarget(pod: KubeObject, container?: string): { env: Record<string, string>; cwd: string } | { error: string } {
+    const run = this.runs.get(PodRunner.key(pod));
+    const spec = PodRunner.containersOf(pod).find((c) => container === undefined || c.name === container);
+    if (!spec) return { error: `container ${container ?? ''} is not valid for pod ${pod.metadata.name}` };
+    const phase = String(pod.status?.phase ?? 'Unknown');
+    if (phase === 'Succeeded' || phase === 'Failed') return { error: `cannot exec into a container in a completed pod; current phase is ${phase}` };
+    if (!run || run.pod !== pod || !run.containers.get(spec.name)?.process) return { error: `unable to upgrade connection: container not found ("${spec.name}")` };
+    return { env: this.envFor(run, spec), cwd: spec.workingDir ?? '/' };
+  }
+
   /** The log of one container (the first when none is named), or undefined when the Pod or container is unknown. */
   logOf(pod: KubeObject, container?: string): { run: ContainerRun; name: string } | undefined {
     const run = this.runs.get(PodRunner.key(pod));

@@ -57,14 +57,16 @@ export interface StandinConfig {
  *   client sees its connection accepted and then closed or reset).
  * - `hang`: connections are accepted; with `stage: 'request'` (default) TLS
  *   completes and requests are never answered; with `stage: 'handshake'` the
- *   TLS handshake never completes.
+ *   TLS handshake never completes; with `stage: 'stream'` everything is
+ *   served but a WebSocket (exec) is accepted and then never read nor
+ *   answered (a proxy that swallows streams).
  * - `slow`: every request is answered after `delayMs`.
  * - `notready`: the API answers, but every node reports Ready=False.
  */
 export type Fault =
   | { kind: 'none' }
   | { kind: 'refuse' }
-  | { kind: 'hang'; stage?: 'request' | 'handshake' }
+  | { kind: 'hang'; stage?: 'request' | 'handshake' | 'stream' }
   | { kind: 'slow'; delayMs: number }
   | { kind: 'notready' };
 
@@ -84,7 +86,7 @@ export function parseFault(input: unknown): Fault {
       return { kind: record.kind };
     case 'hang': {
       const stage = record.stage ?? 'request';
-      if (stage !== 'request' && stage !== 'handshake') throw new Error(`hang stage must be request or handshake, not ${String(stage)}`);
+      if (stage !== 'request' && stage !== 'handshake' && stage !== 'stream') throw new Error(`hang stage must be request, handshake or stream, not ${String(stage)}`);
       return { kind: 'hang', stage };
     }
     case 'slow': {
