@@ -227,6 +227,8 @@ describe('the tray follows the monitor', () => {
     clickTray('Launch task…');
     expect(electron.windows).toHaveLength(1);
     expect(electron.windows[0]!.loaded).toEqual(['http://127.0.0.1:46590/', 'http://127.0.0.1:46590/#/launch']);
+    trayMenu().find((i) => i.label === 'Create cluster…')!.click!();
+    expect(electron.windows[0]!.loaded.at(-1)).toBe('http://127.0.0.1:46590/#/new-cluster');
     clickTray('Start at login');
     expect(login.on).toBe(true);
     expect((electron.trays[0]!.menu!.template as { label?: string; checked?: boolean }[]).find((i) => i.label === 'Start at login')!.checked).toBe(true);

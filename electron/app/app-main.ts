@@ -11,7 +11,7 @@ import type { TaskRecord } from '../../shared/api.ts';
 import { withDeadline } from '../../shared/deadline.ts';
 import { isAllowedExternalUrl, SNAPSHOT_EVENT, type DashboardPage, type DesktopSettings, type FixOutcome } from '../../shared/ipc.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
-import type { TrayAction } from '../../shared/tray-view.ts';
+import type { TrayAction, TrayTarget } from '../../shared/tray-view.ts';
 import { KubeProber } from '../monitor/index.ts';
 import {
   AlreadyRunningError,
@@ -163,10 +163,12 @@ export async function runApp(deps: AppDeps = {}): Promise<AppOutcome> {
     return desktopSettings();
   };
 
-  const trayAction = (action: TrayAction) => {
+  const trayAction = (action: TrayAction, target?: TrayTarget) => {
     switch (action) {
       case 'open-dashboard':
-        open();
+        // A cluster's submenu and "Create cluster…" name their page.
+        if (target?.route) window.showLink(target.route);
+        else open();
         return;
       case 'launch-task':
         open('launch');

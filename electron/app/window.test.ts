@@ -60,6 +60,14 @@ describe('the dashboard window', () => {
     expect(win.loaded).toEqual([`${ORIGIN}/`, `${ORIGIN}/#/launch`]);
   });
 
+  it('a dashboard link (the tray’s cluster pages) opens by hash; anything else opens the overview', () => {
+    const { dw, win } = opened();
+    dw.showLink('#/clusters/dev/delete');
+    dw.showLink('javascript:alert(1)');
+    dw.showLink('https://example.com/#/x');
+    expect(win.loaded).toEqual([`${ORIGIN}/`, `${ORIGIN}/#/clusters/dev/delete`]);
+  });
+
   it('after it is closed, the next show makes a fresh one', () => {
     const { dw, win } = opened();
     win.destroy();

@@ -25,6 +25,7 @@ import {
 } from 'electron';
 import { DASHBOARD_PAGES, isAllowedExternalUrl, type DashboardPage, type EventChannel, type IpcEventMap } from '../../shared/ipc.ts';
 import { WINDOW_CSP } from '../../shared/csp.ts';
+import { isDashboardLink } from '../../shared/dashboard-links.ts';
 
 /** The window's session: in memory only (no `persist:`), used by nothing else. */
 export const WINDOW_PARTITION = 'kindtray-dashboard';
@@ -103,10 +104,19 @@ export class DashboardWindow {
 
   /** Shows the window (creating it on first use) at `page`, and brings it to the front. */
   show(page: DashboardPage = 'overview'): BrowserWindow {
-    const url = `${this.origin}/${DASHBOARD_PAGES[page]}`;
+    return this.showAt(DASHBOARD_PAGES[page], page !== 'overview');
+  }
+
+  /** The same at a dashboard link (`#/clusters/dev`, shared/dashboard-links.ts); anything else opens the overview. */
+  showLink(link: string): BrowserWindow {
+    return isDashboardLink(link) ? this.showAt(link, true) : this.show();
+  }
+
+  private showAt(hash: string, navigate: boolean): BrowserWindow {
+    const url = `${this.origin}/${hash}`;
     const existing = this.win;
     if (existing && !existing.isDestroyed()) {
-      if (page !== 'overview') void existing.loadURL(url);
+      if (navigate) void existing.loadURL(url);
       if (existing.isMinimized()) existing.restore();
       existing.show();
       existing.focus();
