@@ -125,6 +125,11 @@ export class LogStreams implements LogStreamSource {
     });
   }
 
+  /** The live children's pids (for tests and benchmarks). */
+  pids(): number[] {
+    return [...this.children.values()].flatMap((c) => (c.process.pid === undefined ? [] : [c.process.pid]));
+  }
+
   /** Ends every child; open streams end `client-crashed`. */
   close(): void {
     this.closed = true;
@@ -205,7 +210,7 @@ function crashed(message: string): LogStreamEnd {
  * benchmark's comparison, and as a way back).
  */
 export class StreamingKubeOps extends KubeOps implements LogStreamSource {
-  private readonly streams: LogStreams;
+  readonly streams: LogStreams;
 
   constructor(opts: KubeOpsOptions & { logs?: LogStreamsOptions } = {}) {
     super(opts);

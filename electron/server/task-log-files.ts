@@ -89,9 +89,9 @@ export class NodeLogFile {
     }
   }
 
-  /** Queues `data` (whole lines) and the cursor after it. */
-  append(data: Uint8Array, since: LogSince | undefined): void {
-    if (data.length === 0) return;
+  /** Queues `data` (whole lines) and the cursor after it; resolves once written (never rejects: see takeError). */
+  append(data: Uint8Array, since: LogSince | undefined): Promise<void> {
+    if (data.length === 0) return this.chain;
     if (since) this.since = since;
     this.bytes += data.length;
     const covered: SinceFile = { ...(this.since ? { since: this.since } : {}), bytes: this.bytes };
@@ -104,6 +104,7 @@ export class NodeLogFile {
         this.error = e as Error;
       }
     });
+    return this.chain;
   }
 
   /** The write error, the first time it is asked for (to be said once). */

@@ -166,8 +166,8 @@ export class TaskLogs {
         { namespace: task.namespace, pod: podName, ...(file.since ? { since: file.since } : {}), follow: true, final: false },
         (data, since) => {
           got += data.length;
-          file.append(data, since);
-          this.wake(task.id);
+          // Readers read the file: wake them once the lines are in it.
+          void file.append(data, since).then(() => this.wake(task.id));
         },
         signal,
       );
@@ -195,10 +195,7 @@ export class TaskLogs {
     const end = await streams.followLog(
       this.opts.target(task),
       { namespace: task.namespace, pod: podName, ...(file.since ? { since: file.since } : {}), follow: false, final: true },
-      (data, since) => {
-        file.append(data, since);
-        this.wake(task.id);
-      },
+      (data, since) => void file.append(data, since).then(() => this.wake(task.id)),
       AbortSignal.timeout(DRAIN_DEADLINE_MS),
     );
     await file.settled();

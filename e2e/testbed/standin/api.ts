@@ -53,6 +53,8 @@ export class KubeApi {
   private readonly nodePorts = new NodePorts();
   private nextClusterIp = 10;
   private readonly createdAt: string;
+  /** The fault in force (main.ts sets it): a hung API goes silent on log streams already open too. */
+  faultNow: () => Fault = () => ({ kind: 'none' });
 
   constructor(config: StandinConfig, createdAt: Date) {
     this.config = config;
@@ -641,7 +643,13 @@ export class KubeApi {
       res.end();
       return;
     }
+    // Checked at most every 100 ms: a hung API sends nothing more, and only the client's deadline ends the stream.
+    let checkedAt = 0;
     const unfollow = found.run.follow((line) => {
+      if (line !== null && Date.now() - checkedAt > 100) {
+        checkedAt = Date.now();
+        if (this.faultNow().kind === 'hang') return void unfollow();
+      }
       if (line === null) res.end();
       else if (!write(format(line))) unfollow();
     });

@@ -51,6 +51,7 @@ api.store.onChange = () => {
   saveTimer ??= setTimeout(saveState, 50);
 };
 const faults = new FaultSwitch(join(clusterDir, FAULTS_FILE));
+api.faultNow = () => faults.current();
 
 const https = createHttpsServer(
   {
