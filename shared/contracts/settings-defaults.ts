@@ -7,6 +7,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   port: DEFAULT_PORT,
   dockerStartCommand: '',
   restartClustersWithDocker: true,
+  kindPath: '',
   watchdog: Object.freeze({ intervalMs: 1_000, slowMs: 500, missesBeforeRestart: 3, autoRestart: true }),
   probe: Object.freeze({ intervalMs: INTERVALS.kubeProbe, deadlineMs: DEADLINES.kubeProbe }),
   notifications: true,

@@ -22,6 +22,15 @@ describe('settings contract', () => {
     expect(parseSettings({ port: 47000 })).toMatchObject({ ok: true, settings: { port: 47000 } });
   });
 
+  it('kindPath: empty (use PATH) by default, an absolute path, never a relative one; applies at once', () => {
+    expect(DEFAULT_SETTINGS.kindPath).toBe('');
+    expect(parseSettings({ kindPath: '/usr/local/bin/kind' })).toMatchObject({ ok: true, settings: { kindPath: '/usr/local/bin/kind' } });
+    expect(parseSettings({ kindPath: 'C:\\tools\\kind.exe' }).ok).toBe(true);
+    expect(parseSettings({ kindPath: 'bin/kind' })).toMatchObject({ ok: false, issues: [{ field: 'kindPath' }] });
+    const d = defaultSettings();
+    expect(needsRestart(d, { ...d, kindPath: '/opt/kind' })).toBe(false);
+  });
+
   it('the port, the watchdog and the probes need a restart; the rest applies at once', () => {
     const d = defaultSettings();
     expect(needsRestart(d, { ...d, notifications: false, dockerStartCommand: 'colima start', restartClustersWithDocker: false })).toBe(false);

@@ -15,6 +15,8 @@ export const SettingsSchema = z
     dockerStartCommand: z.string().default(D.dockerStartCommand),
     /** Start Docker (and Restart Docker) also start the clusters that were running, wait for their APIs and repair their contexts. */
     restartClustersWithDocker: z.boolean().default(D.restartClustersWithDocker),
+    /** The `kind` executable (an absolute path); empty means the first `kind` on PATH. */
+    kindPath: z.string().max(4096).refine((p) => p === '' || /^([a-zA-Z]:)?[\\/]/.test(p), 'an absolute path, or empty to use the kind on PATH').default(D.kindPath),
     watchdog: z
       .object({
         intervalMs: z.number().int().min(100).max(60_000).default(D.watchdog.intervalMs),
