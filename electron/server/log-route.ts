@@ -62,7 +62,7 @@ export async function streamLogs(req: IncomingMessage, res: ServerResponse, open
     if (!res.write(text)) await new Promise((r) => res.once('drain', r));
   };
   const cursor: LogCursor = Object.fromEntries(shown.map((n) => [n, parsed.cursor[n] ?? 0]));
-  const pieces = openLogs(task.id, { follow, signal: abort.signal, ...(nodes ? { nodes } : {}), from: cursor });
+  const pieces = openLogs(task.id, { follow, signal: abort.signal, ...(nodes ? { nodes } : {}), from: { ...cursor } });
   if (!sse) {
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-log-cursor': formatLogCursor(cursor), ...NO_STORE_HEADERS });
     const prefixer = shown.length > 1 ? new LinePrefixer() : undefined;
