@@ -10,6 +10,7 @@ import { KindError } from './output.ts';
 
 /** kind v0.27's default node image: its Kubernetes version is what the stand-in reports. */
 export const DEFAULT_NODE_IMAGE = 'kindest/node:v1.32.2@sha256:f226345927d7e348497136874b6d207e0b32cc52154ad8323129352923a3142f';
+/** kind's constants.DefaultClusterName (main.ts spells it too, to start without loading this module). */
 export const DEFAULT_CLUSTER_NAME = 'kind';
 
 export interface PortMapping {

@@ -3,10 +3,6 @@
 // testbed engine named by DOCKER_HOST. Errors print "ERROR: …" on stderr and
 // exit 1, as kind's Main does. See ../README.md, "The testbed's kind".
 
-import { createClusterCommand } from './create.ts';
-import { deleteCluster, exportKubeconfigCommand, getClusters, getKubeconfig, getNodes } from './clusters.ts';
-import { DEFAULT_CLUSTER_NAME } from './config.ts';
-import { loadDockerImage } from './load.ts';
 import { KindError, Logger, parseGoDuration } from './output.ts';
 import { KIND_VERSION } from './version.ts';
 
@@ -83,6 +79,10 @@ Available Commands:
 `;
 
 const NAME: Record<string, FlagSpec> = { name: { type: 'string', short: 'n' } };
+const DEFAULT_CLUSTER_NAME = 'kind';
+
+// Command modules load on demand: on a busy machine every module costs (`kind version` needs none).
+const clusters = () => import('./clusters.ts');
 
 async function run(argv: string[], logger: Logger): Promise<void> {
   const words: string[] = [];
@@ -111,6 +111,7 @@ async function run(argv: string[], logger: Logger): Promise<void> {
         ...NAME, config: { type: 'string' }, image: { type: 'string' }, retain: { type: 'bool' }, wait: { type: 'duration' }, kubeconfig: { type: 'string' },
       });
       noArgs(positional, 'kind create cluster');
+      const { createClusterCommand } = await import('./create.ts');
       return createClusterCommand(logger, {
         name: clusterName(flags, changed, ''), config: String(flags.config ?? ''), image: String(flags.image ?? ''),
         retain: flags.retain === true, waitMs: Number(flags.wait ?? 0), kubeconfig: String(flags.kubeconfig ?? ''),
@@ -119,31 +120,32 @@ async function run(argv: string[], logger: Logger): Promise<void> {
     case 'delete cluster': {
       const { flags, positional, changed } = parseFlags(rest(2), { ...NAME, kubeconfig: { type: 'string' } });
       noArgs(positional, 'kind delete cluster');
-      return deleteCluster(logger, clusterName(flags, changed, DEFAULT_CLUSTER_NAME), String(flags.kubeconfig ?? ''));
+      return (await clusters()).deleteCluster(logger, clusterName(flags, changed, DEFAULT_CLUSTER_NAME), String(flags.kubeconfig ?? ''));
     }
     case 'get clusters': {
       const { positional } = parseFlags(rest(2), {});
       noArgs(positional, 'kind get clusters');
-      return getClusters(logger);
+      return (await clusters()).getClusters(logger);
     }
     case 'get nodes': {
       const { flags, positional, changed } = parseFlags(rest(2), { ...NAME, 'all-clusters': { type: 'bool', short: 'A' } });
       noArgs(positional, 'kind get nodes');
-      return getNodes(logger, clusterName(flags, changed, DEFAULT_CLUSTER_NAME), flags['all-clusters'] === true);
+      return (await clusters()).getNodes(logger, clusterName(flags, changed, DEFAULT_CLUSTER_NAME), flags['all-clusters'] === true);
     }
     case 'get kubeconfig': {
       const { flags, positional, changed } = parseFlags(rest(2), { ...NAME, internal: { type: 'bool' } });
       noArgs(positional, 'kind get kubeconfig');
-      return getKubeconfig(clusterName(flags, changed, DEFAULT_CLUSTER_NAME), flags.internal === true);
+      return (await clusters()).getKubeconfig(clusterName(flags, changed, DEFAULT_CLUSTER_NAME), flags.internal === true);
     }
     case 'export kubeconfig': {
       const { flags, positional, changed } = parseFlags(rest(2), { ...NAME, kubeconfig: { type: 'string' }, internal: { type: 'bool' } });
       noArgs(positional, 'kind export kubeconfig');
-      return exportKubeconfigCommand(logger, clusterName(flags, changed, DEFAULT_CLUSTER_NAME), String(flags.kubeconfig ?? ''), flags.internal === true);
+      return (await clusters()).exportKubeconfigCommand(logger, clusterName(flags, changed, DEFAULT_CLUSTER_NAME), String(flags.kubeconfig ?? ''), flags.internal === true);
     }
     case 'load docker-image': {
       const { flags, positional, changed } = parseFlags(rest(2), { ...NAME, nodes: { type: 'strings' } });
       if (!positional.length) throw new KindError('a list of image names is required');
+      const { loadDockerImage } = await import('./load.ts');
       return loadDockerImage(logger, clusterName(flags, changed, DEFAULT_CLUSTER_NAME), (flags.nodes as string[] | undefined) ?? [], positional);
     }
     default:
