@@ -44,9 +44,18 @@ describe('fix ids', () => {
       { kind: 'use-context', context: 'arn:aws:eks:x' },
       { kind: 'restart-server' },
       { kind: 'refresh-status' },
+      { kind: 'load-image', cluster: 'dev', image: 'registry.local:5000/app:1' },
+      { kind: 'delete-cluster', cluster: 'dev' },
     ];
     expect(every.map((f) => f.kind).sort()).toEqual([...FIX_KINDS].sort());
     for (const fix of every) expect(parseFixId(formatFixId(fix))).toEqual({ ok: true, fix });
+  });
+
+  it('load-image names a cluster, then an image that may have colons; both are needed', () => {
+    expect(parseFixId('load-image:dev:app:1')).toEqual({ ok: true, fix: { kind: 'load-image', cluster: 'dev', image: 'app:1' } });
+    expect(fixLabel({ kind: 'load-image', cluster: 'dev', image: 'app:1' })).toBe('Load app:1 into cluster dev');
+    for (const bad of ['load-image', 'load-image:dev', 'load-image:dev:', 'load-image::app']) expect(parseFixId(bad).ok).toBe(false);
+    expect(FIXES.loadImage('dev', 'app:1')).toEqual({ id: 'load-image:dev:app:1', label: 'Load app:1 into cluster dev' });
   });
 
   it('labels: ready-made fixes, and a bare id gets the label its id implies', () => {

@@ -21,7 +21,11 @@ export type FixId =
   | { kind: 'use-context'; context: string }
   | { kind: 'restart-server' }
   /** Look again at Docker and every cluster now, instead of at the next turn. */
-  | { kind: 'refresh-status' };
+  | { kind: 'refresh-status' }
+  /** `kind load docker-image IMAGE --name CLUSTER` (run by the supervisor's cluster room): `load-image:CLUSTER:IMAGE`. */
+  | { kind: 'load-image'; cluster: string; image: string }
+  /** `kind delete cluster --name CLUSTER`, its tasks cancelled first (the cluster room). */
+  | { kind: 'delete-cluster'; cluster: string };
 
 export type FixKind = FixId['kind'];
 
@@ -37,7 +41,9 @@ const TARGET_OF = {
   'use-context': 'context',
   'restart-server': 'none',
   'refresh-status': 'none',
-} as const satisfies Record<FixKind, 'none' | 'cluster' | 'context'>;
+  'load-image': 'cluster-image',
+  'delete-cluster': 'cluster',
+} as const satisfies Record<FixKind, 'none' | 'cluster' | 'context' | 'cluster-image'>;
 
 export const FIX_KINDS = Object.keys(TARGET_OF) as FixKind[];
 
@@ -48,7 +54,11 @@ export function formatFixId(fix: FixId): string {
   switch (fix.kind) {
     case 'start-cluster':
     case 'restart-cluster':
+    case 'delete-cluster':
       return `${fix.kind}:${fix.cluster}`;
+    case 'load-image':
+      // Cluster names have no colon (kind's rule); the image may (`app:1`): the cluster comes first.
+      return `${fix.kind}:${fix.cluster}:${fix.image}`;
     case 'repair-context':
     case 'use-context':
       return `${fix.kind}:${fix.context}`;
@@ -77,7 +87,7 @@ export type ParsedFixId = { ok: true; fix: FixId } | { ok: false; error: Unknown
 /** The list the CLI and the errors show: `start-docker, start-cluster:NAME, repair-context:CONTEXT, ...`. */
 export const FIX_ID_FORMS: readonly string[] = FIX_KINDS.map((k) => {
   const target = TARGET_OF[k];
-  return target === 'none' ? k : `${k}:${target === 'cluster' ? 'NAME' : 'CONTEXT'}`;
+  return target === 'none' ? k : `${k}:${target === 'cluster' ? 'NAME' : target === 'cluster-image' ? 'CLUSTER:IMAGE' : 'CONTEXT'}`;
 });
 
 /** `start-cluster:dev` → `{ kind: 'start-cluster', cluster: 'dev' }`; anything else is an UnknownFix saying why. */
@@ -91,6 +101,11 @@ export function parseFixId(text: string): ParsedFixId {
   if (!isFixKind(kind)) return unknown(`unknown fix ${shown}; fixes are ${FIX_ID_FORMS.join(', ')}`);
   const wants = TARGET_OF[kind];
   if (wants === 'none' && target !== undefined) return unknown(`fix ${kind} takes no name: ${kind}`);
+  if (wants === 'cluster-image') {
+    const at = (target ?? '').indexOf(':');
+    if (!target || at <= 0 || at === target.length - 1) return unknown(`fix ${kind} needs a cluster and an image: ${kind}:CLUSTER:IMAGE`);
+    return { ok: true, fix: { kind: 'load-image', cluster: target.slice(0, at), image: target.slice(at + 1) } };
+  }
   if (wants !== 'none' && !target) return unknown(`fix ${kind} needs a ${wants} name: ${kind}:${wants === 'cluster' ? 'NAME' : 'CONTEXT'}`);
   return { ok: true, fix: withTarget(kind, target ?? '') };
 }
@@ -99,10 +114,14 @@ function withTarget(kind: FixKind, target: string): FixId {
   switch (kind) {
     case 'start-cluster':
     case 'restart-cluster':
+    case 'delete-cluster':
       return { kind, cluster: target };
     case 'repair-context':
     case 'use-context':
       return { kind, context: target };
+    case 'load-image':
+      // parseFixId splits its two names itself; never reached with one.
+      return { kind, cluster: target, image: '' };
     default:
       return { kind };
   }
@@ -134,6 +153,10 @@ export function fixLabel(fix: FixId): string {
       return 'Restart server';
     case 'refresh-status':
       return 'Check again';
+    case 'load-image':
+      return `Load ${fix.image} into cluster ${fix.cluster}`;
+    case 'delete-cluster':
+      return `Delete cluster ${fix.cluster}`;
     default:
       return unhandled(fix);
   }
@@ -154,9 +177,11 @@ export const FIXES = {
   useContext: (context: string): Fix => fixOf({ kind: 'use-context', context }),
   restartServer: fixOf({ kind: 'restart-server' }),
   refreshStatus: fixOf({ kind: 'refresh-status' }),
+  loadImage: (cluster: string, image: string): Fix => fixOf({ kind: 'load-image', cluster, image }),
+  deleteCluster: (cluster: string): Fix => fixOf({ kind: 'delete-cluster', cluster }),
   /** The same fix as restartServer, worded for a server that is not running at all. */
   startServer: fixOf({ kind: 'restart-server' }, 'Start server'),
-} as const satisfies Record<string, Fix | ((name: string) => Fix)>;
+} as const satisfies Record<string, Fix | ((name: string) => Fix) | ((cluster: string, image: string) => Fix)>;
 
 /** A fix id as text with its label: the given label, else the one its id implies, else the id itself. */
 export function labelledFix(fix: { id: string; label?: string | undefined }): Fix {

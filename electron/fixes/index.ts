@@ -60,6 +60,10 @@ async function run(fix: FixId, ctx: FixContext, log: StepLog): Promise<string> {
     case 'restart-server':
       await ctx.restartServer('asked for by the user');
       return 'the API server was restarted';
+    case 'load-image':
+    case 'delete-cluster':
+      // Operations of the cluster room, which the supervisor runs before this runner is asked.
+      throw new FixError(`${formatFixId(fix)} is run by the cluster manager, not by the fix runner`);
     default:
       return unhandled(fix);
   }

@@ -236,6 +236,10 @@ class Mock {
         return 'Add yourself to the docker group: sudo usermod -aG docker $USER, then log in again.';
       case 'install-docker-help':
         return 'Install Docker Desktop, Colima, Rancher Desktop or Podman, then start it.';
+      case 'load-image':
+        return `image ${fix.image} loaded into cluster ${fix.cluster}`;
+      case 'delete-cluster':
+        return `cluster ${fix.cluster} deleted`;
       default:
         return fix satisfies never;
     }
