@@ -67,8 +67,8 @@ const COMMANDS: Record<string, Command> = {
   tasks: { summary: 'list tasks', usage: 'kindtray tasks [--json]', options: { ...json }, run: async (ctx) => (await tasks()).tasksCommand(ctx) },
   logs: {
     summary: "print a task's logs",
-    usage: 'kindtray logs ID [--follow]',
-    options: { ...json, follow: { type: 'boolean', short: 'f', default: false } },
+    usage: 'kindtray logs ID [--follow] [--node N]',
+    options: { ...json, follow: { type: 'boolean', short: 'f', default: false }, node: { type: 'string' } },
     run: async (ctx, p, v) => (await tasks()).logsCommand(ctx, p, v),
   },
   cancel: { summary: 'cancel a task (deletes its pod and service)', usage: 'kindtray cancel ID [--json]', options: { ...json }, run: async (ctx, p) => (await tasks()).cancelCommand(ctx, p) },

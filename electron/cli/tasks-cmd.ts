@@ -148,38 +148,8 @@ export async function tasksCommand(ctx: CommandContext): Promise<number> {
   return EXIT.ok;
 }
 
-export async function logsCommand(ctx: CommandContext, [id]: string[], values: Record<string, unknown>): Promise<number> {
-  if (!id) throw new UsageError('name the task: kindtray logs ID');
-  const info = await ensureServer(ctx.env, ctx.err);
-  const follow = values.follow === true;
-  return new Promise<number>((resolve) => {
-    const req = request(
-      { host: '127.0.0.1', port: info.port, path: `/api/tasks/${encodeURIComponent(id)}/logs${follow ? '?follow=1' : ''}`, headers: { authorization: `Bearer ${info.token}` } },
-      (res) => {
-        if (res.statusCode !== 200) {
-          let body = '';
-          res.on('data', (c: Buffer) => (body += c.toString()));
-          res.on('end', () => {
-            ctx.err(`kindtray logs: ${(() => { try { return (JSON.parse(body) as { error: string }).error; } catch { return body; } })()}`);
-            resolve(EXIT.notOk);
-          });
-          return;
-        }
-        res.pipe(process.stdout, { end: false });
-        res.on('end', () => resolve(EXIT.ok));
-        res.on('error', () => resolve(EXIT.noServer));
-      },
-    );
-    // Only the first byte has a deadline: a followed log may rightly stay quiet.
-    req.setTimeout(15_000, () => req.destroy(new Error('no answer in 15 s')));
-    req.on('response', () => req.setTimeout(0));
-    req.on('error', (e) => {
-      ctx.err(`kindtray logs: ${e.message}`);
-      resolve(EXIT.noServer);
-    });
-    req.end();
-  });
-}
+// `kindtray logs`: its own file (streamed, resumable).
+export { logsCommand } from './logs-cmd.ts';
 
 export async function cancelCommand(ctx: CommandContext, [id]: string[]): Promise<number> {
   if (!id) throw new UsageError('name the task: kindtray cancel ID');
