@@ -81,14 +81,15 @@ ctr_import() {
     tags=$(echo "$entry" | grep -o '"RepoTags":\[[^]]*\]' | sed 's/"RepoTags":\[//; s/\]$//; s/"//g; s/,/ /g')
     for t in $tags; do
       ref=$(normalize "$t")
-      put "$ref" "sha256:$hex" "$size"
+      # Another namespace than the CRI's keeps its images apart: crictl and Pods never see them.
+      [ "$ns" = k8s.io ] && put "$ref" "sha256:$hex" "$size"
       printf 'unpacking %s (sha256:%s)...done\n' "$ref" "$hex"
     done
   done
 }
 
 ctr_main() {
-  ns=default
+  ns=${CONTAINERD_NAMESPACE:-default}
   while [ $# -gt 0 ]; do
     case "$1" in
       -n|--namespace) ns=$2; shift 2 ;;
@@ -103,9 +104,7 @@ ctr_main() {
   case "$group" in images|image|i) ;; *) die "ctr: the testbed's node answers only \`ctr images\` (got: ctr $group $cmd)" ;; esac
   # Only the k8s.io namespace (the CRI's) holds images on a KinD node.
   case "$cmd" in
-    import)
-      [ "$ns" = k8s.io ] || true
-      ctr_import ;;
+    import) ctr_import ;;
     ls|list)
       quiet=0
       for a in "$@"; do [ "$a" = -q ] || [ "$a" = --quiet ] && quiet=1; done
