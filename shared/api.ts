@@ -117,6 +117,8 @@ export interface LaunchRequest {
   envs?: Record<string, string>;
   /** `--secret NAME=value`: go to the task's Kubernetes Secret; never stored in clear, never answered. */
   secrets?: Record<string, string>;
+  /** The task file's folder (absolute): relative workdir and file_mounts sources are read from it. Only the CLI knows it. */
+  folder?: string;
 }
 
 export interface LaunchRequestOptions {

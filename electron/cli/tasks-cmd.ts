@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { dirname, resolve } from 'node:path';
 import { LAUNCH_REQUEST_TYPE } from '../../shared/api.ts';
 import type { LaunchRequest, TaskRecord, ValidateResponse } from '../../shared/api.ts';
 import { RECOVERY_DEADLINES } from '../../shared/constants.ts';
@@ -96,7 +97,8 @@ export async function launchCommand(ctx: CommandContext, [file]: string[], value
   const given = launchValues(values, ctx.env);
   const info = await ensureServer(ctx.env, ctx.err);
   const path = `/api/tasks${query({ infra: values.infra as string | undefined, when_ready: values['when-ready'] ? '1' : undefined })}`;
-  const body: LaunchRequest = { task: text, ...given };
+  // The task file's folder: its relative workdir and file_mounts are read from there (not for stdin).
+  const body: LaunchRequest = { task: text, ...given, ...(file && file !== '-' ? { folder: dirname(resolve(file)) } : {}) };
   const answer = await apiRequest<{ task?: TaskRecord; errors?: ValidationIssue[]; error?: string }>(info, path, {
     method: 'POST',
     body: JSON.stringify(body),

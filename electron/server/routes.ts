@@ -3,6 +3,7 @@
 // touched, so an acknowledged task is never lost.
 
 import type { IncomingMessage } from 'node:http';
+import { isAbsolute } from 'node:path';
 import { LAUNCH_REQUEST_TYPE } from '../../shared/api.ts';
 import type { TaskRecord } from '../../shared/api.ts';
 import type { TaskSpec } from '../../shared/task/schema.ts';
@@ -11,6 +12,7 @@ import { isWaitableFix } from '../../shared/fixes.ts';
 import { redactSecrets, validateResponseOf } from '../../shared/task/index.ts';
 import type { LaunchValues } from '../../shared/task/index.ts';
 import { HttpError, Router, readBody, sendJson } from '../http/index.ts';
+import { planTaskFiles } from './file-sync-plan.ts';
 import type { SnapshotCache } from './snapshot-cache.ts';
 import { validateWithFreshSnapshot } from './validate.ts';
 import { streamLogs, type OpenLogs } from './log-route.ts';
@@ -54,7 +56,7 @@ export function workerRoutes(cache: SnapshotCache, tasks: TaskService): Router {
   });
 
   router.on('POST', '/api/tasks', async (req, res, _p, url) => {
-    const { text, launch } = await readLaunch(req);
+    const { text, launch, folder } = await readLaunch(req);
     const v = await validateWithFreshSnapshot(text, cache, { usedNodePorts: tasks.usedNodePorts(), ...infra(url), ...(launch ? { launch } : {}) });
     const whenReady = flag(url, 'when_ready') || flag(url, 'whenReady');
     const waitable = !v.ok && whenReady && v.task && v.target && v.errors.length > 0 && v.errors.every((e) => e.waitable === true || (e.fix !== undefined && isWaitableFix(e.fix.id)));
@@ -63,18 +65,21 @@ export function workerRoutes(cache: SnapshotCache, tasks: TaskService): Router {
       return;
     }
     if (!v.task || !v.target) throw new HttpError(500, { error: 'validation passed without a task or target' });
+    // workdir and file_mounts: resolved from the task file's folder and checked before anything is recorded (file-sync-plan.ts).
+    const files = await planTaskFiles(v.task, folder);
+    if (!files.ok) return sendJson(res, 422, { error: files.errors[0]?.message ?? 'the task\'s files cannot be copied', field: files.errors[0]?.path, errors: files.errors, warnings: v.warnings });
     const record = tasks.create({
       name: taskName(v.task, String(Date.now())),
       context: v.target.context,
       ...(v.target.cluster ? { cluster: v.target.cluster } : {}),
       // Secrets' values stay in the spec (the database file is the owner's alone) until the launch makes the Secret; the shown source never has them.
-      spec: v.task,
+      spec: files.spec,
       source: redactSecrets(text),
       plan: v.ports,
       ...(waitable ? { waitingFor: v.errors.map((e) => e.message).join('; ') } : {}),
     });
     if (!waitable) tasks.launch(record.id);
-    sendJson(res, 201, { task: record, warnings: v.warnings }, { location: `/api/tasks/${record.id}` });
+    sendJson(res, 201, { task: record, warnings: [...v.warnings, ...files.warnings] }, { location: `/api/tasks/${record.id}` });
   });
 
   router.on('GET', '/api/tasks', (_req, res, _p, url) => {
@@ -95,7 +100,7 @@ export function workerRoutes(cache: SnapshotCache, tasks: TaskService): Router {
 }
 
 /** The task text, and with LAUNCH_REQUEST_TYPE the values the launch gives (a LaunchRequest). */
-async function readLaunch(req: IncomingMessage): Promise<{ text: string; launch?: LaunchValues }> {
+async function readLaunch(req: IncomingMessage): Promise<{ text: string; launch?: LaunchValues; folder?: string }> {
   const body = await readBody(req);
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== LAUNCH_REQUEST_TYPE) return { text: body };
@@ -108,8 +113,9 @@ async function readLaunch(req: IncomingMessage): Promise<{ text: string; launch?
   if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { task?: unknown }).task !== 'string') {
     throw new HttpError(400, { error: 'the launch body needs "task": the task text', field: 'task' });
   }
-  const { task, envs, secrets } = parsed as { task: string; envs?: unknown; secrets?: unknown };
-  return { text: task, launch: { envs: textMap(envs, 'envs'), secrets: textMap(secrets, 'secrets') } };
+  const { task, envs, secrets, folder } = parsed as { task: string; envs?: unknown; secrets?: unknown; folder?: unknown };
+  const launch = { envs: textMap(envs, 'envs'), secrets: textMap(secrets, 'secrets') };
+  return typeof folder === 'string' && isAbsolute(folder) ? { text: task, launch, folder } : { text: task, launch };
 }
 
 function textMap(v: unknown, field: string): Record<string, string> {
