@@ -125,6 +125,24 @@ export function dockerProblem(d: DockerHealth): Problem | undefined {
   }
 }
 
+/**
+ * KinD's known multi-node failure: after Docker restarts, the node containers
+ * come back with new addresses and the workers' kubelets no longer reach the
+ * API server; the workers stay NotReady (their containers running, the control
+ * plane Ready) until the cluster restarts. The workers lost this way; empty
+ * when the cluster does not look like that.
+ */
+export function workersLost(c: Pick<ClusterHealth, 'nodes'>): string[] {
+  const planes = c.nodes.filter((n) => n.role === 'control-plane');
+  const workers = c.nodes.filter((n) => n.role !== 'control-plane');
+  if (planes.length === 0 || workers.length === 0 || c.nodes.some((n) => n.state !== 'running')) return [];
+  if (!planes.every((n) => n.ready === true)) return [];
+  return workers.filter((n) => n.ready === false).map((n) => n.name);
+}
+
+/** The cause of workersLost, in words: what happened and what brings them back. */
+export const WORKERS_LOST_CAUSE = 'KinD multi-node clusters come back this way after a Docker restart, when the node addresses change; restarting the cluster brings the workers back';
+
 export function clusterProblem(c: ClusterHealth, dockerDown: boolean, switchTo: string | undefined): Problem | undefined {
   const id = problemIds.cluster(c.name, c.state);
   const stoppedNodes = c.nodes.filter((n) => n.state !== 'running');
@@ -148,6 +166,16 @@ export function clusterProblem(c: ClusterHealth, dockerDown: boolean, switchTo: 
       };
     case 'degraded': {
       const notReady = c.nodes.filter((n) => n.ready === false);
+      const lost = workersLost(c);
+      if (lost.length > 0) {
+        return {
+          id,
+          severity: 'warn',
+          title: `Cluster ${c.name}: ${lost.length === 1 ? 'its worker is' : 'workers are'} not Ready`,
+          detail: join(`${list(lost)} not Ready while the control plane is, ${lost.length === 1 ? 'its container' : 'their containers'} running`, WORKERS_LOST_CAUSE),
+          fix: FIXES.restartCluster(c.name),
+        };
+      }
       return {
         id,
         severity: 'warn',

@@ -128,12 +128,12 @@ describe('clusters', () => {
     expect(roots(s.problems)).toHaveLength(1);
   });
 
-  it('nodes not Ready → degraded warn; no fix when every container runs', () => {
+  it('nodes not Ready → degraded warn; no fix when every container runs and the control plane is not Ready either', () => {
     const s = withProblems(
       withCluster({
         state: 'degraded',
         nodes: [
-          { name: 'dev-control-plane', role: 'control-plane', state: 'running', ready: true },
+          { name: 'dev-control-plane', role: 'control-plane', state: 'running', ready: false },
           { name: 'dev-worker', role: 'worker', state: 'running', ready: false },
         ],
       }),
@@ -141,8 +141,26 @@ describe('clusters', () => {
     expect(s.overall).toBe('warn');
     expect(s.problems).toHaveLength(1);
     expect(s.problems[0]).toMatchObject({ id: 'cluster:dev:degraded', severity: 'warn' });
-    expect(s.problems[0]?.detail).toContain('1 of 2 nodes not Ready: dev-worker');
+    expect(s.problems[0]?.detail).toContain('2 of 2 nodes not Ready: dev-control-plane, dev-worker');
     expect(s.problems[0]?.fix).toBeUndefined();
+  });
+
+  it('workers NotReady while the control plane is Ready, every container running (KinD after a Docker restart) → the cause named, Restart cluster', () => {
+    const s = withProblems(
+      withCluster({
+        state: 'degraded',
+        nodes: [
+          { name: 'dev-control-plane', role: 'control-plane', state: 'running', ready: true },
+          { name: 'dev-worker', role: 'worker', state: 'running', ready: false },
+          { name: 'dev-worker2', role: 'worker', state: 'running', ready: true },
+        ],
+      }),
+    );
+    expect(s.overall).toBe('warn');
+    expect(s.problems[0]).toMatchObject({ id: 'cluster:dev:degraded', severity: 'warn', title: 'Cluster dev: its worker is not Ready', fix: { id: 'restart-cluster:dev' } });
+    expect(s.problems[0]?.detail).toBe(
+      'dev-worker not Ready while the control plane is, its container running. KinD multi-node clusters come back this way after a Docker restart, when the node addresses change; restarting the cluster brings the workers back.',
+    );
   });
 
   it('a worker container exited → degraded, Start cluster starts it', () => {

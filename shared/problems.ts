@@ -36,7 +36,7 @@ import {
 import { labelledFix } from './fixes.ts';
 import type { ClusterHealth, ContextHealth, HealthSnapshot, OverallState, Problem, Severity } from './snapshot.ts';
 
-export { healthyContexts, isInProgress, isRoot, problemIds, serverNotRunning } from './problem-rules.ts';
+export { healthyContexts, isInProgress, isRoot, problemIds, serverNotRunning, workersLost, WORKERS_LOST_CAUSE } from './problem-rules.ts';
 
 /** What the monitor observed, before problems and the overall state are derived. */
 export type SnapshotInput = Omit<HealthSnapshot, 'problems' | 'overall'>;

@@ -5,7 +5,7 @@ import type { FixStep } from '../../shared/fixes.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 import { StepLog, type FixContext } from './context.ts';
 import { runFix } from './index.ts';
-import { planRecovery, wasRunning } from './recovery.ts';
+import { planRecovery, recoverClusters, wasRunning } from './recovery.ts';
 
 /** Docker down, as the monitor shows it: what Docker last said of each node kept as lastSeenState. */
 function dockerDown(lastSeen: Record<string, string>): HealthSnapshot {
@@ -108,5 +108,76 @@ describe('Restart Docker says plainly when it cannot, at once', () => {
     expect(r.message).toContain('"exit 3" failed (exit 3)');
     expect(r.steps).toMatchObject([{ id: 'docker', state: 'failed' }]);
     expect(marks).toEqual([{ docker: true }]);
+  });
+});
+
+describe('a multi-node cluster across a Docker restart (KinD\'s workers lost)', () => {
+  const twoNodes = (workerReady: boolean) =>
+    withProblems({
+      ...healthyInput(),
+      clusters: [
+        kindCluster('dev', {
+          state: workerReady ? 'running' : 'degraded',
+          nodes: [
+            { name: 'dev-control-plane', role: 'control-plane', state: 'running', ready: true },
+            { name: 'dev-worker', role: 'worker', state: 'running', ready: workerReady },
+          ],
+        }),
+      ],
+    });
+
+  /** A cluster whose containers run; a restart brings the worker back when `mends` (as restarting a KinD cluster does). */
+  function world(start: HealthSnapshot, mends: boolean) {
+    let current = start;
+    const calls: string[] = [];
+    const container = (id: string) => ({
+      start: async () => void calls.push(`start ${id}`),
+      restart: async () => {
+        calls.push(`restart ${id}`);
+        if (mends) current = twoNodes(true);
+      },
+    });
+    const docker = {
+      listContainers: async () => [
+        { Id: 'cp', State: 'running', Labels: { 'io.x-k8s.kind.cluster': 'dev', 'io.x-k8s.kind.role': 'control-plane' } },
+        { Id: 'w', State: 'running', Labels: { 'io.x-k8s.kind.cluster': 'dev', 'io.x-k8s.kind.role': 'worker' } },
+      ],
+      getContainer: container,
+    };
+    const ctx = context(start, {
+      snapshot: () => current,
+      refresh: async () => current,
+      waitFor: async (pred: (s: HealthSnapshot) => boolean) => pred(current),
+      docker: () => docker as unknown as ReturnType<FixContext['docker']>,
+    });
+    return { ctx, calls };
+  }
+  const plan = { clusters: [{ name: 'dev', context: 'kind-dev' }], steps: [] };
+
+  it('workers NotReady after the API answers: the chain restarts the cluster once, and says why', async () => {
+    const { ctx, calls } = world(twoNodes(false), true);
+    const log = new StepLog();
+    const r = await recoverClusters(ctx, plan, log);
+    expect(r.ok).toBe(true);
+    expect(r.text).toContain('the Docker restart left dev-worker NotReady; the cluster was restarted');
+    expect(calls).toEqual(['restart cp', 'restart w']);
+    expect(log.steps.map((st) => `${st.id} ${st.state}`)).toEqual(['cluster:dev done', 'context:kind-dev skipped', 'workers:dev done']);
+  });
+
+  it('workers Ready: no restart', async () => {
+    const { ctx, calls } = world(twoNodes(true), true);
+    const log = new StepLog();
+    expect((await recoverClusters(ctx, plan, log)).ok).toBe(true);
+    expect(calls).toEqual([]);
+    expect(log.steps.at(-1)).toMatchObject({ id: 'workers:dev', state: 'done', message: 'its worker is Ready' });
+  });
+
+  it('a restart that does not mend them: the chain fails on that step, naming the workers', async () => {
+    const { ctx } = world(twoNodes(false), false);
+    const log = new StepLog();
+    const r = await recoverClusters(ctx, plan, log);
+    expect(r.ok).toBe(false);
+    expect(log.steps.at(-1)).toMatchObject({ id: 'workers:dev', state: 'failed' });
+    expect(log.steps.at(-1)?.message).toContain('dev-worker still not Ready');
   });
 });

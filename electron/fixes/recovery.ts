@@ -2,10 +2,12 @@
 // Before the engine comes back it is planned from the snapshot (which clusters
 // were running); after, each of those clusters is started, its kubeconfig
 // context repaired if the restart moved its API port, and its API waited for,
-// all under deadlines, each step told as it goes.
+// all under deadlines, each step told as it goes. A multi-node cluster whose
+// workers the restart left NotReady (KinD's known failure) is restarted.
 
 import { kindContextName, RECOVERY_DEADLINES } from '../../shared/constants.ts';
 import { formatMs } from '../../shared/deadline.ts';
+import { workersLost } from '../../shared/problems.ts';
 import type { ClusterHealth, HealthSnapshot } from '../../shared/snapshot.ts';
 import { clusterUp, startNodeContainers } from './cluster.ts';
 import type { FixContext, StepLog } from './context.ts';
@@ -93,12 +95,60 @@ async function recoverCluster(ctx: FixContext, plan: RecoveryPlan, c: RecoveryPl
       return { name: c.name, ok: false, text: `cluster ${c.name} ${why}` };
     }
     step.done(`${n > 0 ? `started ${n === 1 ? '1 node container' : `${n} node containers`}; ` : ''}API answered after ${took}`);
-    return { name: c.name, ok: true, text: `cluster ${c.name} running${repaired ? ` (${repaired})` : ''}` };
+    const workers = await recoverWorkers(ctx, c.name, log);
+    if (!workers.ok) return { name: c.name, ok: false, text: `cluster ${c.name}: ${workers.text}` };
+    return { name: c.name, ok: true, text: `cluster ${c.name} running${repaired ? ` (${repaired})` : ''}${workers.text ? `; ${workers.text}` : ''}` };
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     step.failed(why);
     return { name: c.name, ok: false, text: `cluster ${c.name}: ${why}` };
   }
+}
+
+/** How long workers may take to say Ready once the API answers, before the chain judges them lost. */
+export const WORKERS_SETTLE_MS = 15_000;
+
+const allReady = (s: HealthSnapshot, cluster: string): boolean => s.clusters.some((c) => c.name === cluster && c.state === 'running');
+
+/**
+ * A multi-node cluster just brought back: its workers Ready, or, when the
+ * restart left them NotReady with the control plane Ready (KinD's known
+ * failure), the cluster restarted once and its workers waited for.
+ */
+async function recoverWorkers(ctx: FixContext, name: string, log: StepLog): Promise<{ ok: boolean; text: string }> {
+  const cluster = ctx.snapshot().clusters.find((x) => x.name === name);
+  const workers = cluster?.nodes.filter((n) => n.role !== 'control-plane') ?? [];
+  if (workers.length === 0) return { ok: true, text: '' };
+  const step = log.begin(`workers:${name}`, `Workers of ${name} Ready`);
+  if (await ctx.waitFor((s) => allReady(s, name), WORKERS_SETTLE_MS)) {
+    step.done(`${workers.length === 1 ? 'its worker is' : `all ${workers.length} workers are`} Ready`);
+    return { ok: true, text: '' };
+  }
+  const now = ctx.snapshot().clusters.find((x) => x.name === name);
+  const lost = now ? workersLost(now) : [];
+  if (lost.length === 0) {
+    // Not the failure a restart mends: say what is there, and leave the cluster as it is.
+    const notReady = now?.nodes.filter((n) => n.ready !== true).map((n) => n.name) ?? [];
+    step.skipped(`not all Ready after ${formatMs(WORKERS_SETTLE_MS)}${notReady.length ? ` (${notReady.join(', ')})` : ''}: kubectl --context ${now?.context ?? kindContextName(name)} describe nodes says why`);
+    return { ok: true, text: '' };
+  }
+  const started = Date.now();
+  try {
+    await startNodeContainers(ctx, name, true);
+    const left = Math.max(0, started + RECOVERY_DEADLINES.clusterUp - Date.now());
+    if (!(await ctx.waitFor((s) => allReady(s, name), left))) {
+      const why = `${lost.join(', ')} still not Ready ${formatMs(RECOVERY_DEADLINES.clusterUp)} after restarting the cluster`;
+      step.failed(why);
+      return { ok: false, text: why };
+    }
+  } catch (e) {
+    const why = `restarting it for its workers failed: ${e instanceof Error ? e.message : String(e)}`;
+    step.failed(why);
+    return { ok: false, text: why };
+  }
+  const text = `the Docker restart left ${lost.join(', ')} NotReady; the cluster was restarted and ${lost.length === 1 ? 'it is' : 'they are'} Ready again`;
+  step.done(`${text} (${formatMs(Date.now() - started)})`);
+  return { ok: true, text };
 }
 
 /** After the engine answers: every planned cluster back, in parallel; answers one sentence per cluster and whether all came back. */

@@ -96,6 +96,18 @@ describe('one snapshot from what the monitor saw', () => {
     expect(s.clusters[0]).toMatchObject({ state: 'degraded', cause: 'nodes not Ready: dev-control-plane' });
   });
 
+  it('a worker NotReady while the control plane is Ready, its container running → degraded, with KinD\'s Docker-restart failure as the cause', () => {
+    const nodes = [
+      { name: 'dev-control-plane', role: 'control-plane', state: 'running' },
+      { name: 'dev-worker', role: 'worker', state: 'running' },
+    ];
+    const p = probe({ nodes: [{ name: 'dev-control-plane', ready: true, roles: [] }, { name: 'dev-worker', ready: false, roles: [] }], degraded: 'nodes not Ready: dev-worker' });
+    const s = assembleSnapshot(obs({ clusters: [dev({ nodes })], probes: new Map([['kind-dev', p]]) }));
+    expect(s.clusters[0]?.state).toBe('degraded');
+    expect(s.clusters[0]?.cause).toMatch(/^workers not Ready while the control plane is: dev-worker; KinD multi-node clusters come back this way after a Docker restart/);
+    expect(s.problems[0]?.fix?.id).toBe('restart-cluster:dev');
+  });
+
   it('a stale endpoint from the kubeconfig stands whatever the probe says', () => {
     const s = assembleSnapshot(obs({ contexts: [{ ...ctx, state: 'stale-endpoint', expectedServer: 'https://127.0.0.1:41000' }] }));
     expect(s.contexts[0]?.state).toBe('stale-endpoint');

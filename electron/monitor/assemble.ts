@@ -4,7 +4,7 @@
 
 import { GRACE } from '../../shared/constants.ts';
 import { formatMs } from '../../shared/deadline.ts';
-import { withProblems } from '../../shared/problems.ts';
+import { withProblems, workersLost, WORKERS_LOST_CAUSE } from '../../shared/problems.ts';
 import type { ClusterHealth, ContextHealth, DockerHealth, HealthSnapshot, KubeconfigHealth, NodeHealth, ServerHealth } from '../../shared/snapshot.ts';
 import type { DockerObservation } from './docker.ts';
 import type { KindClusterView } from './kind.ts';
@@ -107,9 +107,10 @@ function clusterHealth(c: KindClusterView, o: Observations): ClusterHealth {
   const down = c.nodes.filter((n) => n.state !== 'running').map((n) => n.name);
   const notReady = nodes.filter((n) => n.ready === false).map((n) => n.name);
   if (down.length > 0 || (fresh && (notReady.length > 0 || probe.degraded))) {
+    const lost = workersLost({ nodes });
     const why = [
       down.length ? `node containers not running: ${down.join(', ')}` : '',
-      notReady.length ? `nodes not Ready: ${notReady.join(', ')}` : fresh && probe.degraded ? probe.degraded : '',
+      lost.length ? `workers not Ready while the control plane is: ${lost.join(', ')}; ${WORKERS_LOST_CAUSE}` : notReady.length ? `nodes not Ready: ${notReady.join(', ')}` : fresh && probe.degraded ? probe.degraded : '',
     ]
       .filter(Boolean)
       .join('; ');
