@@ -61,7 +61,7 @@ function makeLogs(api: LogStreamSource, watched = () => false): TaskLogs {
   return new TaskLogs({
     dir,
     ops,
-    store: { get: () => current, note: (_id: string, m: string) => void notes.push(m) },
+    store: { get: () => current, note: (_id: string, m: string) => notes.push(m) > 0 },
     target: () => ({ context: 'kind-x', kubeconfigPaths: [] }),
     isWatched: watched,
     pollMs: 5,
