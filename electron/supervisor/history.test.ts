@@ -31,4 +31,11 @@ describe('the last hour of state changes', () => {
     expect(docker[0]?.state).toBe('stopped');
     expect(docker[0]?.at).toBe(new Date(later - 60 * 60_000).toISOString());
   });
+
+  it('a note is an entry of its own, with its words', () => {
+    const h = new History();
+    const t0 = Date.parse('2026-11-25T10:00:00Z');
+    h.note('cluster:dev', 'created', 'create took 41.2 s', t0);
+    expect(h.view(t0).changes).toEqual([{ at: new Date(t0).toISOString(), subject: 'cluster:dev', state: 'created', cause: 'create took 41.2 s' }]);
+  });
 });

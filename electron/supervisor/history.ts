@@ -39,6 +39,12 @@ export class History {
     this.trim(now);
   }
 
+  /** An entry of its own (a cluster created, and how long it took), beside the changes snapshots show. */
+  note(subject: string, state: string, cause: string, now = Date.now()): void {
+    this.changes.push({ at: new Date(now).toISOString(), subject, state, cause });
+    this.trim(now);
+  }
+
   sampleLatency(ms: number, now = Date.now()): void {
     this.latency.push({ at: new Date(now).toISOString(), ms: Math.round(ms * 10) / 10 });
     this.trim(now);

@@ -17,6 +17,7 @@ import { runFix } from '../fixes/index.ts';
 import { Monitor, dockerClientFor, type MonitorOptions } from '../monitor/index.ts';
 import { HttpError, NO_STORE_HEADERS, Router, readJson, sendError, sendJson, sendNoRoute } from '../http/index.ts';
 import { Auth, checkHostAndOrigin } from './auth.ts';
+import { attachClusters } from './cluster-routes.ts';
 import { forkLauncher, moduleBeside, type ChildLauncher } from '../process/index.ts';
 import { ensureHome, kindtrayPaths, type KindtrayPaths } from './home.ts';
 import { acquirePort } from './port.ts';
@@ -309,6 +310,7 @@ export class Supervisor {
       req.on('close', () => this.sse.delete(res));
     });
     r.on('GET', '/api/history', (_req, res) => sendJson(res, 200, this.history.view()));
+    attachClusters(this, r, { env: this.env, port: () => this.port, publish: (e) => this.broadcast(e as unknown as ServerEvent), note: (...a) => this.history.note(...a) });
     r.on('GET', '/api/settings', (_req, res) => sendJson(res, 200, this.settings));
     r.on('PUT', '/api/settings', async (req, res) => {
       const parsed = parseSettings(await readJson(req, 64 * 1024, 'settings'));
