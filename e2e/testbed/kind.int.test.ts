@@ -173,6 +173,16 @@ describe('kind create cluster', { timeout: 240_000 }, () => {
     expect((await kind(['create', 'cluster', '--bogus'])).stderr).toBe('ERROR: unknown flag: --bogus\n');
   });
 
+  it('with Docker not running: kind\'s "Cannot connect to the Docker daemon" error, exit 1', async () => {
+    const gone = `unix://${tb.dockerd.dir}/stopped.sock`;
+    const r = await kind(['create', 'cluster', '--name', tb.uniqueName('nodocker')], { DOCKER_HOST: gone });
+    expect(r).toMatchObject({
+      code: 1,
+      stderr: `ERROR: failed to create cluster: failed to get docker info: command "docker info --format '{{json .}}'" failed with error: exit status 1\n\nCommand Output: Cannot connect to the Docker daemon at ${gone}. Is the docker daemon running?\n`,
+    });
+    expect((await kind(['get', 'clusters'], { DOCKER_HOST: gone })).stderr).toMatch(/^ERROR: failed to list clusters: command "docker ps -a --filter label=io\.x-k8s\.kind\.cluster .*Cannot connect to the Docker daemon/s);
+  });
+
   it('a host port already taken: Docker\'s error through kind\'s, exit 1, nothing left behind', async () => {
     const holder = await listenOn(0);
     const address = holder.address();

@@ -6,13 +6,14 @@
 // failure deletes what was made unless --retain, as kind does. Fault switches
 // (world.ts) make a named step fail, hang or take its time.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { clusterDir, createCluster } from '../cluster.ts';
 import type { PortMapping as TestbedPortMapping } from '../cluster.ts';
 import { DEFAULT_KUBERNETES_VERSION, KIND_CLUSTER_LABEL, kindContextName } from '../constants.ts';
 import { DockerApiError } from '../docker-api.ts';
+import { ensurePki } from '../pki.ts';
 import { deleteClusterNodes, exportKubeconfig, listNodes } from './clusters.ts';
 import type { ClusterConfig } from './config.ts';
 import { kubernetesVersionOf, parseConfig, validateConfig, withDefaults } from './config.ts';
@@ -90,6 +91,7 @@ async function create(logger: Logger, flags: CreateFlags): Promise<void> {
       await ensureImage(eng, image);
     }
     await step('nodes', `Preparing nodes ${ICON.nodes.repeat(cfg.nodes.length)}`);
+    await ensurePkiAcrossProcesses(eng.dir);
     const apiPort = cfg.networking.apiServerPort > 0 ? cfg.networking.apiServerPort : await freePort();
     // hostPort 0: kind picks a free port itself (PortOrGetFreePort), so it survives node restarts.
     for (const m of mappings) m.hostPort ??= await freePort();
@@ -218,6 +220,36 @@ function injected(step: CreateStep, cluster: string, cp: string, worker: string,
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The testbed's certificates, made once per engine. ensurePki shares the work
+ * within one process only; two kind processes creating the first clusters of
+ * a fresh engine at once must not both write them, so an O_EXCL lock file
+ * (stale after 30 s) serialises the processes.
+ */
+async function ensurePkiAcrossProcesses(testbedDir: string): Promise<void> {
+  const lock = join(testbedDir, 'pki.lock');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch {
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 30_000) rmSync(lock, { force: true });
+      } catch {
+        // Released meanwhile.
+      }
+      if (Date.now() > deadline) throw new KindError(`the testbed's certificates stay locked (${lock})`);
+      await sleep(50);
+    }
+  }
+  try {
+    await ensurePki(join(testbedDir, 'pki'));
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
 
 /** A free loopback port, as kind picks the API server's (listen on 0, close). */
 function freePort(): Promise<number> {
