@@ -45,6 +45,9 @@ export const serverApi = (api: Api) => ({
   cancel: (id: string) => api.json<{ task: TaskRecord }>(`/api/tasks/${enc(id)}`, { method: 'DELETE' }),
   logs: (id: string, follow: boolean, onText: (t: string) => void, signal: AbortSignal) =>
     api.stream(`/api/tasks/${enc(id)}/logs${follow ? '?follow=1' : ''}`, onText, signal),
+  // A task's logs as server-sent events (shared/contracts/task-logs.ts), from the id of the last one read.
+  logEvents: (id: string, query: string, onText: (t: string) => void, signal: AbortSignal, lastEventId?: string) =>
+    api.stream(`/api/tasks/${enc(id)}/logs?${query}`, onText, signal, { accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) }),
   events: (onText: (t: string) => void, signal: AbortSignal) => api.stream('/api/events', onText, signal, { accept: 'text/event-stream' }),
   history: () => api.json<HistoryResponse>('/api/history'),
   settings: () => api.json<Settings>('/api/settings'),

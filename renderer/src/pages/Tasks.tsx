@@ -1,8 +1,8 @@
 // Tasks: the list (state, where it runs, age, endpoints as links) and one
 // task's page with its spec, its logs as they stream, and cancel.
 
-import { useEffect, useRef, useState } from 'react';
-import { isFinalTaskState, type TaskEndpoint, type TaskRecord, type TaskState } from '../../../shared/api.ts';
+import { useEffect, useState } from 'react';
+import { isFinalTaskState, type TaskEndpoint, type TaskState } from '../../../shared/api.ts';
 import { endpointReadiness } from '../../../shared/view-words.ts';
 import { Badge, Empty, Facts, Failure, Loading, Spinner, TableHead } from '../components/common.tsx';
 import { TASK_TONE, formatAgo, formatDateTime, formatDuration, useNow } from '../format.ts';
@@ -11,6 +11,7 @@ import { taskList } from '../store/state.ts';
 import { useController, useDashboard } from '../store/store.ts';
 import type { ApiFailure } from '../transport.ts';
 import { TaskLoadImage } from './ClustersDialogs.tsx';
+import { TaskLogView } from './TaskLogs.tsx';
 
 export function TasksPage() {
   const controller = useController();
@@ -231,100 +232,9 @@ export function TaskPage({ id }: { id: string }) {
             {task.source}
           </pre>
         </section>
-        <LogView task={task} />
+        <TaskLogView task={task} />
       </div>
     </div>
   );
 }
 
-/** Most log text kept on screen; older text is dropped from the top. */
-const MAX_LOG_CHARS = 1_000_000;
-
-function LogView({ task }: { task: TaskRecord }) {
-  const controller = useController();
-  const [text, setText] = useState('');
-  const [follow, setFollow] = useState(true);
-  const [phase, setPhase] = useState<'streaming' | 'ended' | 'waiting'>('streaming');
-  const [failure, setFailure] = useState<ApiFailure | undefined>();
-  const [attempt, setAttempt] = useState(0);
-  const box = useRef<HTMLPreElement>(null);
-  const atBottom = useRef(true);
-  const final = isFinalTaskState(task.state);
-  // Restart the stream when the task leaves `waiting`/`pending` (its Pod exists now) or ends.
-  const stage = final ? 'final' : task.state === 'running' ? 'running' : 'starting';
-  // A waiting or pending task has no Pod, so no logs yet: ask once it is launching.
-  const noPodYet = task.state === 'waiting' || task.state === 'pending';
-
-  useEffect(() => {
-    if (noPodYet) {
-      setText('');
-      setFailure(undefined);
-      setPhase('waiting');
-      return;
-    }
-    const abort = new AbortController();
-    setText('');
-    setFailure(undefined);
-    setPhase('streaming');
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    void controller.server
-      .logs(task.id, follow && !final, (chunk) => setText((t) => (t.length + chunk.length > MAX_LOG_CHARS ? (t + chunk).slice(-MAX_LOG_CHARS) : t + chunk)), abort.signal)
-      .then((f) => {
-        if (abort.signal.aborted) return;
-        setFailure(f);
-        if (!f && follow && !final) {
-          // The stream ended while the task still runs (or has not started): look again shortly.
-          setPhase('waiting');
-          timer = setTimeout(() => setAttempt((a) => a + 1), 2_000);
-        } else setPhase('ended');
-      })
-      .catch((e: unknown) => {
-        if (abort.signal.aborted) return;
-        setFailure({ status: 0, error: { error: `the log stream broke: ${e instanceof Error ? e.message : String(e)}` } });
-        setPhase('ended');
-      });
-    return () => {
-      abort.abort();
-      clearTimeout(timer);
-    };
-  }, [controller, task.id, follow, final, stage, attempt, noPodYet]);
-
-  useEffect(() => {
-    const el = box.current;
-    if (el && follow && atBottom.current) el.scrollTop = el.scrollHeight;
-  }, [text, follow]);
-
-  return (
-    <section className="card logs-card" aria-labelledby="logs-title">
-      <div className="card-head">
-        <h2 id="logs-title">Logs</h2>
-        <span className="logs-state muted small" role="status" data-testid="logs-state" data-phase={phase}>
-          {phase === 'streaming' && follow && !final && (
-            <>
-              <Spinner /> following
-            </>
-          )}
-          {phase === 'waiting' && 'waiting for output…'}
-          {phase === 'ended' && !failure && (final ? `task ${task.state}` : 'end of log')}
-        </span>
-        <label className="check">
-          <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} disabled={final} data-testid="logs-follow" /> Follow
-        </label>
-      </div>
-      {failure && <Failure title="Logs cannot be read" failure={failure} onRetry={() => setAttempt((a) => a + 1)} />}
-      <pre
-        className="logs"
-        ref={box}
-        tabIndex={0}
-        aria-label={`Logs of ${task.name}`}
-        data-testid="task-logs"
-        onScroll={(e) => {
-          const el = e.currentTarget;
-          atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
-        }}
-      >
-        {text || <span className="muted">{task.state === 'waiting' || task.state === 'pending' ? 'No output yet: the task has not started.' : phase === 'streaming' ? 'Reading logs…' : 'No output.'}</span>}
-      </pre>
-    </section>
-  );
-}
