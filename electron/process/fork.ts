@@ -5,17 +5,9 @@
 import { fork } from 'node:child_process';
 import { getCompileCacheDir } from 'node:module';
 import type { ChildHandle, ChildLauncher } from './types.ts';
+import { CHILD_V8_FLAGS } from './v8-flags.ts';
 
 const POSIX = process.platform !== 'win32';
-
-/**
- * V8 flags for our Node children, which live all day and mostly idle: one
- * V8 helper thread instead of one per core, and a young generation that stays
- * at its smallest (1 MiB semi-spaces, not up to 16). About 12 MiB less RSS per
- * child (bench/footprint.ts); the price is more, shorter scavenges under a
- * burst of allocation, which these processes rarely see.
- */
-export const CHILD_V8_FLAGS: readonly string[] = ['--v8-pool-size=1', '--max-semi-space-size=1'];
 
 /** SIGKILL to a process group (POSIX) or a process; one already gone is fine. */
 export function killProcessGroup(pid: number | undefined): void {
