@@ -207,3 +207,62 @@ describe('Docker stopped with 2 clusters → one start-docker', () => {
   }, 90_000);
 });
 
+
+describe('a 2-node cluster across a Docker restart (KinD: the workers come back NotReady until the cluster restarts)', () => {
+  let server: Served;
+  let home: string;
+
+  beforeAll(async () => {
+    home = tempHome();
+    writeSettings(home, { dockerStartCommand: tb.dockerd.startCommand, probe: { intervalMs: 1_000, deadlineMs: 2_000 } });
+    server = await serve(tb.env({ KINDTRAY_HOME: home }), { port: await freePort() });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    if (!tb.dockerd.isRunning()) await tb.dockerd.start();
+  }, 60_000);
+
+  const status = async () => (await call<HealthSnapshot>(`${server.url}/api/status`, { token: server.token })).body;
+  const clusterOf = (s: HealthSnapshot, c: Cluster) => s.clusters.find((x) => x.name === c.name);
+  const healthy = (s: HealthSnapshot, c: Cluster) =>
+    s.docker.state === 'running' && clusterOf(s, c)?.state === 'running' && clusterOf(s, c)?.nodes.every((n) => n.ready === true) && s.contexts.find((x) => x.name === c.context)?.state === 'ok';
+
+  async function stopDocker(): Promise<void> {
+    await tb.dockerd.stop();
+    await waitFor('Docker seen stopped', 5_000, async () => ((await status()).docker.state === 'stopped' ? true : undefined));
+  }
+
+  it('detected and shown with its cause (Restart cluster offered, which mends it); Start Docker\'s one click restarts the cluster itself', async () => {
+    const c = await tb.createCluster({ name: 'multi', workers: 1, workersLostOnEngineRestart: true });
+    await waitFor('the 2-node cluster running, both nodes Ready', 30_000, async () => (healthy(await status(), c) ? true : undefined));
+
+    // Docker restarted outside Kindtray and the nodes started again (as KinD's restart policy does): the worker stays NotReady.
+    await stopDocker();
+    await tb.dockerd.start();
+    await c.start();
+    const degraded = await waitFor('the cluster degraded with its cause', 30_000, async () => {
+      const s = await status();
+      return clusterOf(s, c)?.state === 'degraded' ? s : undefined;
+    });
+    const cluster = clusterOf(degraded, c);
+    expect(cluster?.nodes.find((n) => n.role === 'worker')?.ready).toBe(false);
+    expect(cluster?.nodes.find((n) => n.role === 'control-plane')?.ready).toBe(true);
+    expect(cluster?.cause).toContain(`workers not Ready while the control plane is: ${c.name}-worker; KinD multi-node clusters come back this way after a Docker restart`);
+    const problem = degraded.problems.find((p) => p.id === `cluster:${c.name}:degraded`);
+    expect(problem?.fix?.id).toBe(`restart-cluster:${c.name}`);
+    // The fix offered mends it.
+    const restarted = await call<FixResult>(`${server.url}/control/fixes/restart-cluster:${c.name}`, { method: 'POST', token: server.token, timeoutMs: 90_000 });
+    expect(restarted.body.ok, restarted.body.message).toBe(true);
+    await waitFor('both nodes Ready again after Restart cluster', 30_000, async () => (healthy(await status(), c) ? true : undefined));
+
+    // Docker stopped; one click on Start Docker: the engine, the cluster, and (its worker lost) the cluster restarted, each step told.
+    await stopDocker();
+    const fix = await call<FixResult>(`${server.url}/control/fixes/start-docker`, { method: 'POST', token: server.token, timeoutMs: 200_000 });
+    expect(fix.body.ok, fix.body.message).toBe(true);
+    const steps = fix.body.steps ?? [];
+    expect(steps.map((s) => `${s.id} ${s.state}`)).toEqual(expect.arrayContaining(['docker done', `cluster:${c.name} done`, `workers:${c.name} done`]));
+    expect(steps.find((s) => s.id === `workers:${c.name}`)?.message).toContain(`the Docker restart left ${c.name}-worker NotReady; the cluster was restarted`);
+    expect(fix.body.message).toContain('the cluster was restarted');
+    expect(healthy(await status(), c), JSON.stringify(clusterOf(await status(), c))).toBe(true);
+  }, 300_000);
+});

@@ -57,6 +57,11 @@ export interface CreateClusterOptions {
   kubernetesVersion?: string;
   /** Extra labels on every node container (the testbed's kind marks which test file made the cluster). */
   labels?: Record<string, string>;
+  /**
+   * KinD's known multi-node failure: after the engine restarts, the workers
+   * come back NotReady (Ready=Unknown) and stay so until the cluster restarts.
+   */
+  workersLostOnEngineRestart?: boolean;
 }
 
 export interface NodeContainer {
@@ -272,6 +277,7 @@ export async function createCluster(docker: TestbedDocker, opts: CreateClusterOp
     kubernetesVersion: opts.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
     nodes,
     tokens: [randomBytes(16).toString('hex')],
+    ...(opts.workersLostOnEngineRestart ? { workersLostOnEngineRestart: true } : {}),
   };
   writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
   writeFault(dir, { kind: 'none' });

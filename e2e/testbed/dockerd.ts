@@ -231,6 +231,9 @@ PID=$(cat "$DIR/docker.pid" 2>/dev/null)
 if [ -n "$PID" ] && tr '\\0' ' ' <"/proc/$PID/cmdline" 2>/dev/null | grep -q -- "$DIR/docker.sock"; then exit 0; fi
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 export PATH
+# A new engine boot, told to every cluster's stand-in (standin/nodes-ready.ts).
+BOOT="$(date +%s%N)-$$"
+for d in "$DIR"/clusters/*/; do [ -d "$d" ] && echo "$BOOT" >"$d/engine-boot"; done
 setsid nohup dockerd \\
   --host ${q(`unix://${socketPath}`)} \\
   --data-root "$DIR/root" --exec-root "$DIR/exec" --pidfile "$DIR/docker.pid" \\

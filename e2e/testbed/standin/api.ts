@@ -149,21 +149,6 @@ export class KubeApi {
     }
   }
 
-  /** Brings the nodes' Ready condition in line with the fault in force (a MODIFIED event when it changes). */
-  syncNodes(fault: Fault): void {
-    const ready = fault.kind !== 'notready';
-    for (const node of this.store.list('nodes')) {
-      const conditions = (node.status?.conditions as { type: string; status: string }[] | undefined) ?? [];
-      const isReady = conditions.find((c) => c.type === 'Ready')?.status === 'True';
-      if (isReady !== ready) {
-        const role = node.metadata.labels?.['node-role.kubernetes.io/control-plane'] !== undefined ? 'control-plane' : 'worker';
-        const fresh = this.nodeObject(node.metadata.name, role, ready);
-        fresh.metadata.uid = node.metadata.uid;
-        this.store.update('nodes', fresh);
-      }
-    }
-  }
-
   /** Client certificate signed by the testbed CA, or a known bearer token. */
   private authenticated(req: IncomingMessage): boolean {
     const socket = req.socket as TLSSocket;

@@ -18,6 +18,7 @@ import { KubeApi } from './api.ts';
 import type { PersistedState } from './api.ts';
 import { acceptWebSocket } from './exec.ts';
 import { FaultSwitch } from './faults.ts';
+import { NodeReadiness } from './nodes-ready.ts';
 import { API_CONTAINER_PORT, CONFIG_FILE, FAULTS_FILE, IN_CONTAINER, PKI_FILES, readStandinConfig } from './protocol.ts';
 
 const clusterDir = process.env.STANDIN_CLUSTER_DIR ?? IN_CONTAINER.cluster;
@@ -32,6 +33,7 @@ const api = new KubeApi(config, statSync(configFile).mtime);
 // The API's objects survive `docker stop`/`start` as etcd's do on a KinD node:
 // they are saved in the container's own writable layer (gone with the container).
 const stateFile = process.env.STANDIN_STATE_FILE ?? IN_CONTAINER.state;
+const nodes = new NodeReadiness(config, clusterDir, stateFile);
 try {
   api.restore(JSON.parse(readFileSync(stateFile, 'utf8')) as PersistedState);
   console.log(`stand-in: restored state from ${stateFile}`);
@@ -65,7 +67,7 @@ const https = createHttpsServer(
   },
   (req, res) => {
     const fault = faults.current();
-    api.syncNodes(fault);
+    nodes.sync(api.store, fault);
     switch (fault.kind) {
       case 'refuse':
         req.socket.destroy();

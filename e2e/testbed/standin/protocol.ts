@@ -21,6 +21,8 @@ export const IN_CONTAINER = {
 
 export const CONFIG_FILE = 'cluster.json';
 export const FAULTS_FILE = 'faults.json';
+/** In the cluster's folder: an id the engine's start script writes at each engine start (nodes-ready.ts). */
+export const ENGINE_BOOT_FILE = 'engine-boot';
 
 /** The API's port inside the container, as on a KinD node. */
 export const API_CONTAINER_PORT = 6443;
@@ -48,6 +50,8 @@ export interface StandinConfig {
   nodes: { name: string; role: NodeRole }[];
   /** Bearer tokens accepted besides client certificates signed by the CA. */
   tokens: string[];
+  /** KinD's multi-node failure: after an engine restart the workers stay NotReady until the cluster restarts (nodes-ready.ts). */
+  workersLostOnEngineRestart?: boolean;
 }
 
 /**
