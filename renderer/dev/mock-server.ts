@@ -389,19 +389,30 @@ function mockRoutes(mock: Mock): Connect.NextHandleFunction {
         const t = mock.tasks.get(decodeURIComponent(m[1] ?? ''));
         if (!t) return json(res, 404, { error: `no task ${m[1]}`, field: 'id' });
         if (m[2] && method === 'GET') {
-          res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+          // Plain text, or server-sent events as the worker sends them (shared/contracts/task-logs.ts), resumed from Last-Event-ID.
+          const sse = (req.headers.accept ?? '').includes('text/event-stream');
+          res.writeHead(200, { 'content-type': sse ? 'text/event-stream' : 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+          const from = Number(/^0:(\d+)$/.exec(String(req.headers['last-event-id'] ?? ''))?.[1] ?? 0);
           let sent = 0;
+          let bytes = 0;
+          if (sse) res.write('event: nodes\ndata: {"nodes":[0]}\n\n');
           const flush = () => {
-            while (sent < t.log.length) res.write(`${t.log[sent++]}\n`);
+            for (; sent < t.log.length; sent++) {
+              const text = `${t.log[sent]}\n`;
+              bytes += Buffer.byteLength(text);
+              if (!sse) res.write(text);
+              else if (bytes > from) res.write(`id: 0:${bytes}\nevent: log\ndata: ${JSON.stringify({ node: 0, text })}\n\n`);
+            }
           };
+          const end = () => res.end(sse ? 'event: end\ndata: {}\n\n' : '');
           flush();
           const follow = url.searchParams.get('follow') === '1';
-          if (!follow || ['succeeded', 'failed', 'cancelled'].includes(t.state)) return res.end();
+          if (!follow || ['succeeded', 'failed', 'cancelled'].includes(t.state)) return end();
           const timer = setInterval(() => {
             flush();
             if (['succeeded', 'failed', 'cancelled'].includes(t.state)) {
               clearInterval(timer);
-              res.end();
+              end();
             }
           }, 300);
           req.on('close', () => clearInterval(timer));
