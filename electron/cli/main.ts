@@ -13,6 +13,7 @@ const { parseArgs } = process.getBuiltinModule('node:util');
 // Each command loads its own modules when it runs: `kindtray --help` need not load Docker's client.
 const tasks = () => import('./tasks-cmd.ts');
 const client = () => import('./client.ts');
+const clusters = () => import('./cluster-cmd.ts');
 
 interface Command {
   summary: string;
@@ -77,6 +78,19 @@ const COMMANDS: Record<string, Command> = {
     usage: 'kindtray fix ID [--json]',
     options: { ...json },
     run: async (ctx, p) => (await tasks()).fixCommand(ctx, p),
+  },
+  cluster: {
+    summary: 'create, delete, start or stop a KinD cluster, its steps printed as they come (Ctrl-C cancels)',
+    usage: 'kindtray cluster create NAME [--workers N] [--image IMAGE] [--node-ports 30000-30099] [--ingress-http PORT] [--ingress-https PORT] [--config FILE] [--no-switch] [--json] | cluster delete|start|stop NAME [--json]',
+    options: { ...json, workers: { type: 'string' }, image: { type: 'string' }, 'node-ports': { type: 'string' }, 'ingress-http': { type: 'string' }, 'ingress-https': { type: 'string' }, config: { type: 'string' }, 'no-switch': { type: 'boolean', default: false } },
+    run: async (ctx, p, v) => (await clusters()).clusterCommand(ctx, p, v),
+  },
+  clusters: { summary: 'list the KinD clusters', usage: 'kindtray clusters [--json]', options: { ...json }, run: async (ctx) => (await clusters()).clustersCommand(ctx) },
+  image: {
+    summary: 'load a local Docker image into a cluster\'s nodes',
+    usage: 'kindtray image load IMAGE --cluster NAME [--json]',
+    options: { ...json, cluster: { type: 'string' } },
+    run: async (ctx, p, v) => (await clusters()).imageCommand(ctx, p, v),
   },
   server: {
     summary: 'status, start, stop or restart the server (works when it is hung)',
