@@ -34,6 +34,7 @@ import { HIDDEN_FLAG, loginItem as platformLoginItem, type LoginItem } from './l
 import { Notifier } from './notifications.ts';
 import { followServerEvents, type ServerEventsFollower, type ServerEventsOptions } from './server-events.ts';
 import { TrayController } from './tray.ts';
+import { stopClusterFromTray } from './tray-clusters.ts';
 import { DashboardWindow } from './window.ts';
 
 /** What the app uses of the supervisor (the real one, or a double in tests). */
@@ -172,6 +173,12 @@ export async function runApp(deps: AppDeps = {}): Promise<AppOutcome> {
         return;
       case 'launch-task':
         open('launch');
+        return;
+      case 'stop-cluster':
+        if (target?.cluster) {
+          const label = `Stop cluster ${target.cluster}`;
+          void stopClusterFromTray(started, target.cluster).then((outcome) => notifier.fixFailed(outcome, label));
+        }
         return;
       case 'toggle-start-at-login':
         try {

@@ -4,7 +4,7 @@
 // in dashboard" lands here), with its nodes, ports, tasks, Load image and the
 // Delete confirmation.
 
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { ClustersResponse } from '../../../shared/contracts/clusters.ts';
 import type { ClusterPageAction } from '../../../shared/dashboard-links.ts';
 import { isFinalTaskState } from '../../../shared/api.ts';
@@ -158,7 +158,9 @@ export function ClusterPage({ name, action }: { name: string; action?: ClusterPa
   const rows = useRows(data);
   const row = rows?.find((r) => r.name === name);
   const latest = useDashboard((s) => latestOn(s.operations, name));
-  const tasks = useDashboard((s) => taskList(s.tasks).filter((t) => t.cluster === name || t.context === row?.health?.context));
+  const allTasks = useDashboard((s) => s.tasks);
+  const context = row?.health?.context;
+  const tasks = useMemo(() => taskList(allTasks).filter((t) => t.cluster === name || t.context === context), [allTasks, name, context]);
   const controller = useController();
   const taskListState = useDashboard((s) => s.taskList.state);
   useEffect(() => {

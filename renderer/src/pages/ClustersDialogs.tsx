@@ -7,6 +7,7 @@
 import { useEffect, useId, useMemo, useState } from 'react';
 import type { DeletePlan } from '../../../shared/contracts/clusters.ts';
 import { kindContextName } from '../../../shared/constants.ts';
+import type { ClusterHealth } from '../../../shared/snapshot.ts';
 import { isFinalTaskState, type TaskRecord } from '../../../shared/api.ts';
 import { prepareTask } from '../../../shared/task/index.ts';
 import { latestOn } from '../clusters/operations.ts';
@@ -125,11 +126,13 @@ export function DeleteConfirm({ name }: { name: string }) {
   );
 }
 
+const NO_CLUSTERS: readonly ClusterHealth[] = [];
+
 /** An image name and a cluster; Load runs `kind load docker-image` through the server and shows its progress. */
 export function LoadImageForm({ cluster: initialCluster, image: initialImage = '' }: { cluster?: string; image?: string }) {
   const controller = useController();
   const id = useId();
-  const clusters = useDashboard((s) => s.status?.snapshot.clusters ?? []);
+  const clusters = useDashboard((s) => s.status?.snapshot.clusters ?? NO_CLUSTERS);
   const running = clusters.filter((c) => c.state === 'running');
   const [image, setImage] = useState(initialImage);
   const [cluster, setCluster] = useState(initialCluster ?? running[0]?.name ?? '');

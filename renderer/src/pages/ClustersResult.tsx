@@ -2,7 +2,7 @@
 // (running, its context answering) with "Launch a task on it"; or kind's error
 // with a one-click Delete of what it left behind and the way back to the form.
 
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { ClusterOperation } from '../../../shared/contracts/clusters.ts';
 import { clusterRows } from '../clusters/cluster-rows.ts';
 import { Badge, Spinner } from '../components/common.tsx';
@@ -13,7 +13,8 @@ import { OperationProgress } from './ClustersProgress.tsx';
 
 export function CreateOutcome({ operation: op, back }: { operation: ClusterOperation; back: () => void }) {
   const controller = useController();
-  const row = useDashboard((s) => (s.status ? clusterRows(s.status.snapshot, undefined, {}).find((r) => r.name === op.cluster) : undefined));
+  const snapshot = useDashboard((s) => s.status?.snapshot);
+  const row = useMemo(() => (snapshot ? clusterRows(snapshot, undefined, {}).find((r) => r.name === op.cluster) : undefined), [snapshot, op.cluster]);
   const [cleanup, setCleanup] = useState<{ id?: string; busy: boolean; failure?: ApiFailure }>({ busy: false });
   const cleaning = useDashboard((s) => (cleanup.id ? s.operations[cleanup.id] : undefined));
   if (op.state === 'running') return null;
