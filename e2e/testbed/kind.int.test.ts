@@ -290,7 +290,7 @@ describe('kind load docker-image', { timeout: 240_000 }, () => {
 });
 
 describe('kind get kubeconfig', { timeout: 240_000 }, () => {
-  it('prints a kubeconfig for the cluster; a missing cluster is kind\'s error', async () => {
+  it('prints a kubeconfig for the cluster; a stopped or missing cluster is kind\'s error', async () => {
     const cluster = await tb.createCluster({ name: 'kc' });
     const r = await kind(['get', 'kubeconfig', '--name', cluster.name]);
     expect(r.code).toBe(0);
@@ -298,6 +298,10 @@ describe('kind get kubeconfig', { timeout: 240_000 }, () => {
     expect(r.stdout).toContain(`server: ${cluster.apiServer}\n`);
     const internal = await kind(['get', 'kubeconfig', '--name', cluster.name, '--internal']);
     expect(internal.stdout).toContain(`server: https://${cluster.name}-control-plane:6443\n`);
+    await cluster.stopNode();
+    const stopped = await kind(['get', 'kubeconfig', '--name', cluster.name]);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain(`ERROR: failed to get cluster internal kubeconfig: command "docker exec --privileged ${cluster.name}-control-plane cat /etc/kubernetes/admin.conf" failed with error: exit status 1\n`);
     const absent = await kind(['get', 'kubeconfig', '--name', 'absent']);
     expect(absent).toMatchObject({ code: 1, stderr: "ERROR: could not locate any control plane nodes for cluster named 'absent'. Use the --name option to select a different cluster\n" });
   });

@@ -62,10 +62,15 @@ export async function kindEntry(eng: Engine, name: string, internal: boolean): P
   const cp = nodes.find((n) => n.role === 'control-plane');
   if (!cp) throw new KindError(`could not locate any control plane nodes for cluster named '${name}'. Use the --name option to select a different cluster`);
   let server = `https://${cp.name}:${KIND_API_CONTAINER_PORT}`;
+  const info = await eng.api.inspectContainer(cp.id);
+  // kind reads the node's /etc/kubernetes/admin.conf with `docker exec`, which a stopped node refuses.
+  if (!info.State.Running) {
+    throw runError(['docker', 'exec', '--privileged', cp.name, 'cat', '/etc/kubernetes/admin.conf'], 1, `Error response from daemon: container ${cp.id} is not running`)
+      .wrap('failed to get cluster internal kubeconfig');
+  }
   if (!internal) {
-    const info = await eng.api.inspectContainer(cp.id);
     const binding = info.NetworkSettings.Ports[`${KIND_API_CONTAINER_PORT}/tcp`]?.[0];
-    if (!binding) throw new KindError(`failed to get api server port: the container ${cp.name} publishes no port ${KIND_API_CONTAINER_PORT} (is it running?)`);
+    if (!binding) throw new KindError(`failed to get api server port: the container ${cp.name} publishes no port ${KIND_API_CONTAINER_PORT}`);
     server = `https://127.0.0.1:${binding.HostPort}`;
   }
   const pki = pkiPaths(join(eng.dir, 'pki'));
@@ -83,7 +88,7 @@ export function kubeconfigText(e: KindEntry): string {
     kind: 'Config',
     preferences: {},
     users: [{ name: e.context, user: { 'client-certificate-data': e.clientCertData, 'client-key-data': e.clientKeyData } }],
-  });
+  }, { indentSeq: false });
 }
 
 /** `kind get kubeconfig [--name N] [--internal]`: prints it on stdout. */
