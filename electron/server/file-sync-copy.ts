@@ -149,15 +149,18 @@ export async function copyTaskFiles(deps: CopyDeps, spec: TaskSpec, taskId: stri
  * runs (its script waiting for the marker), copy the files in. Undefined
  * when done, when there is nothing to copy, when the watch stopped, or when
  * the Pods did not come up in `waitMs` (the watch that follows tells why);
- * else the reason the task fails.
+ * else the reason the task fails. Only a task still launching copies.
  */
 export async function copyFilesBeforeSetup(
-  deps: CopyDeps & { ops: Pick<KubeOps, 'exec' | 'getPod'>; waitMs: number; pollMs?: number },
-  task: { id: string; spec: TaskSpec },
+  // The launcher's ops are typed without exec (its unit tests' fakes have none); the real KubeOps has it.
+  deps: Omit<CopyDeps, 'ops'> & { ops: Pick<KubeOps, 'getPod'> & Partial<Pick<KubeOps, 'exec'>>; waitMs: number; pollMs?: number },
+  task: { id: string; spec: TaskSpec; state: string },
   pods: readonly string[],
   signal: AbortSignal,
 ): Promise<string | undefined> {
-  if (!hasFilesToCopy(task.spec) || pods.length === 0) return undefined;
+  if (task.state !== 'launching' || !hasFilesToCopy(task.spec) || pods.length === 0) return undefined;
+  const exec = deps.ops.exec?.bind(deps.ops);
+  if (!exec) return 'could not copy the task\'s files: this launcher cannot run commands in Pods';
   const until = Date.now() + deps.waitMs;
   const waiting = new Set(pods);
   while (waiting.size > 0) {
@@ -170,6 +173,6 @@ export async function copyFilesBeforeSetup(
     }
     if (waiting.size > 0) await new Promise((res) => setTimeout(res, deps.pollMs ?? 500));
   }
-  const outcome = await copyTaskFiles(deps, task.spec, task.id, pods, signal);
+  const outcome = await copyTaskFiles({ ...deps, ops: { exec } }, task.spec, task.id, pods, signal);
   return outcome.ok || signal.aborted ? undefined : outcome.reason;
 }

@@ -9,6 +9,7 @@ import { isFinalTaskState } from '../../shared/api.ts';
 import type { TaskRecord, TaskState } from '../../shared/api.ts';
 import { TASK_LABEL } from '../../shared/constants.ts';
 import { formatMs } from '../../shared/deadline.ts';
+import { copyFilesBeforeSetup, withFilesWait } from './file-sync-copy.ts';
 import { fail, isTransient, sleep } from './launcher-kube.ts';
 import type { KubeOpResult, KubeTarget, TaskKubeOps } from './launcher-kube.ts';
 import { buildPod, buildSecret, buildService, endpointsWith, podNameFor, podVerdict, secretNameFor } from './pod-plan.ts';
@@ -147,6 +148,15 @@ export class TaskLife {
     const podName = task.podName ?? podNameFor(task);
     const logs = this.logs.follow(task, podName, logStop.signal);
     try {
+      // workdir and file_mounts go in before setup runs (file-sync-copy.ts): the Pods' scripts wait for them.
+      const taskId = task.id;
+      const files = { ops: this.ops, target: this.target(task), namespace: task.namespace, note: (m: string) => this.store.note(taskId, m), waitMs: this.timings.createBoundMs + this.timings.startBoundMs };
+      const filesFailed = await copyFilesBeforeSetup(files, task, [podName], signal);
+      if (filesFailed !== undefined) {
+        const left = await this.deleteResources(task);
+        this.move(task.id, 'failed', { reason: left ? `${filesFailed}; ${left}` : filesFailed });
+        return;
+      }
       await this.watchPod(watch, task, podName, launchingSince, logStop);
     } finally {
       logStop.abort();
@@ -165,7 +175,7 @@ export class TaskLife {
   /** Creates the Pod, then the Service, retrying what did not answer until createBoundMs. The task as updated, or undefined when it ended. */
   private async createResources(watch: Watch, task: StoredTask, since: number): Promise<StoredTask | undefined> {
     const signal = watch.abort.signal;
-    const pod = buildPod(task, this.defaultImage);
+    const pod = withFilesWait(buildPod(task, this.defaultImage), task.spec, task.id);
     const podName = pod.metadata?.name ?? podNameFor(task);
     let current: StoredTask | undefined = task;
     // A Pod confirmed created before a restart is not created again.
