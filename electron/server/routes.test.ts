@@ -41,6 +41,7 @@ let store: TaskStore;
 let server: Server;
 let base: string;
 const launched: string[] = [];
+const cancels: { id: string; why?: string }[] = [];
 
 beforeEach(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'kt-routes-'));
@@ -57,7 +58,12 @@ beforeEach(async () => {
     list: (limit) => store.list({ limit }).map(toTaskRecord),
     usedNodePorts: () => [],
     launch: (id) => void launched.push(id),
-    cancel: () => Promise.reject(new Error('not here')),
+    cancel: async (id, why) => {
+      cancels.push({ id, ...(why ? { why } : {}) });
+      const t = store.get(id);
+      if (!t) throw new Error('not here');
+      return toTaskRecord(t);
+    },
     openLogs: async function* () {},
   };
   const router = workerRoutes(cache, tasks);
@@ -157,5 +163,16 @@ describe('POST /api/validate with launch values: passes where the launch would',
     const r = await validate({ task: TASK, secrets: { WANDB_KEY: 3 } });
     expect(r.status).toBe(400);
     expect(r.body.field).toBe('secrets.WANDB_KEY');
+  });
+});
+
+describe('DELETE /api/tasks/:id', () => {
+  it('?reason= is the reason the task is cancelled with (the supervisor deleting its cluster); none: cancelled by the user', async () => {
+    const r = await launch({ task: TASK, envs: { HF_TOKEN: 'hf' }, secrets: { WANDB_KEY: 'w' } });
+    const id = (r.body.task as { id: string }).id;
+    cancels.length = 0;
+    expect((await fetch(`${base}/api/tasks/${id}?reason=${encodeURIComponent('cluster dev was deleted')}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await fetch(`${base}/api/tasks/${id}`, { method: 'DELETE' })).status).toBe(200);
+    expect(cancels).toEqual([{ id, why: 'cluster dev was deleted' }, { id }]);
   });
 });

@@ -32,7 +32,8 @@ export interface TaskService {
   list(limit: number): TaskRecord[];
   usedNodePorts(): number[];
   launch(id: string): void;
-  cancel(id: string): Promise<TaskRecord>;
+  /** `why` is the task's reason (`cluster dev was deleted`); without it, cancelled by the user. */
+  cancel(id: string, why?: string): Promise<TaskRecord>;
   /** A task's logs, node by node, from a reader's cursor (log-route.ts). */
   openLogs: OpenLogs;
 }
@@ -89,9 +90,11 @@ export function workerRoutes(cache: SnapshotCache, tasks: TaskService): Router {
 
   router.on('GET', '/api/tasks/:id', (_req, res, { id = '' }) => sendJson(res, 200, { task: found(tasks, id) }));
 
-  router.on('DELETE', '/api/tasks/:id', async (_req, res, { id = '' }) => {
+  router.on('DELETE', '/api/tasks/:id', async (_req, res, { id = '' }, url) => {
     found(tasks, id);
-    sendJson(res, 200, { task: await tasks.cancel(id) });
+    // ?reason=: who cancels says why (the supervisor deleting the task's cluster); kept short.
+    const reason = url.searchParams.get('reason')?.trim().slice(0, 200);
+    sendJson(res, 200, { task: await tasks.cancel(id, reason || undefined) });
   });
 
   router.on('GET', '/api/tasks/:id/logs', async (req, res, { id = '' }, url) => streamLogs(req, res, (i, o) => tasks.openLogs(i, o), found(tasks, id), url, flag(url, 'follow')));

@@ -67,8 +67,8 @@ export async function openTaskService(opts: OpenTaskServiceOptions): Promise<Wor
     list: (limit) => store.list({ limit }).map(toTaskRecord),
     usedNodePorts: () => [...store.usedNodePorts()],
     launch: (id) => launcher.launch(id),
-    cancel: async (id) => {
-      const r = await launcher.cancel(id);
+    cancel: async (id, why) => {
+      const r = await launcher.cancel(id, why);
       if (r.ok) return r.task;
       throw new HttpError(r.code === 'not-found' ? 404 : 409, { error: r.message, field: 'id' });
     },
