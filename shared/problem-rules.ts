@@ -21,15 +21,17 @@ export const problemIds = {
   someFixRunning: 'fixes:running',
 } as const;
 
-/** True for problems that say something is in progress (a fix running, the server restarting, Docker or a cluster starting). */
 /** A state to know of, with nothing to do about it (no fix): info severity. */
 const info = (id: string, title: string, detail: string): Problem => ({ id, severity: 'info', title, detail });
 
+/** True for problems that say something is in progress (a fix running, the server restarting, Docker or a cluster starting, a context's first answer awaited). */
 export function isInProgress(p: Problem): boolean {
   return (
     p.id === problemIds.server('restarting') ||
     p.id === problemIds.docker('starting') ||
     (p.id.startsWith('cluster:') && p.id.endsWith(':starting')) ||
+    // Its first answer is on its way (within a probe's deadline): not known yet, so not green.
+    (p.id.startsWith('context:') && p.id.endsWith(':checking')) ||
     p.id === problemIds.someFixRunning ||
     (p.id.startsWith('fix:') && p.id.endsWith(':running'))
   );

@@ -85,7 +85,7 @@ export interface RowResult {
   /** For a fault present before Kindtray starts: how long `kindtray serve` took, and whether its first status showed it. */
   atStart?: { serveMs: number; shownInFirstStatus: boolean };
   /** For rows after which probing may have stopped: whether a later API hang is still noticed. */
-  probingAfter?: { what: string; noticedMs: number | null; limitMs: number; waitedMs: number };
+  probingAfter?: { what: string; noticedMs: number | null; limitMs: number; waitedMs: number; trace?: string[] };
   /** When the row ran more than once: each run's figures (noticedMs and recoveredMs above are then the worst). */
   runs?: { noticedMs: number | null; recoveredMs: number | null; ok: boolean; fixes: string[] }[];
   noticedMedianMs?: number | null;
@@ -469,10 +469,27 @@ async function stillProbing(stage: Stage): Promise<NonNullable<RowResult['probin
   const waitedMs = limitMs + 5_000;
   const t0 = now();
   await c.setFault('hang');
+  const from = stage.server.feed.seen.length;
   const seen = await stage.server.feed.waitFor((s) => s.clusters.some((x) => x.name === c.name && x.state === 'unreachable'), { since: t0, timeoutMs: waitedMs });
+  const noticedMs = seen ? round(seen.at - t0) : null;
+  // When it is late, what the snapshots said meanwhile (the context's probes) is the evidence of why.
+  const trace = noticedMs === null || noticedMs > limitMs ? probeTrace(stage, from, t0) : undefined;
   await c.setFault('none');
   await untilHealthy(stage, 60_000);
-  return { what: `an API hang of ${c.name} made after the recovery`, noticedMs: seen ? round(seen.at - t0) : null, limitMs, waitedMs };
+  return { what: `an API hang of ${c.name} made after the recovery`, noticedMs, limitMs, waitedMs, ...(trace ? { trace } : {}) };
+}
+
+/** dev's cluster and context as each snapshot since `from` showed them, ms after `t0`. */
+function probeTrace(stage: Stage, from: number, t0: number): string[] {
+  const out: string[] = [];
+  for (const x of stage.server.feed.seen.slice(Math.max(0, from - 1))) {
+    const c = x.snapshot.clusters.find((y) => y.name === stage.dev.name);
+    const ctx = x.snapshot.contexts.find((y) => y.name === c?.context);
+    const line = `${c?.state ?? '-'}/${ctx?.state ?? '-'} probed ${ctx?.probedAt ?? '-'} in ${ctx?.latencyMs ?? '-'} ms`;
+    if (out.at(-1)?.endsWith(line)) continue;
+    out.push(`${round(x.at - t0)} ms: ${line}`);
+  }
+  return out;
 }
 
 const nodeStopped: RowDef = {

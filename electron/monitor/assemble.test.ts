@@ -55,6 +55,28 @@ describe('one snapshot from what the monitor saw', () => {
     expect(s.problems[0]?.fix?.id).toBe('start-docker');
   });
 
+  it('Docker answers again (after a freeze): a probe begun before is history, so the cluster is unknown and its context checking until one begun since answers', () => {
+    const back = now - 100;
+    const old = probe({ finishedAt: back - 2_000 });
+    const s = assembleSnapshot(obs({ probes: new Map([['kind-dev', old]]), dockerBackAt: back }));
+    expect(s.clusters[0]).toMatchObject({ state: 'unknown', cause: 'Docker answers again; checking its API' });
+    expect(s.contexts[0]?.state).toBe('checking');
+    expect(s.overall).not.toBe('ok');
+    expect(s.problems.filter((p) => p.fix)).toEqual([]);
+    // A probe begun after Docker came back counts, whatever it says.
+    const fresh = assembleSnapshot(obs({ probes: new Map([['kind-dev', probe({ finishedAt: now, latencyMs: 50 })]]), dockerBackAt: back }));
+    expect(fresh.clusters[0]?.state).toBe('running');
+    const hung = assembleSnapshot(obs({ probes: new Map([['kind-dev', probe({ state: 'unreachable', finishedAt: now, latencyMs: 90, cause: 'no answer' })]]), dockerBackAt: back }));
+    expect(hung.clusters[0]?.state).toBe('unreachable');
+  });
+
+  it('Docker answering again says nothing of a context that is not KinD: its probe still counts', () => {
+    const remote = { ...ctx, name: 'remote', current: true, cluster: 'remote' };
+    const p = probe({ context: 'remote', finishedAt: now - 3_000 });
+    const s = assembleSnapshot(obs({ clusters: [], contexts: [remote], probes: new Map([['remote', p]]), dockerBackAt: now - 100 }));
+    expect(s.contexts[0]?.state).toBe('ok');
+  });
+
   it('Docker stopped → what it said of the nodes while up is last-seen history, never a current (green) running', () => {
     const s = assembleSnapshot(obs({ docker: { health: { state: 'stopped', endpoint: 'unix:///d.sock', cause: 'no socket' }, containers: [], observedAt: now }, dockerLastUpAt: now - 120_000 }));
     const c = s.clusters[0];

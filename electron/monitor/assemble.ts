@@ -24,6 +24,11 @@ export interface Observations {
   /** When Docker last answered as running (epoch ms), if it ever did. */
   dockerLastUpAt?: number;
   /**
+   * When Docker answered again after being down or silent (epoch ms): probes
+   * that began before it are history, as what Docker said while it was away.
+   */
+  dockerBackAt?: number;
+  /**
    * Starts under way (epoch ms of each): Docker's, and each cluster's by name.
    * Within its grace the thing is `starting`; probes that began before it never count.
    */
@@ -35,10 +40,15 @@ export interface Observations {
 /** When a probe began (the caller's view): results carry when they finished and how long they took. */
 export const probeStartedAt = (p: KubeProbeResult): number => p.finishedAt - p.latencyMs;
 
-/** The probe of `context` that may count: none if it began before the cluster's start. */
-function countingProbe(o: Observations, context: string, startedAt: number | undefined): KubeProbeResult | undefined {
+/**
+ * The probe of `context` that may count: none if it began before the cluster's
+ * start, or (a KinD context) before Docker answered again. (Times are whole milliseconds taken
+ * from two clocks: a probe begun in the same millisecond may read 1 ms early.)
+ */
+function countingProbe(o: Observations, context: string, startedAt: number | undefined, kind: boolean): KubeProbeResult | undefined {
   const p = o.probes.get(context);
-  return p && (startedAt === undefined || probeStartedAt(p) >= startedAt) ? p : undefined;
+  const from = Math.max(startedAt ?? -Infinity, kind ? (o.dockerBackAt ?? -Infinity) : -Infinity);
+  return p && probeStartedAt(p) >= from - 1 ? p : undefined;
 }
 
 const within = (since: number | undefined, graceMs: number, now: number): since is number => since !== undefined && now - since < graceMs;
@@ -70,7 +80,7 @@ function mergeNodes(nodes: NodeHealth[], probe: KubeProbeResult | undefined): No
 function clusterHealth(c: KindClusterView, o: Observations): ClusterHealth {
   const since = o.starting?.clusters?.get(c.name);
   const graceMs = (o.grace ?? GRACE).clusterStart;
-  const probe = countingProbe(o, c.context, since);
+  const probe = countingProbe(o, c.context, since, true);
   const base = {
     name: c.name,
     context: c.context,
@@ -98,6 +108,10 @@ function clusterHealth(c: KindClusterView, o: Observations): ClusterHealth {
   if (since !== undefined && !probe) {
     // The grace passed and no probe begun since the start has answered: silence is the real cause now.
     return { ...base, state: 'unreachable', nodes, cause: `its API has not answered in the ${formatMs(graceMs)} since it started` };
+  }
+  if (!probe && o.dockerBackAt !== undefined) {
+    // Docker answers again and its containers run, but what the API said before is history: not green until it answers now.
+    return { ...base, state: 'unknown', nodes, cause: 'Docker answers again; checking its API' };
   }
   // A probe made against an older API port says nothing about the cluster as it is now.
   const fresh = probe && (!probe.server || !c.apiEndpoint || sameEndpoint(probe.server, c.apiEndpoint));
@@ -136,7 +150,7 @@ function contextHealth(ctx: ContextHealth, o: Observations, kind: KindClusterVie
   if (kind && o.docker.health.state !== 'running') return { ...ctx, state: 'unreachable', cause: 'Docker is not running' };
   if (cluster?.state === 'starting') return { ...ctx, state: 'checking', cause: `cluster ${cluster.name} is starting` };
   if (kind && !kind.controlPlaneRunning) return { ...ctx, state: 'unreachable', cause: `cluster ${kind.name} is stopped` };
-  const probe = countingProbe(o, ctx.name, kind ? o.starting?.clusters?.get(kind.name) : undefined);
+  const probe = countingProbe(o, ctx.name, kind ? o.starting?.clusters?.get(kind.name) : undefined, kind !== undefined);
   // Worth probing (its cluster runs, or it is the current context) and nothing has answered yet: checking, not unreachable.
   if (!probe) return kind || ctx.current ? { ...ctx, state: 'checking' } : ctx;
   const stamp = {

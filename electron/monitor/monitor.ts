@@ -61,6 +61,8 @@ export class Monitor {
   private clusters: KindClusterView[] = [];
   /** When Docker last answered as running: what the clusters' last-known state dates from. */
   private dockerLastUpAt: number | undefined;
+  /** When Docker answered again after being down or silent: older probes no longer count. */
+  private dockerBackAt: number | undefined;
   private kube: KubeconfigModel;
   private server: ServerHealth = { state: 'down' };
   private busy = false;
@@ -204,6 +206,7 @@ export class Monitor {
     const seenBefore = this.dockerLastUpAt !== undefined;
     this.dockerObs = o;
     if (o.health.state === 'running') {
+      if (!wasRunning && seenBefore) this.dockerBackAt = o.observedAt;
       this.dockerLastUpAt = o.observedAt;
       this.dockerStartingSince = undefined;
     }
@@ -332,6 +335,7 @@ export class Monitor {
       busy: this.busy,
       now: Date.now(),
       ...(this.dockerLastUpAt !== undefined ? { dockerLastUpAt: this.dockerLastUpAt } : {}),
+      ...(this.dockerBackAt !== undefined ? { dockerBackAt: this.dockerBackAt } : {}),
       starting: { ...(this.dockerStartingSince !== undefined ? { docker: this.dockerStartingSince } : {}), clusters: this.clusterStartingSince },
       grace: this.grace,
     };
