@@ -229,8 +229,9 @@ class TaskChecker implements Reporter {
       if (text === '') this.error('workdir', 'workdir is empty: leave it out, or write a folder path');
       else if (text !== undefined) task.workdir = text;
     }
-    if (task.workdir !== undefined || task.workdirGit !== undefined) {
-      this.warn('workdir', 'workdir is checked but not copied into the Pod yet: setup and run start in the image\'s working directory');
+    // A local workdir is copied into ~/sky_workdir at launch (electron/server/file-sync-*.ts); a git one is not cloned.
+    if (task.workdirGit !== undefined) {
+      this.warn('workdir', 'a git workdir is not cloned into the Pod yet: setup and run start in the image\'s working directory');
     }
   }
 

@@ -51,17 +51,17 @@ export function checkFileMounts(r: Reporter, v: SourceValue): FileMount[] {
     const val = e.value;
     if (val.kind === 'scalar' && typeof val.value === 'string' && val.value.trim() !== '') {
       out.push({ target: e.key, source: val.value });
-      if (BUCKET_URL.test(val.value.trim())) r.warn(path, `${quote(val.value)} is a bucket: Kindtray has no cloud credentials in the Pod and mounts no buckets`);
+      if (BUCKET_URL.test(val.value.trim())) r.warn(path, `${quote(val.value)} is a bucket: Kindtray has no cloud credentials in the Pod and mounts no buckets, so a launch refuses it`);
     } else if (val.kind === 'map') {
       unknownKeys(r, val, path, STORAGE_KEYS);
       const plain = toPlain(val);
       out.push({ target: e.key, source: plain as { [key: string]: Plain } });
-      r.warn(path, 'a storage spec (a bucket SkyPilot creates or mounts): Kindtray mounts no buckets');
+      r.warn(path, 'a storage spec (a bucket SkyPilot creates or mounts): Kindtray mounts no buckets, so a launch refuses it');
     } else {
       r.error(path, `file_mounts.${e.key} must be a local path, a bucket URL or a storage mapping`);
     }
   }
-  if (out.length > 0) r.warn('file_mounts', 'file_mounts are checked but not copied into the Pod yet: the launch runs without them');
+  // Local sources are copied into the Pods at launch (electron/server/file-sync-*.ts).
   return out;
 }
 
