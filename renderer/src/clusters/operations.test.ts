@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterOperation } from '../../../shared/contracts/clusters.ts';
 import { SseParser } from '../sse.ts';
-import { KEPT_LINES, followOperation, latestOn, operationDurationMs, runningOn, stepDurationMs, toOperationEvent } from './operations.ts';
+import { KEPT_LINES, followOperation, latestOn, operationDurationMs, runningOn, shortError, stepDurationMs, toOperationEvent, withoutEmoji } from './operations.ts';
 
 const T0 = '2026-12-06T00:00:00.000Z';
 const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
@@ -67,5 +67,23 @@ describe('following an operation', () => {
     ops = followOperation(ops, op({ id: 'c', kind: 'create', cluster: 'other', startedAt: at(20) }));
     expect(latestOn(ops, 'dev')?.operation.id).toBe('b');
     expect(latestOn(ops, 'dev', 'create')?.operation.id).toBe('a');
+  });
+});
+
+describe('kind’s words as shown', () => {
+  it('without the emoji a desktop may draw as boxes', () => {
+    expect(withoutEmoji('Ensuring node image (kindest/node:v1.31.0) 🖼')).toBe('Ensuring node image (kindest/node:v1.31.0)');
+    expect(withoutEmoji(' • Preparing nodes 📦 📦  ...')).toBe(' • Preparing nodes ...');
+    expect(withoutEmoji('Starting control-plane 🕹️')).toBe('Starting control-plane');
+  });
+
+  it('a long error keeps its start and its end, where kind says the cause', () => {
+    const long = `failed to create cluster: command "docker run ${'--publish=127.0.0.1:30100:30100/TCP '.repeat(40)}" failed: bind: address already in use`;
+    const short = shortError(long);
+    expect(short.cut).toBe(true);
+    expect(short.text.length).toBeLessThan(400);
+    expect(short.text.startsWith('failed to create cluster')).toBe(true);
+    expect(short.text.endsWith('bind: address already in use')).toBe(true);
+    expect(shortError('exit status 1')).toEqual({ text: 'exit status 1', cut: false });
   });
 });

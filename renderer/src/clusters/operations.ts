@@ -129,3 +129,20 @@ export const OPERATION_VERBS: Record<OperationKind, { doing: string; done: strin
   stop: { doing: 'Stopping', done: 'Stopped' },
   'load-image': { doing: 'Loading', done: 'Loaded' },
 };
+
+/**
+ * kind's words without its emoji (`Preparing nodes 📦`): many Linux desktops
+ * have no colour-emoji font and draw them as empty boxes. The words stay kind's.
+ */
+export const withoutEmoji = (text: string): string =>
+  text.replace(/[\p{Extended_Pictographic}\u{FE0F}\u{200D}]/gu, '').replace(/[ \t]{2,}/g, ' ').trimEnd();
+
+/** Errors longer than this are shown cut (their start and their end, where kind puts the cause), whole on request. */
+export const ERROR_SHOWN_CHARS = 360;
+
+/** A long error as its start and its end: "failed to create cluster: … bind: address already in use". */
+export function shortError(message: string, max = ERROR_SHOWN_CHARS): { text: string; cut: boolean } {
+  if (message.length <= max) return { text: message, cut: false };
+  const head = Math.floor(max * 0.4);
+  return { text: `${message.slice(0, head).trimEnd()} … ${message.slice(message.length - (max - head)).trimStart()}`, cut: true };
+}

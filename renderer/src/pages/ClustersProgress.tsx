@@ -7,7 +7,7 @@
 
 import { useState, type ReactNode } from 'react';
 import type { ClusterOperation, StepState } from '../../../shared/contracts/clusters.ts';
-import { OPERATION_VERBS, operationDurationMs, stepDurationMs, type FollowedOperation } from '../clusters/operations.ts';
+import { OPERATION_VERBS, operationDurationMs, shortError, stepDurationMs, withoutEmoji, type FollowedOperation } from '../clusters/operations.ts';
 import { Spinner } from '../components/common.tsx';
 import { formatDuration, useNow } from '../format.ts';
 import { useController } from '../store/store.ts';
@@ -15,11 +15,12 @@ import type { ApiFailure } from '../transport.ts';
 
 const MARK: Record<StepState, string> = { running: '', succeeded: '✓', failed: '✗', cancelled: '–' };
 
-/** "Creating cluster dev", "Loading my-app:dev into dev". */
+/** "Creating cluster dev", "Created cluster dev", "Creating cluster dev failed", "Loading my-app:dev into dev". */
 export function operationTitle(op: ClusterOperation): string {
   const verb = OPERATION_VERBS[op.kind];
-  const word = op.state === 'running' ? verb.doing : op.state === 'succeeded' ? verb.done : op.state === 'cancelled' ? `${verb.doing} cancelled:` : `${verb.doing} failed:`;
-  return op.kind === 'load-image' ? `${word} ${op.image ?? 'image'} into ${op.cluster}` : `${word} cluster ${op.cluster}`;
+  const what = op.kind === 'load-image' ? `${op.image ?? 'image'} into ${op.cluster}` : `cluster ${op.cluster}`;
+  if (op.state === 'succeeded') return `${verb.done} ${what}`;
+  return `${verb.doing} ${what}${op.state === 'failed' ? ' failed' : op.state === 'cancelled' ? ': cancelled' : ''}`;
 }
 
 export function OperationProgress({ followed, children }: { followed: FollowedOperation; children?: ReactNode }) {
@@ -63,18 +64,14 @@ export function OperationProgress({ followed, children }: { followed: FollowedOp
               <span className="op-mark" aria-hidden="true">
                 {s.state === 'running' ? <Spinner /> : MARK[s.state]}
               </span>
-              <span className="op-title">{s.title}</span>
+              <span className="op-title">{withoutEmoji(s.title)}</span>
               <span className="muted small op-time">{d !== undefined ? formatDuration(d) : ''}</span>
               <span className="sr-only">{s.state}</span>
             </li>
           );
         })}
       </ol>
-      {op.error && (
-        <div className="op-error" role="alert" data-testid="operation-error">
-          <strong>{op.error.step ? `Failed at “${op.error.step}”` : 'Failed'}:</strong> <span className="op-error-message">{op.error.message}</span>
-        </div>
-      )}
+      {op.error && <OperationError step={op.error.step} message={op.error.message} />}
       {cancel.failure && (
         <p className="text-error small" role="alert">
           Could not cancel: {cancel.failure.error.error}
@@ -83,10 +80,26 @@ export function OperationProgress({ followed, children }: { followed: FollowedOp
       {lines.length > 0 && (
         <details className="op-lines" open={op.state !== 'succeeded'}>
           <summary className="muted small">kind’s output ({lines.length === 1 ? 'last line' : `last ${lines.length} lines`})</summary>
-          <pre data-testid="operation-lines">{lines.join('\n')}</pre>
+          <pre data-testid="operation-lines">{lines.map(withoutEmoji).join('\n')}</pre>
         </details>
       )}
       {children}
     </section>
+  );
+}
+
+/** kind's error and the step it failed in; a long one cut to its start and end, whole on request. */
+function OperationError({ step, message }: { step?: string | undefined; message: string }) {
+  const short = shortError(message);
+  return (
+    <div className="op-error" role="alert" data-testid="operation-error">
+      <strong>{step ? `Failed at “${withoutEmoji(step)}”` : 'Failed'}:</strong> <span className="op-error-message">{short.text}</span>
+      {short.cut && (
+        <details>
+          <summary className="small">The whole error</summary>
+          <pre className="op-error-whole">{message}</pre>
+        </details>
+      )}
+    </div>
   );
 }
