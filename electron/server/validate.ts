@@ -9,6 +9,7 @@ import { DEADLINES } from '../../shared/constants.ts';
 import { checkPreparedTask, MAX_SNAPSHOT_AGE_MS, prepareTask, type LaunchValues, type ValidateTaskResult } from '../../shared/task/index.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 import type { SnapshotCache } from './snapshot-cache.ts';
+import { withImageCheck } from './image-check.ts';
 
 export async function validateWithFreshSnapshot(
   text: string,
@@ -42,7 +43,8 @@ export async function validateWithFreshSnapshot(
     if (!next) break;
     result = check(next);
   }
-  return result;
+  // A local image the cluster's nodes lack (image-check.ts), within what is left of the deadline.
+  return withImageCheck(result, cache.current()?.snapshot, { deadlineMs: deadline - (Date.now() - started) - ANSWER_MARGIN_MS, positions: prepared.positions });
 }
 
 /** Kept under the deadline for the check itself and the answer. */
