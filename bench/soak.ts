@@ -14,6 +14,9 @@ const seed = Number(process.env.SOAK_SEED ?? Math.floor(Math.random() * 2 ** 31)
 const exclude = (process.env.SOAK_EXCLUDE ?? '').split(',').filter(Boolean);
 const resultName = exclude.length ? `soak-without-${exclude.join('-')}` : 'soak';
 
+/** Issue 9's bar: at least 10 minutes and 30 faults, and none of the three wrongs past a fault's bound. */
+const met = (r: SoakReport): boolean => r.seconds >= 600 && r.faultsInjected >= 30 && r.verdicts.falseGreens + r.verdicts.falseReds + r.verdicts.wrongFixes === 0;
+
 function summaryOf(r: SoakReport): Summary[] {
   const kinds = Object.entries(r.timeToTruth.byKind)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -24,6 +27,11 @@ function summaryOf(r: SoakReport): Summary[] {
       metric: `${Math.round(r.seconds / 60)} min of random faults${r.excluded.length ? ` but ${r.excluded.join(', ')}` : ''} (seed ${r.seed}), tasks launched and cancelled throughout`,
       value: `${fmtInt(r.faultsInjected)} faults injected in ${fmtInt(r.steps)} steps; checks ${fmtInt(r.checks.passed)} passed, ${fmtInt(r.checks.failed)} failed${r.flaps.length ? ` (${r.flaps.length} shown state flipped away from the truth)` : ''}`,
       reference: 'promise: never lies about state, never loses a task, never leaks',
+    },
+    {
+      metric: 'past each fault\'s bound, against the injected truth: false greens, false reds, wrong fixes (each once per step)',
+      value: `${met(r) ? 'met' : 'not met'}: ${r.verdicts.falseGreens} false greens, ${r.verdicts.falseReds} false reds, ${r.verdicts.wrongFixes} wrong fixes${r.verdicts.falseGreens + r.verdicts.falseReds + r.verdicts.wrongFixes > 0 ? ` (first: ${[...r.verdicts.examples.falseGreen, ...r.verdicts.examples.falseRed, ...r.verdicts.examples.wrongFix][0]})` : ''}`,
+      reference: 'issue 9: 0 of each beyond a fault\'s bound, over 10 minutes with at least 30 faults',
     },
     {
       metric: 'time to truth (action done → the server shows it, stably), median/worst by kind',
@@ -60,9 +68,11 @@ try {
   writeResult(resultName, { ...report, loadAverage: { before: loadBefore, after: loadAverage() } }, summaryOf(report));
   updateReadme();
   log(
-    `soak: ${report.faultsInjected} faults, checks ${report.checks.passed} passed / ${report.checks.failed} failed, worst time to truth ${ms(report.timeToTruth.worstMs)}, tasks ${report.tasks.acknowledged} acknowledged / ${report.tasks.lost} lost, max children ${report.leaks.max.children}, fds ${report.leaks.max.fds}, RSS ${report.leaks.max.rssMiB} MiB`,
+    `soak: ${report.faultsInjected} faults, ${report.verdicts.falseGreens} false greens / ${report.verdicts.falseReds} false reds / ${report.verdicts.wrongFixes} wrong fixes past their bounds, checks ${report.checks.passed} passed / ${report.checks.failed} failed, worst time to truth ${ms(report.timeToTruth.worstMs)}, tasks ${report.tasks.acknowledged} acknowledged / ${report.tasks.lost} lost, max children ${report.leaks.max.children}, fds ${report.leaks.max.fds}, RSS ${report.leaks.max.rssMiB} MiB`,
   );
   if (report.failures.length) log(`failed checks:\n  ${report.failures.join('\n  ')}`);
+  const wrong = [...report.verdicts.examples.falseGreen, ...report.verdicts.examples.falseRed, ...report.verdicts.examples.wrongFix];
+  if (wrong.length) log(`shown wrong past their bounds:\n  ${wrong.join('\n  ')}`);
 } catch (e) {
   log(`soak: did not complete: ${(e as Error).stack ?? String(e)}`);
   process.exitCode = 1;

@@ -4,8 +4,10 @@
 // frozen, kubeconfig edits — while tasks are launched and cancelled, on a
 // private dockerd. Asserts that no acknowledged task is lost, that no check
 // failed (the server came to show what was injected within its limit and
-// kept showing it; tasks agree with their clusters), and that Kindtray's
-// processes, file descriptors and memory stay bounded.
+// kept showing it; tasks agree with their clusters), that past each fault's
+// bound nothing was shown green while broken or red while healthy and no fix
+// offered that does not mend what is broken, and that Kindtray's processes,
+// file descriptors and memory stay bounded.
 //
 // The seed is printed; SOAK_SEED=N replays the same choices. SOAK_SECONDS
 // changes the length.
@@ -41,13 +43,16 @@ it('a short chaos soak: no task lost, no check failed, no leak', async () => {
     exclude: ['docker-freeze'],
   });
   log(
-    `seed ${seed}: ${report.faultsInjected} faults in ${report.steps} steps; checks ${report.checks.passed} passed, ${report.checks.failed} failed; worst time to truth ${report.timeToTruth.worstMs} ms (${report.timeToTruth.worstStep}); tasks ${report.tasks.acknowledged} acknowledged, ${report.tasks.lost} lost; children ${report.leaks.baseline.children}→${report.leaks.max.children}, fds ${report.leaks.baseline.fds}→${report.leaks.max.fds}, RSS ${report.leaks.baseline.rssMiB}→${report.leaks.max.rssMiB} MiB`,
+    `seed ${seed}: ${report.faultsInjected} faults in ${report.steps} steps; ${report.verdicts.falseGreens} false greens, ${report.verdicts.falseReds} false reds, ${report.verdicts.wrongFixes} wrong fixes past their bounds; checks ${report.checks.passed} passed, ${report.checks.failed} failed; worst time to truth ${report.timeToTruth.worstMs} ms (${report.timeToTruth.worstStep}); tasks ${report.tasks.acknowledged} acknowledged, ${report.tasks.lost} lost; children ${report.leaks.baseline.children}→${report.leaks.max.children}, fds ${report.leaks.baseline.fds}→${report.leaks.max.fds}, RSS ${report.leaks.baseline.rssMiB}→${report.leaks.max.rssMiB} MiB`,
   );
   expect(report.steps).toBeGreaterThan(3);
   expect(report.tasks.acknowledged).toBeGreaterThan(0);
   expect(report.tasks.lostIds).toEqual([]);
   expect(report.failures).toEqual([]);
   expect(report.checks.failed).toBe(0);
+  // Counted apart, each 0 past its fault's bound (the examples name the step and what was shown).
+  expect(report.verdicts.examples).toEqual({ falseGreen: [], falseRed: [], wrongFix: [] });
+  expect([report.verdicts.falseGreens, report.verdicts.falseReds, report.verdicts.wrongFixes]).toEqual([0, 0, 0]);
   // Bounded: the worker, the probe child and the worker's Kubernetes child, and at most a few passing ones (a fix's shell).
   expect(report.leaks.max.children).toBeLessThanOrEqual(report.leaks.baseline.children + 4);
   expect(report.leaks.end.children).toBeLessThanOrEqual(report.leaks.baseline.children + 2);

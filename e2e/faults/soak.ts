@@ -30,6 +30,11 @@
 //
 // The random choices come from a seeded generator; the seed is printed, and
 // SOAK_SEED replays the same choices (timings on a loaded machine still vary).
+//
+// Apart from those checks, every snapshot shown past a step's bound (its
+// limit after the action, until the next action) is judged against the truth
+// (soak-verdicts.ts) and counted as false greens, false reds and wrong fixes:
+// each must be 0.
 // Every loop is bounded in count and in time; everything is on 127.0.0.1.
 
 import type { TaskRecord } from '../../shared/api.ts';
@@ -38,6 +43,7 @@ import { DEADLINES, GRACE, INTERVALS, TASK_LABEL } from '../../shared/constants.
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 import { setContextServer, setContextServerPort, setCurrentContext, type Cluster } from '../testbed/index.ts';
 import { margin } from './rows.ts';
+import { Verdicts, type VerdictCounts } from './soak-verdicts.ts';
 import {
   descendants,
   describe as describeSnapshot,
@@ -169,6 +175,8 @@ export interface SoakReport {
   };
   /** States shown for a while, after truth, that did not match reality (each a failed check too). */
   flaps: string[];
+  /** Past each step's bound: things shown green while broken, red while healthy, and fixes that do not mend what is broken (each once per step). */
+  verdicts: VerdictCounts;
   tasks: {
     launched: number;
     acknowledged: number;
@@ -403,6 +411,21 @@ export async function runSoak(bed: FaultBed, opts: SoakOptions): Promise<SoakRep
     return list;
   };
 
+  // --- false greens, false reds, wrong fixes: what was shown from a step's bound until the next action
+  const verdicts = new Verdicts();
+  let window: { label: string; from: number; judgeServer: boolean } | undefined;
+  const judgeWindow = (until: number) => {
+    if (!window || until <= window.from) return;
+    const { label, from, judgeServer } = window;
+    const seen = k.feed.seen;
+    // The snapshot on screen at the bound, then every one shown after it.
+    const atBound = [...seen].reverse().find((x) => x.at <= from);
+    const shown = [...(atBound ? [atBound] : []), ...seen.filter((x) => x.at > from && x.at < until)].map((x) => x.snapshot);
+    const j = verdicts.add(label, shown, reality, stage.clusters, judgeServer);
+    const wrong = [...j.falseGreen.map((w) => `false green: ${w}`), ...j.falseRed.map((w) => `false red: ${w}`), ...j.wrongFix.map((w) => `wrong fix: ${w}`)];
+    if (wrong.length) log(`${label}: past its bound ${wrong.join('; ')}`);
+  };
+
   // --- one step: act, then wait for truth, then dwell and watch it stay true
   let stepNo = 0;
   const step = async (action: string, kind: string, limitMs: number, act: () => Promise<void>, worker?: { pid: number }) => {
@@ -410,6 +433,8 @@ export async function runSoak(bed: FaultBed, opts: SoakOptions): Promise<SoakRep
     const n = stepNo;
     faultsByKind[kind] = (faultsByKind[kind] ?? 0) + 1;
     const actStart = now();
+    // The previous step's window ends as this action begins (reality is still that step's).
+    judgeWindow(actStart);
     try {
       await act();
     } catch (e) {
@@ -418,6 +443,7 @@ export async function runSoak(bed: FaultBed, opts: SoakOptions): Promise<SoakRep
       log(`step ${n} ${action}: the action failed: ${(e as Error).message.split('\n')[0]}`);
     }
     const actEnd = now();
+    window = { label: `step ${n} ${action}`, from: actEnd + limitMs, judgeServer: !worker };
     const rec: StepRecord = { n, atS: round((actStart - started) / 1000), action, kind, actionMs: round(actEnd - actStart), limitMs, truthMs: null, ok: false, problems: [] };
     const waitMax = Math.max(limitMs + 30_000, 45_000);
     let truthAt: number | undefined;
@@ -705,6 +731,8 @@ export async function runSoak(bed: FaultBed, opts: SoakOptions): Promise<SoakRep
   } finally {
     tasksRunning = false;
   }
+  judgeWindow(now());
+  window = undefined;
   await taskLoop;
 
   // --- the end: everything healed, then the last checks with grace
@@ -800,6 +828,7 @@ export async function runSoak(bed: FaultBed, opts: SoakOptions): Promise<SoakRep
       byKind,
     },
     flaps,
+    verdicts: verdicts.report,
     tasks: {
       ...taskCounts,
       lost: lostIds.length,
