@@ -10,6 +10,9 @@ import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FAKE_KIND_BIN, NODE_IMAGE_REF, readKubeconfig, useTestbed } from './index.ts';
+import { DEFAULT_NODE_IMAGE, kubernetesVersionOf, parseConfig, validateConfig } from './kind/config.ts';
+import { sanitizeImage } from './kind/load.ts';
+import { goDuration, parseGoDuration } from './kind/output.ts';
 
 const tb = useTestbed({ privateDockerd: true });
 // Each kind run is a Node process and several docker commands: seconds apiece on a loaded 2-core machine.
@@ -304,5 +307,43 @@ describe('kind get kubeconfig', { timeout: 240_000 }, () => {
     expect(stopped.stderr).toContain(`ERROR: failed to get cluster internal kubeconfig: command "docker exec --privileged ${cluster.name}-control-plane cat /etc/kubernetes/admin.conf" failed with error: exit status 1\n`);
     const absent = await kind(['get', 'kubeconfig', '--name', 'absent']);
     expect(absent).toMatchObject({ code: 1, stderr: "ERROR: could not locate any control plane nodes for cluster named 'absent'. Use the --name option to select a different cluster\n" });
+  });
+});
+
+describe('kind config, flags and names (no engine needed)', () => {
+  const cfg = (text: string) => parseConfig(`kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n${text}`);
+  const invalid = (text: string) => {
+    try {
+      validateConfig(cfg(text));
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return 'valid';
+  };
+
+  it('defaults as kind: cluster "kind", one control-plane of the default image, IPv4 subnets', () => {
+    expect(cfg('')).toEqual({
+      name: 'kind',
+      nodes: [{ role: 'control-plane', image: DEFAULT_NODE_IMAGE, labels: {}, extraPortMappings: [] }],
+      networking: { ipFamily: 'ipv4', apiServerPort: 0, apiServerAddress: '127.0.0.1', podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/16', disableDefaultCNI: false, kubeProxyMode: 'iptables' },
+    });
+    expect(kubernetesVersionOf(DEFAULT_NODE_IMAGE)).toBe('v1.32.2');
+  });
+
+  it('rejects what kind rejects, in kind\'s words', () => {
+    expect(() => cfg('nodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: abc\n')).toThrow('line 6: cannot unmarshal !!str `abc` into int32');
+    expect(invalid('nodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: 8080\n  - containerPort: 81\n    hostPort: 8080\n'))
+      .toBe('invalid configuration for node 0: invalid portMapping: port mapping with same listen address, port and protocol already configured: 0.0.0.0:8080/TCP');
+    expect(invalid('networking:\n  podSubnet: 10.244.0.0\n')).toBe('invalid pod subnet failed to parse cidr value:"10.244.0.0" with error: invalid CIDR address: 10.244.0.0');
+    expect(invalid('networking:\n  ipFamily: ipv5\n')).toContain('invalid ipFamily: ipv5');
+    expect(invalid('nodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 70000\n')).toBe('invalid configuration for node 0: invalid containerPort: invalid port number: 70000');
+    expect(invalid('nodes:\n- role: control-plane\n- role: worker\n  labels:\n    tier: gpu\n')).toBe('valid');
+  });
+
+  it('Go durations and containerd names as kind prints and stores them', () => {
+    expect([0, 30_000, 60_000, 90_000, 3_723_000].map(goDuration)).toEqual(['0s', '30s', '1m0s', '1m30s', '1h2m3s']);
+    expect(['30s', '1m30s', '500ms', '2h', '0', 'soon', '10'].map(parseGoDuration)).toEqual([30_000, 90_000, 500, 7_200_000, 0, undefined, undefined]);
+    expect(['app', 'me/app:1', 'localhost:5000/app', 'ghcr.io/o/app@sha256:ab'].map(sanitizeImage))
+      .toEqual(['docker.io/library/app:latest', 'docker.io/me/app:1', 'localhost:5000/app:latest', 'ghcr.io/o/app@sha256:ab']);
   });
 });
