@@ -69,14 +69,11 @@ export function nativeConnection(target: Target, use: 'request' | 'stream' = 're
   const c = target.cluster;
   const u = target.userSpec;
   const insecure = c['insecure-skip-tls-verify'] === true;
-  const tls = {
-    ...(insecure ? {} : { ca: pem(c['certificate-authority-data']) }),
-    cert: pem(u['client-certificate-data']),
-    key: pem(u['client-key-data']),
-    servername: str(c['tls-server-name']),
-    rejectUnauthorized: !insecure,
-  };
-  const agent = agentFor(JSON.stringify([use, target.server, tls]), () => new Agent({ keepAlive: true, maxSockets: use === 'stream' ? Infinity : 4, ...tls }));
+  const [ca, cert, key, servername] = [insecure ? undefined : c['certificate-authority-data'], u['client-certificate-data'], u['client-key-data'], c['tls-server-name']].map(str);
+  // Keyed by the settings as the kubeconfig gives them: a probe's lookup decodes no certificate.
+  const agent = agentFor(JSON.stringify([use, target.server, insecure, ca, cert, key, servername]), () =>
+    new Agent({ keepAlive: true, maxSockets: use === 'stream' ? Infinity : 4, ca: pem(ca), cert: pem(cert), key: pem(key), servername, rejectUnauthorized: !insecure }),
+  );
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'kindtray' };
   const token = str(u.token);
   const username = str(u.username);

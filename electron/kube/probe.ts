@@ -94,9 +94,13 @@ export async function probeContext(loadClient: LoadClientNode, req: ProbeRequest
     const target = resolveTarget(req.kubeconfigPaths, req.context);
     server = target.server;
 
-    hooks.phase('authenticating');
+    // The parent is told the phases only where authentication can block this process (an exec plugin, a
+    // legacy auth provider): what it blames a hang on. Static credentials cannot; two messages a probe saved.
+    const native = speaksNatively(target);
+    const canBlock = target.exec !== undefined || !native;
+    if (canBlock) hooks.phase('authenticating');
     let reads: ProbeReads;
-    if (speaksNatively(target)) {
+    if (native) {
       execKey = (await applyCredential(target, signal, req.deadlineMs, hooks)).execKey;
       reads = nativeReads(nativeApi(target), signal);
     } else {
@@ -106,7 +110,7 @@ export async function probeContext(loadClient: LoadClientNode, req: ProbeRequest
       reads = built.reads;
     }
 
-    hooks.phase('requesting');
+    if (canBlock) hooks.phase('requesting');
     const known = reads.openedConnection ? knownVersions.get(target.server) : undefined;
     const askVersion = () => untilAborted(reads.version(), signal);
     const [readyz, nodes, first] = await Promise.allSettled([
