@@ -249,6 +249,22 @@ describe('kind create cluster', { timeout: 240_000 }, () => {
   });
 });
 
+describe('kind delete clusters', { timeout: 240_000 }, () => {
+  it('deletes the named clusters or --all, each with its nodes and contexts, and lists them', async () => {
+    const [a, b] = await Promise.all([tb.createCluster({ name: 'da' }), tb.createCluster({ name: 'db' })]);
+    expect((await kind(['delete', 'clusters'])).stderr).toBe('ERROR: no cluster names provided\n');
+    const r = await kind(['delete', 'clusters', a?.name ?? '', b?.name ?? '']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`Deleted nodes: ["${a?.name}-control-plane"]\n`);
+    expect(r.stderr).toContain(`Deleted clusters: ["${a?.name}" "${b?.name}"]\n`);
+    expect(contexts()).not.toContain(`kind-${a?.name}`);
+    await tb.createCluster({ name: 'dc' });
+    expect((await kind(['delete', 'clusters', '--all'])).code).toBe(0);
+    expect(await kind(['get', 'clusters'])).toMatchObject({ stdout: '', stderr: 'No kind clusters found.\n' });
+    expect(contexts()).toEqual([]);
+  });
+});
+
 describe('kind load docker-image', { timeout: 240_000 }, () => {
   it('imports into every node; `crictl images` on a node shows it; a second load finds it present', async () => {
     const name = tb.uniqueName('load');

@@ -154,3 +154,20 @@ export async function deleteCluster(logger: Logger, name: string, explicitKubeco
     throw (err instanceof KindError ? err : new KindError((err as Error).message)).wrap(`failed to delete cluster "${name}"`);
   }
 }
+
+/** `kind delete clusters NAME… | --all`: deletes each, reports failures and goes on, then lists what went. */
+export async function deleteClusters(logger: Logger, names: string[], all: boolean, explicitKubeconfig: string): Promise<void> {
+  if (!all && !names.length) throw new KindError('no cluster names provided');
+  const eng = await engine(dockerPsClusters).catch((e: KindError) => Promise.reject(all ? e.wrap('failed to list clusters').wrap('failed listing clusters for delete') : e));
+  const targets = all ? await listClusters(eng) : names;
+  const deleted: string[] = [];
+  for (const name of targets) {
+    try {
+      await deleteClusterNodes(eng, logger, name, explicitKubeconfig);
+      deleted.push(name);
+    } catch (err) {
+      logger.info(`failed to delete cluster "${name}": ${(err as Error).message}\n`);
+    }
+  }
+  logger.info(`Deleted clusters: [${deleted.map((n) => JSON.stringify(n)).join(' ')}]`);
+}

@@ -71,7 +71,7 @@ Usage:
 
 Available Commands:
   create      Creates one of [cluster]
-  delete      Deletes one of [cluster]
+  delete      Deletes one of [cluster, clusters]
   export      Exports one of [kubeconfig]
   get         Gets one of [clusters, nodes, kubeconfig]
   load        Loads images into nodes
@@ -121,6 +121,10 @@ async function run(argv: string[], logger: Logger): Promise<void> {
       const { flags, positional, changed } = parseFlags(rest(2), { ...NAME, kubeconfig: { type: 'string' } });
       noArgs(positional, 'kind delete cluster');
       return (await clusters()).deleteCluster(logger, clusterName(flags, changed, DEFAULT_CLUSTER_NAME), String(flags.kubeconfig ?? ''));
+    }
+    case 'delete clusters': {
+      const { flags, positional } = parseFlags(rest(2), { kubeconfig: { type: 'string' }, all: { type: 'bool', short: 'A' } });
+      return (await clusters()).deleteClusters(logger, positional, flags.all === true, String(flags.kubeconfig ?? ''));
     }
     case 'get clusters': {
       const { positional } = parseFlags(rest(2), {});
