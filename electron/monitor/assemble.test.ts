@@ -107,6 +107,12 @@ describe('one snapshot from what the monitor saw', () => {
     expect(s.clusters[0]).toMatchObject({ state: 'unreachable', cause: 'no answer in 2 s' });
   });
 
+  it('a probe that could not ask (its process replaced) leaves the cluster unknown, never green', () => {
+    const s = assembleSnapshot(obs({ probes: new Map([['kind-dev', probe({ state: 'unknown', cause: 'the probe process was restarted after context kind-other hung it' })]]) }));
+    expect(s.clusters[0]).toMatchObject({ state: 'unknown', cause: 'its API could not be checked: the probe process was restarted after context kind-other hung it' });
+    expect(s.contexts[0]?.state).toBe('unknown');
+  });
+
   it('a probe of the old API port says nothing about a cluster that moved', () => {
     const s = assembleSnapshot(obs({ probes: new Map([['kind-dev', probe({ state: 'unreachable', server: 'https://127.0.0.1:39999' })]]) }));
     expect(s.clusters[0]?.state).toBe('running');

@@ -118,6 +118,10 @@ function clusterHealth(c: KindClusterView, o: Observations): ClusterHealth {
   if (fresh && probe.state === 'unreachable') {
     return { ...base, ...version, state: 'unreachable', nodes, cause: probe.cause ?? 'the API does not answer' };
   }
+  // The probe could not ask (its process was being replaced, probing stopped): unknown is never green.
+  if (fresh && probe.state === 'unknown') {
+    return { ...base, ...version, state: 'unknown', nodes, cause: `its API could not be checked: ${probe.cause ?? 'no answer from the probe'}` };
+  }
   const down = c.nodes.filter((n) => n.state !== 'running').map((n) => n.name);
   const notReady = nodes.filter((n) => n.ready === false).map((n) => n.name);
   if (down.length > 0 || (fresh && (notReady.length > 0 || probe.degraded))) {
