@@ -39,10 +39,15 @@ export function utf8Tail(b: Uint8Array): number {
   return 0;
 }
 
+/** How many nodes the task's logs have: its Pods, or the most any stage of a pipeline asks for. */
+export function nodeCount(task: Pick<TaskRecord, 'nodes' | 'stages'>): number {
+  return Math.max(1, task.nodes?.length ?? 1, ...(task.stages ?? []).map((s) => s.numNodes));
+}
+
 function nodesParam(url: URL, task: TaskRecord): number[] | undefined {
   const raw = url.searchParams.get('node');
   if (raw === null || raw === '' || raw === 'all') return undefined;
-  const count = Math.max(1, task.nodes?.length ?? 1);
+  const count = nodeCount(task);
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n >= count) throw new HttpError(400, { error: `node must be a rank from 0 to ${count - 1} (or all), not ${raw}`, field: 'node' });
   return [n];
@@ -50,7 +55,7 @@ function nodesParam(url: URL, task: TaskRecord): number[] | undefined {
 
 export async function streamLogs(req: IncomingMessage, res: ServerResponse, openLogs: OpenLogs, task: TaskRecord, url: URL, follow: boolean): Promise<void> {
   const nodes = nodesParam(url, task);
-  const shown = nodes ?? Array.from({ length: Math.max(1, task.nodes?.length ?? 1) }, (_, i) => i);
+  const shown = nodes ?? Array.from({ length: nodeCount(task) }, (_, i) => i);
   const lastId = req.headers['last-event-id'];
   const cursorText = url.searchParams.get('cursor') ?? (typeof lastId === 'string' ? lastId : '');
   const parsed = parseLogCursor(cursorText);
@@ -62,7 +67,7 @@ export async function streamLogs(req: IncomingMessage, res: ServerResponse, open
     if (!res.write(text)) await new Promise((r) => res.once('drain', r));
   };
   const cursor: LogCursor = Object.fromEntries(shown.map((n) => [n, parsed.cursor[n] ?? 0]));
-  const pieces = openLogs(task.id, { follow, signal: abort.signal, ...(nodes ? { nodes } : {}), from: { ...cursor } });
+  const pieces = openLogs(task.id, { follow, signal: abort.signal, nodes: shown, from: { ...cursor } });
   if (!sse) {
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-log-cursor': formatLogCursor(cursor), ...NO_STORE_HEADERS });
     const prefixer = shown.length > 1 ? new LinePrefixer() : undefined;

@@ -47,7 +47,7 @@ const keep = (t: string, more: string) => (t.length + more.length > MAX_LOG_CHAR
 
 export function TaskLogView({ task }: { task: TaskRecord }) {
   const controller = useController();
-  const nodeCount = Math.max(1, task.nodes?.length ?? 1);
+  const nodeCount = Math.max(1, task.nodes?.length ?? 1, ...(task.stages ?? []).map((s) => s.numNodes));
   const [node, setNode] = useState<number | 'all'>('all');
   const [text, setText] = useState('');
   const [follow, setFollow] = useState(true);
