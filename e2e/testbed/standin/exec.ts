@@ -70,7 +70,7 @@ export function acceptWebSocket(req: IncomingMessage, socket: Duplex): string | 
 }
 
 /** Runs the command and serves its streams on an accepted WebSocket. */
-export function serveExec(socket: Duplex, head: Buffer, protocol: string, target: ExecTarget): void {
+export function serveExec(socket: Duplex, first: Buffer, protocol: string, target: ExecTarget): void {
   const [file = 'sh', ...args] = target.command;
   const child = spawn(file, args, { cwd: target.cwd, env: target.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let closed = false;
@@ -107,57 +107,99 @@ export function serveExec(socket: Duplex, head: Buffer, protocol: string, target
     closed = true;
   });
 
-  // Client frames: masked; stdin on channel 0; v5's close of stdin; a close frame ends stdin.
-  let buf: Buffer = Buffer.alloc(0);
-  let parts: Buffer[] = [];
-  const onMessage = (m: Buffer) => {
-    if (m.length === 0) return;
-    if (m[0] === STDIN && target.stdin) {
-      if (!child.stdin.destroyed && !child.stdin.write(m.subarray(1))) {
-        socket.pause();
-        child.stdin.once('drain', () => socket.resume());
-      }
-    } else if (m[0] === CLOSE && protocol === 'v5.channel.k8s.io' && m[1] === STDIN) child.stdin.end();
+  // Client frames, parsed as they stream in: a data message's payload goes on to stdin piece by
+  // piece, never joined (a copy sends megabytes), its first byte naming the channel; control frames
+  // and other channels are small and joined. Masked (a zero key needs no XOR); v5 may close stdin alone
+  // ([255, 0]); a close frame ends stdin.
+  let head: Buffer = Buffer.alloc(0);
+  let inPayload = false;
+  let left = 0;
+  let opcode = 0;
+  let fin = true;
+  let mask: Buffer | undefined;
+  let maskAt = 0;
+  let channel: number | undefined;
+  let message: Buffer[] = [];
+  let control: Buffer[] = [];
+  let stdinFull = false;
+  const toStdin = (piece: Buffer) => {
+    if (!target.stdin || child.stdin.destroyed || piece.length === 0) return;
+    if (!child.stdin.write(piece) && !stdinFull) {
+      stdinFull = true;
+      socket.pause();
+      child.stdin.once('drain', () => {
+        stdinFull = false;
+        socket.resume();
+      });
+    }
+  };
+  const payload = (raw: Buffer) => {
+    let piece = raw;
+    if (mask && mask.readUInt32BE(0) !== 0) {
+      piece = Buffer.from(raw);
+      for (let i = 0; i < piece.length; i++) piece[i] = (piece[i] ?? 0) ^ (mask[(maskAt + i) & 3] ?? 0);
+    }
+    maskAt += piece.length;
+    if (opcode >= 0x8) return void control.push(piece);
+    if (channel === undefined) {
+      if (piece.length === 0) return;
+      channel = piece[0];
+      piece = piece.subarray(1);
+    }
+    if (channel === STDIN) toStdin(piece);
+    else message.push(piece);
+  };
+  /** A frame ended; false when the connection is done. */
+  const frameEnd = (): boolean => {
+    if (opcode === 0x8) {
+      // The client is gone: its stdin ends (the command itself runs on, as with a real kubelet).
+      child.stdin.end();
+      closed = true;
+      socket.end();
+      return false;
+    }
+    if (opcode === 0x9) socket.write(frame(0xa, Buffer.concat(control)));
+    if (opcode >= 0x8) control = [];
+    else if (fin) {
+      const body = Buffer.concat(message);
+      if (channel === CLOSE && protocol === 'v5.channel.k8s.io' && body[0] === STDIN) child.stdin.end();
+      channel = undefined;
+      message = [];
+    }
+    return true;
   };
   const onData = (chunk: Buffer) => {
-    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-    for (;;) {
-      if (buf.length < 2) return;
-      const b0 = buf[0] ?? 0;
-      const b1 = buf[1] ?? 0;
-      let len = b1 & 0x7f;
-      let at = 2;
-      if (len === 126) {
-        if (buf.length < 4) return;
-        len = buf.readUInt16BE(2);
-        at = 4;
-      } else if (len === 127) {
-        if (buf.length < 10) return;
-        len = Number(buf.readBigUInt64BE(2));
-        at = 10;
-      }
-      const masked = (b1 & 0x80) !== 0;
-      const mask = masked ? buf.subarray(at, at + 4) : undefined;
-      if (masked) at += 4;
-      if (buf.length < at + len) return;
-      const payload = Buffer.from(buf.subarray(at, at + len));
-      if (mask) for (let i = 0; i < payload.length; i++) payload[i] = (payload[i] ?? 0) ^ (mask[i & 3] ?? 0);
-      buf = buf.subarray(at + len);
-      const opcode = b0 & 0x0f;
-      if (opcode === 0x8) {
-        // The client is gone: its stdin ends (the command itself runs on, as with a real kubelet).
-        child.stdin.end();
-        closed = true;
-        socket.end();
-        return;
-      }
-      if (opcode === 0x9) socket.write(frame(0xa, payload));
-      else if (opcode <= 0x2) {
-        parts.push(payload);
-        if ((b0 & 0x80) !== 0) {
-          onMessage(Buffer.concat(parts));
-          parts = [];
+    let data = chunk;
+    while (data.length > 0) {
+      if (!inPayload) {
+        head = head.length === 0 ? data : Buffer.concat([head, data]);
+        if (head.length < 2) return;
+        const b1 = head[1] ?? 0;
+        const len7 = b1 & 0x7f;
+        const size = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + ((b1 & 0x80) !== 0 ? 4 : 0);
+        if (head.length < size) return;
+        const b0 = head[0] ?? 0;
+        opcode = b0 & 0x0f;
+        if (opcode <= 0x2) fin = (b0 & 0x80) !== 0;
+        left = len7 === 126 ? head.readUInt16BE(2) : len7 === 127 ? Number(head.readBigUInt64BE(2)) : len7;
+        mask = (b1 & 0x80) !== 0 ? Buffer.from(head.subarray(size - 4, size)) : undefined;
+        maskAt = 0;
+        data = head.subarray(size);
+        head = Buffer.alloc(0);
+        inPayload = true;
+        if (left === 0) {
+          inPayload = false;
+          if (!frameEnd()) return;
+          continue;
         }
+      }
+      const piece = data.subarray(0, left);
+      data = data.subarray(piece.length);
+      left -= piece.length;
+      payload(piece);
+      if (left === 0) {
+        inPayload = false;
+        if (!frameEnd()) return;
       }
     }
   };
@@ -167,7 +209,7 @@ export function serveExec(socket: Duplex, head: Buffer, protocol: string, target
     closed = true;
     if (!child.stdin.destroyed) child.stdin.end();
   });
-  if (head.length > 0) onData(head);
+  if (first.length > 0) onData(first);
   if (!target.stdin) child.stdin.end();
 }
 
