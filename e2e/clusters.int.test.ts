@@ -160,6 +160,17 @@ describe('create, use and delete a cluster', { timeout: 300_000 }, () => {
     expect(missing.stdout + missing.stderr).toMatch(/not in the local Docker/);
   });
 
+  it('stop and start through the CLI: the node containers stop, then the cluster runs again', async () => {
+    const stop = await kindtray(['cluster', 'stop', name], env, 120_000);
+    expect(stop.code, stop.stderr + stop.stdout).toBe(0);
+    expect(stop.stdout).toContain(`✓ Stopping node ${name}-control-plane`);
+    await waitFor('cluster stopped', 30_000, async () => ((await status()).clusters.find((c) => c.name === name)?.state === 'stopped' ? true : undefined));
+    const start = await kindtray(['cluster', 'start', name, '--json'], env, 150_000);
+    expect(start.code, start.stderr).toBe(0);
+    expect((JSON.parse(start.stdout) as ClusterOperation).state).toBe('succeeded');
+    expect((await status()).clusters.find((c) => c.name === name)?.state).toBe('running');
+  });
+
   it('delete: the running task ends cancelled with the reason, the containers and the context go', async () => {
     const task = await launchRunning(`kind-${name}`, 8081);
     const plan = (await api<{ tasks: { id: string }[]; containers: string[]; context?: string }>(`/api/clusters/${name}/delete-plan`)).body;
