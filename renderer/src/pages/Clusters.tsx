@@ -166,7 +166,8 @@ export function ClusterPage({ name, action }: { name: string; action?: ClusterPa
   useEffect(() => {
     if (taskListState === 'idle') void controller.loadTasks();
   }, [controller, taskListState]);
-  const showOp = latest && (latest.operation.state === 'running' || Date.now() - Date.parse(latest.operation.endedAt ?? '') < 10 * 60_000);
+  // A load's progress shows in its own card, below.
+  const showOp = latest && latest.operation.kind !== 'load-image' && (latest.operation.state === 'running' || Date.now() - Date.parse(latest.operation.endedAt ?? '') < 10 * 60_000);
   return (
     <>
       <p className="crumbs">
@@ -195,7 +196,7 @@ export function ClusterPage({ name, action }: { name: string; action?: ClusterPa
           </Empty>
         )
       ) : (
-        <div className="cards">
+        <div className="cards cluster-cards">
           <section className="card" aria-labelledby="cluster-facts">
             <h2 id="cluster-facts">Cluster</h2>
             <Facts

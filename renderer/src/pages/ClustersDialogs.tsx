@@ -102,7 +102,7 @@ export function DeleteConfirm({ name }: { name: string }) {
                     <a href={href({ page: 'task', id: t.id })}>{t.name}</a> <span className="muted">({t.state})</span>
                   </span>
                 ))}
-                : {plan.tasks.length === 1 ? 'it ends' : 'they end'} as <strong>cancelled</strong>, with the reason kept in their history.
+                : {plan.tasks.length === 1 ? 'it ends' : 'they end'} as <strong>cancelled</strong>, with the reason kept in {plan.tasks.length === 1 ? 'its' : 'their'} history.
               </>
             )}
           </li>
