@@ -110,7 +110,16 @@ export async function copyTaskFiles(deps: CopyDeps, spec: TaskSpec, taskId: stri
     let notedAt = Date.now();
     for (const { item, entries } of listed) {
       try {
-        for await (const a of tarArchives(entries, deps.chunkBytes ?? FILE_COPY_CHUNK_BYTES)) {
+        // The next archive is read and packed while the current one is sent.
+        const archives = tarArchives(entries, deps.chunkBytes ?? FILE_COPY_CHUNK_BYTES);
+        let next = archives.next();
+        next.catch(() => undefined);
+        for (;;) {
+          const got = await next;
+          if (got.done) break;
+          const a = got.value;
+          next = archives.next();
+          next.catch(() => undefined);
           if (signal.aborted) return 'the launch was stopped';
           const left = bound - Date.now();
           if (left <= 0) return `the copy took longer than ${formatMs(deps.boundMs ?? FILE_COPY_BOUND_MS)}`;
