@@ -10,7 +10,7 @@ export { defaultKubeconfigPaths };
 export type { KubeOpError, KubeOpResult, KubeTarget, PodInfo };
 
 /** What the launcher needs of KubeOps (a fake in unit tests). */
-export type TaskKubeOps = Pick<KubeOps, 'createPod' | 'createService' | 'createSecret' | 'deletePod' | 'deleteService' | 'deleteSecret' | 'getPod' | 'listTaskPods' | 'readLog'>;
+export type TaskKubeOps = Pick<KubeOps, 'createPod' | 'createService' | 'createSecret' | 'deletePod' | 'deleteService' | 'deleteSecret' | 'getPod' | 'annotatePod' | 'listTaskPods' | 'readLog'>;
 
 const TRANSIENT: ReadonlySet<KubeOpError['kind']> = new Set(['deadline', 'unreachable', 'client-crashed', 'api']);
 

@@ -7,125 +7,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { TaskRecord } from '../../shared/api.ts';
 import { TASK_LABEL } from '../../shared/constants.ts';
 import type { TaskSpec } from '../../shared/task/index.ts';
-import type { DeleteInfo, KubeOpError, KubeOpResult, KubeTarget, LogRead, PodInfo, ServiceInfo } from './kube-ops.ts';
-import { logSlice } from './kube-ops.ts';
+import { FakeOps } from './fake-ops.fixture.ts';
+import type { PodInfo } from './kube-ops.ts';
 import { Launcher } from './launcher.ts';
-import type { TaskKubeOps } from './launcher-kube.ts';
 import { TASK_ENTRYPOINT, buildPod, buildService, podNameFor, podVerdict } from './pod-plan.ts';
 import type { LauncherTimings } from './task-life.ts';
 import { TaskStore } from './store.ts';
 import type { NewTask, StoredTask } from './task-model.ts';
-
-// ---------------------------------------------------------------------------
-// An in-memory cluster
-
-interface FakePod {
-  pod: V1Pod;
-  info: PodInfo;
-  log: string;
-}
-
-class FakeOps implements TaskKubeOps {
-  pods = new Map<string, FakePod>();
-  services = new Map<string, V1Service>();
-  secrets = new Map<string, V1Secret>();
-  calls: string[] = [];
-  /** When set, every call answers this error (after `delayMs`). */
-  down: KubeOpError | undefined;
-  delayMs = 0;
-  nextNodePort = 30500;
-  /** Called when a Pod is created: tests move it along. */
-  onCreate: (p: FakePod) => void = (p) => this.run(p);
-
-  private async answer<T>(call: string, value: () => KubeOpResult<T>): Promise<KubeOpResult<T>> {
-    this.calls.push(call);
-    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-    if (this.down) return { ok: false, error: this.down };
-    return value();
-  }
-
-  run(p: FakePod, log = ''): void {
-    p.info.phase = 'Running';
-    p.info.container = { name: 'task', state: 'running', restartCount: 0 };
-    p.log += log;
-  }
-
-  exit(name: string, code: number, log = ''): void {
-    const p = this.pods.get(name);
-    if (!p) throw new Error(`no pod ${name}`);
-    p.log += log;
-    p.info.phase = code === 0 ? 'Succeeded' : 'Failed';
-    p.info.container = { name: 'task', state: 'terminated', exitCode: code, reason: code === 0 ? 'Completed' : 'Error', restartCount: 0 };
-  }
-
-  createPod(_t: KubeTarget, ns: string, pod: V1Pod): Promise<KubeOpResult<PodInfo>> {
-    return this.answer('createPod', () => {
-      const name = pod.metadata?.name ?? '';
-      if (this.pods.has(name)) return { ok: false, error: { kind: 'already-exists', message: `pod ${name} already exists` } };
-      const info: PodInfo = { name, namespace: ns, phase: 'Pending', labels: { ...(pod.metadata?.labels ?? {}) }, deleting: false };
-      const p = { pod, info, log: '' };
-      this.pods.set(name, p);
-      this.onCreate(p);
-      return { ok: true, value: structuredClone(info) };
-    });
-  }
-
-  createService(_t: KubeTarget, ns: string, service: V1Service): Promise<KubeOpResult<ServiceInfo>> {
-    return this.answer('createService', () => {
-      const name = service.metadata?.name ?? '';
-      this.services.set(name, service);
-      const ports = (service.spec?.ports ?? []).map((p) => ({ port: p.port, targetPort: Number(p.targetPort), nodePort: p.nodePort ?? this.nextNodePort++ }));
-      return { ok: true, value: { name, namespace: ns, ports } };
-    });
-  }
-
-  createSecret(_t: KubeTarget, _ns: string, secret: V1Secret): Promise<KubeOpResult<{ name: string }>> {
-    return this.answer('createSecret', () => {
-      const name = secret.metadata?.name ?? '';
-      if (this.secrets.has(name)) return { ok: false, error: { kind: 'already-exists', message: `secret ${name} already exists` } };
-      this.secrets.set(name, secret);
-      return { ok: true, value: { name } };
-    });
-  }
-
-  deleteSecret(_t: KubeTarget, _ns: string, name: string): Promise<KubeOpResult<DeleteInfo>> {
-    return this.answer('deleteSecret', () => ({ ok: true, value: { existed: this.secrets.delete(name) } }));
-  }
-
-  deletePod(_t: KubeTarget, _ns: string, name: string): Promise<KubeOpResult<DeleteInfo>> {
-    return this.answer('deletePod', () => ({ ok: true, value: { existed: this.pods.delete(name) } }));
-  }
-
-  deleteService(_t: KubeTarget, _ns: string, name: string): Promise<KubeOpResult<DeleteInfo>> {
-    return this.answer('deleteService', () => ({ ok: true, value: { existed: this.services.delete(name) } }));
-  }
-
-  getPod(_t: KubeTarget, _ns: string, name: string): Promise<KubeOpResult<PodInfo>> {
-    return this.answer('getPod', () => {
-      const p = this.pods.get(name);
-      return p ? { ok: true, value: structuredClone(p.info) } : { ok: false, error: { kind: 'not-found', message: `pod ${name} not found` } };
-    });
-  }
-
-  listTaskPods(_t: KubeTarget, selector: string): Promise<KubeOpResult<PodInfo[]>> {
-    return this.answer('listTaskPods', () => {
-      const [key, value] = selector.split('=');
-      return { ok: true, value: [...this.pods.values()].filter((p) => p.info.labels[key ?? ''] === value).map((p) => structuredClone(p.info)) };
-    });
-  }
-
-  readLog(_t: KubeTarget, _ns: string, name: string, opts: { sinceBytes?: number; stableTail?: boolean } = {}): Promise<KubeOpResult<LogRead>> {
-    return this.answer('readLog', () => {
-      const p = this.pods.get(name);
-      if (!p) return { ok: false, error: { kind: 'not-found', message: `pod ${name} not found` } };
-      return { ok: true, value: logSlice(p.log, opts.sinceBytes ?? 0, opts.stableTail ?? false) };
-    });
-  }
-}
 
 // ---------------------------------------------------------------------------
 
@@ -356,7 +247,9 @@ describe('a task on a healthy cluster', () => {
     expect(ops.services.has(name)).toBe(false); // the Service (and its NodePorts) go with the task
     expect(ops.pods.has(name)).toBe(true); // the Pod stays for kubectl describe
     expect(store.events(t.id)?.map((e) => e.state)).toEqual(['pending', 'launching', 'launching', 'launching', 'running', 'succeeded']);
-    expect(changes.map((c) => c.state)).toEqual(['launching', 'launching', 'running', 'succeeded']);
+    // Each change is told (the node's state included), in this order.
+    expect(changes.map((c) => c.state).filter((st, i, all) => st !== all[i - 1])).toEqual(['launching', 'running', 'succeeded']);
+    expect(changes.at(-1)?.nodes).toEqual([{ rank: 0, podName: name, state: 'succeeded', exitCode: 0, ip: expect.stringMatching(/^10\.244\./) }]);
     expect(launcher.watching()).toEqual([]);
   });
 

@@ -163,6 +163,11 @@ export class Launcher {
           this.launch(task.id);
           return;
         }
+        if (task.spec.numNodes > 1 || task.stagePlan) {
+          // Several Pods (nodes, a pipeline's stages): the watcher reads each node's by name and takes the task from there.
+          this.launch(task.id);
+          return;
+        }
         const found = await this.ops.listTaskPods(this.life.target(task), `${TASK_LABEL}=${task.id}`, { namespace: task.namespace });
         if (!found.ok) {
           this.store.note(task.id, `after a restart, ${task.context} could not be asked about this task: ${found.error.message}`);

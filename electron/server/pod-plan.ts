@@ -4,12 +4,12 @@
 // the task, and the endpoints once Kubernetes has given the Service its NodePorts.
 
 import type { V1Container, V1EnvVar, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
-import type { TaskEndpoint, TaskRecord } from '../../shared/api.ts';
+import type { TaskEndpoint, TaskNode, TaskRecord } from '../../shared/api.ts';
 import type { Plain } from '../../shared/task/index.ts';
 import { TASK_LABEL } from '../../shared/constants.ts';
 import type { PodInfo } from './launcher-kube.ts';
 import { addReadinessProbe } from './readiness.ts';
-import { buildNodesService as buildHeadless, entrypointArgs, NODE_IPS_WAIT, NODE_RANK_LABEL, nodeInfoVolume, SETUP_THEN_RUN, skypilotEnv, withoutPlacementVars } from './node-plan.ts';
+import { buildNodesService as buildHeadless, entrypointArgs, NODE_IPS_WAIT, NODE_RANK_LABEL, nodeInfoVolume, plannedNodes, SETUP_THEN_RUN, skypilotEnv, withoutPlacementVars } from './node-plan.ts';
 import type { StoredTask } from './task-model.ts';
 
 /** The image a task runs in when it names none. */
@@ -203,6 +203,11 @@ export function buildService(task: StoredTask): V1Service | undefined {
       }),
     },
   };
+}
+
+/** The task's nodes and NodePort Service name for its current stage, before anything is created. */
+export function launchPatch(task: StoredTask): { nodes: TaskNode[]; serviceName: string | undefined } {
+  return { nodes: plannedNodes(task, (rank) => podNameFor(task, rank)), serviceName: task.spec.resources.ports.length > 0 ? podNameFor(task) : undefined };
 }
 
 /** The headless Service of a multi-node task (node-plan.ts); undefined for one node. */

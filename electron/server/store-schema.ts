@@ -6,10 +6,10 @@ import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue } from 'node:sqlite';
 import { TASK_STATES } from '../../shared/api.ts';
-import type { TaskEndpoint, TaskState } from '../../shared/api.ts';
+import type { TaskEndpoint, TaskNode, TaskState } from '../../shared/api.ts';
 import type { PortPlan, TaskSpec } from '../../shared/task/index.ts';
 import { TaskStoreError } from './task-model.ts';
-import type { StoredTask, TaskPatch } from './task-model.ts';
+import type { StoredStage, StoredTask, TaskPatch } from './task-model.ts';
 
 /** Migration n brings user_version from n to n+1. Append only; never edit a released one. */
 const MIGRATIONS: readonly string[] = [
@@ -44,6 +44,13 @@ const MIGRATIONS: readonly string[] = [
     message  TEXT NOT NULL
   );
   CREATE INDEX task_events_task ON task_events(task_id, seq);
+  `,
+  // Multi-node tasks and pipelines: the nodes (Pods) of the current stage, the stage's index, and the
+  // pipeline's stages (each one's spec and times). Old rows read as one node, no pipeline.
+  `
+  ALTER TABLE tasks ADD COLUMN nodes TEXT;
+  ALTER TABLE tasks ADD COLUMN stage INTEGER;
+  ALTER TABLE tasks ADD COLUMN stage_plan TEXT;
   `,
 ];
 
@@ -87,6 +94,9 @@ export interface TaskRow {
   updated_at: string;
   started_at: string | null;
   finished_at: string | null;
+  nodes: string | null;
+  stage: number | null;
+  stage_plan: string | null;
 }
 
 export function isTaskState(s: string): s is TaskState {
@@ -116,6 +126,9 @@ export function rowToTask(row: TaskRow): StoredTask {
   if (row.exit_code !== null) task.exitCode = Number(row.exit_code);
   if (row.started_at !== null) task.startedAt = row.started_at;
   if (row.finished_at !== null) task.finishedAt = row.finished_at;
+  if (row.nodes !== null) task.nodes = JSON.parse(row.nodes) as TaskNode[];
+  if (row.stage !== null) task.stage = Number(row.stage);
+  if (row.stage_plan !== null) task.stagePlan = JSON.parse(row.stage_plan) as StoredStage[];
   return task;
 }
 
@@ -127,6 +140,10 @@ const PATCH_COLUMNS: Record<keyof TaskPatch, { column: string; encode: (v: unkno
   endpoints: { column: 'endpoints', encode: (v) => JSON.stringify(v ?? []) },
   startedAt: { column: 'started_at', encode: (v) => (v as string | undefined) ?? null },
   finishedAt: { column: 'finished_at', encode: (v) => (v as string | undefined) ?? null },
+  nodes: { column: 'nodes', encode: (v) => (v === undefined ? null : JSON.stringify(v)) },
+  stage: { column: 'stage', encode: (v) => (v as number | undefined) ?? null },
+  spec: { column: 'spec', encode: (v) => JSON.stringify(v) },
+  stagePlan: { column: 'stage_plan', encode: (v) => (v === undefined ? null : JSON.stringify(v)) },
 };
 
 /** The `SET` assignments and values for a patch: `column = ?` each. */

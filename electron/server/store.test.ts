@@ -113,6 +113,8 @@ describe('state machine', () => {
     ['pending', 'launching'], ['pending', 'failed'], ['pending', 'cancelled'],
     ['launching', 'running'], ['launching', 'succeeded'], ['launching', 'failed'], ['launching', 'cancelled'],
     ['running', 'succeeded'], ['running', 'failed'], ['running', 'cancelled'],
+    // A pipeline's next stage.
+    ['launching', 'launching'], ['running', 'launching'],
   ];
 
   it('allows exactly the legal moves', () => {

@@ -52,8 +52,8 @@ export class TaskStore {
     this.write(() => {
       this.db
         .prepare(
-          `INSERT INTO tasks (id, name, state, reason, context, cluster, namespace, endpoints, source, spec, port_plan, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO tasks (id, name, state, reason, context, cluster, namespace, endpoints, source, spec, port_plan, created_at, updated_at, stage, stage_plan)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
@@ -69,6 +69,8 @@ export class TaskStore {
           JSON.stringify(portPlan),
           now,
           now,
+          input.stages ? 0 : null,
+          input.stages ? JSON.stringify(input.stages.map((s, i) => (i === 0 ? { name: s.name, spec: input.spec } : s))) : null,
         );
       this.addEvent(id, now, state, input.waitingFor !== undefined ? `waiting: ${input.waitingFor}` : `submitted for ${input.context}`);
     });
@@ -160,7 +162,11 @@ export class TaskStore {
       const task = this.get(id);
       if (!task?.spec.secrets) return task;
       const secrets = Object.fromEntries(Object.keys(task.spec.secrets).map((k) => [k, SECRET_FORGOTTEN]));
-      this.db.prepare('UPDATE tasks SET spec = ? WHERE id = ?').run(JSON.stringify({ ...task.spec, secrets }), id);
+      const spec = { ...task.spec, secrets };
+      // A pipeline's plan holds the current stage's spec too: forgotten there as well.
+      const current = task.stage ?? 0;
+      const plan = task.stagePlan?.map((s, i) => (i === current ? { ...s, spec } : s));
+      this.db.prepare('UPDATE tasks SET spec = ?, stage_plan = ? WHERE id = ?').run(JSON.stringify(spec), plan ? JSON.stringify(plan) : null, id);
       return this.get(id);
     });
   }

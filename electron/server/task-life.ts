@@ -1,21 +1,27 @@
-// A task's life on its cluster, driven by one watcher: pending → launching (the
-// Pod, then a NodePort Service for its ports, each retried while the cluster
-// does not answer, up to a bound) → running → succeeded / failed from the
-// container's exit, the log copied alongside. No task is left `launching`
-// longer than its bounds: it is failed with the cause, and what it left on the
-// cluster is deleted (or the reason says what may remain).
+// A task's life on its cluster, driven by one watcher: pending → launching (its
+// Pods, one a node, then a headless Service for more than one node and a
+// NodePort Service for its ports, each retried while the cluster does not
+// answer, up to a bound) → running → succeeded / failed from the nodes' exits
+// (node-watch.ts), the logs copied alongside. A pipeline goes from launching
+// (or running) back to launching for each next stage (pipeline.ts). No task is
+// left `launching` longer than its bounds: it is failed with the cause, and
+// what it left on the cluster is deleted (or the reason says what may remain).
 
 import { isFinalTaskState } from '../../shared/api.ts';
-import type { TaskRecord, TaskState } from '../../shared/api.ts';
+import type { TaskNode, TaskRecord, TaskState } from '../../shared/api.ts';
 import { TASK_LABEL } from '../../shared/constants.ts';
 import { formatMs } from '../../shared/deadline.ts';
 import { copyFilesBeforeSetup, withFilesWait } from './file-sync-copy.ts';
 import { fail, isTransient, sleep } from './launcher-kube.ts';
 import type { KubeOpResult, KubeTarget, TaskKubeOps } from './launcher-kube.ts';
-import { buildPod, buildSecret, buildService, endpointsWith, podNameFor, podVerdict, secretNameFor } from './pod-plan.ts';
+import { plannedNodes } from './node-plan.ts';
+import { watchNodes } from './node-watch.ts';
+import { nextStage, nextStagePatch } from './pipeline.ts';
+import { buildNodesService, buildPod, buildSecret, buildService, endpointsWith, launchPatch, nodesServiceNameFor, podNameFor } from './pod-plan.ts';
 import type { PodVerdict } from './pod-plan.ts';
-import { endpointsReadiness } from './readiness.ts';
 import { SECRET_FORGOTTEN } from './store.ts';
+import { deleteTaskResources, LEFTOVER_WORDS, LEFTOVERS_DELETED } from './task-cleanup.ts';
+import type { CleanupTask } from './task-cleanup.ts';
 import type { TaskStore } from './store.ts';
 import type { TaskLogs } from './task-logs.ts';
 import { toTaskRecord } from './task-model.ts';
@@ -64,9 +70,6 @@ export interface Watch {
   done: Promise<void>;
 }
 
-/** How a reason says that something may be left on the cluster, and the note once it is gone. */
-const LEFTOVER_WORDS = 'may still exist on';
-const LEFTOVERS_DELETED = 'what this task left on the cluster was deleted after a restart';
 
 export interface TaskLifeOptions {
   store: TaskStore;
@@ -110,7 +113,7 @@ export class TaskLife {
     return r.task;
   }
 
-  private changed(task: StoredTask): void {
+  changed(task: StoredTask): void {
     this.logs.changed(task);
     try {
       this.onChange(toTaskRecord(task));
@@ -122,42 +125,67 @@ export class TaskLife {
   /** Takes the task from where the store has it to its end, or until the watch stops. */
   async drive(watch: Watch): Promise<void> {
     const { id, abort } = watch;
-    const signal = abort.signal;
     let task = this.store.get(id);
     if (!task) return;
     if (task.state === 'pending') {
-      const podName = podNameFor(task);
-      const serviceName = task.spec.resources.ports.length > 0 ? podName : undefined;
-      const moved = this.move(id, 'launching', { message: `creating pod ${podName} on ${task.context}`, patch: serviceName ? { serviceName } : {} });
+      const moved = this.move(id, 'launching', { message: `creating ${podsWords(task)} on ${task.context}`, patch: launchPatch(task) });
       if (!moved) return;
       task = moved;
     }
-    if (task.state !== 'launching' && task.state !== 'running') return;
-    const launchingSince = this.launchingSince(task);
+    // One turn a stage: a pipeline's next stage comes back launching.
+    while (!abort.signal.aborted && (task.state === 'launching' || task.state === 'running')) {
+      const stage = task.stage ?? 0;
+      await this.runStage(watch, task);
+      const now = this.store.get(id);
+      if (!now || (now.stage ?? 0) === stage) return;
+      task = now;
+    }
+  }
 
+  private async runStage(watch: Watch, initial: StoredTask): Promise<void> {
+    const signal = watch.abort.signal;
+    let task = initial;
+    const launchingSince = this.launchingSince(task);
     if (task.state === 'launching') {
       const created = await this.createResources(watch, task, launchingSince);
       if (signal.aborted || !created) return;
       task = created;
     }
-
-    // Status and log loops run side by side until the task is final or the watch stops.
+    // Status and log loops run side by side until the stage ends or the watch stops.
     const logStop = new AbortController();
     const stopLogs = () => logStop.abort();
     signal.addEventListener('abort', stopLogs, { once: true });
-    const podName = task.podName ?? podNameFor(task);
-    const logs = this.logs.follow(task, podName, logStop.signal);
+    const nodes = task.nodes ?? plannedNodes(task, (rank) => (rank === 0 && task.podName) || podNameFor(task, rank));
+    const current = task;
+    const logs = Promise.all(nodes.map((n) => this.logs.follow(current, n.podName, logStop.signal, n.rank)));
     try {
       // workdir and file_mounts go in before setup runs (file-sync-copy.ts): the Pods' scripts wait for them.
       const taskId = task.id;
       const files = { ops: this.ops, target: this.target(task), namespace: task.namespace, note: (m: string) => this.store.note(taskId, m), waitMs: this.timings.createBoundMs + this.timings.startBoundMs };
-      const filesFailed = await copyFilesBeforeSetup(files, task, [podName], signal);
+      const filesFailed = await copyFilesBeforeSetup(files, task, nodes.map((n) => n.podName), signal);
       if (filesFailed !== undefined) {
         const left = await this.deleteResources(task);
         this.move(task.id, 'failed', { reason: left ? `${filesFailed}; ${left}` : filesFailed });
         return;
       }
-      await this.watchPod(watch, task, podName, launchingSince, logStop);
+      await watchNodes(
+        {
+          store: this.store,
+          ops: this.ops,
+          timings: this.timings,
+          target: (t) => this.target(t),
+          move: (id, to, opts) => this.move(id, to, opts),
+          changed: (t) => this.changed(t),
+          deleteResources: (t) => this.deleteResources(t),
+          finish: (t, verdict, podName) => this.finish(t, verdict, podName),
+          drain: (t, n: TaskNode) => this.logs.drain(t, n.podName, n.rank),
+        },
+        watch,
+        task,
+        nodes,
+        launchingSince,
+        logStop,
+      );
     } finally {
       logStop.abort();
       signal.removeEventListener('abort', stopLogs);
@@ -172,13 +200,13 @@ export class TaskLife {
     return at ? Date.parse(at) : Date.now();
   }
 
-  /** Creates the Pod, then the Service, retrying what did not answer until createBoundMs. The task as updated, or undefined when it ended. */
+  /** Creates the Secret, the Pods, then the Services, retrying what did not answer until createBoundMs. The task as updated, or undefined when it ended. */
   private async createResources(watch: Watch, task: StoredTask, since: number): Promise<StoredTask | undefined> {
     const signal = watch.abort.signal;
-    const pod = withFilesWait(buildPod(task, this.defaultImage), task.spec, task.id);
-    const podName = pod.metadata?.name ?? podNameFor(task);
+    const nodes = task.nodes ?? plannedNodes(task, (rank) => podNameFor(task, rank));
+    const podName = nodes[0]?.podName ?? podNameFor(task);
     let current: StoredTask | undefined = task;
-    // A Pod confirmed created before a restart is not created again.
+    // Pods confirmed created before a restart (podName is set once all are) are not created again.
     if (task.podName === undefined) {
       // The Secret first: a Pod whose secretKeyRef names no Secret cannot start its container.
       // Values already forgotten: the Secret was made by an earlier try (before a restart).
@@ -200,24 +228,28 @@ export class TaskLife {
         // From here the values live in the Secret only; a later try finds it already there.
         this.store.forgetSecrets(task.id);
       }
-      const createdPod = await this.retrying(task, since, signal, `create pod ${podName}`, async () => {
-        const r = await this.ops.createPod(this.target(task), task.namespace, pod);
-        if (r.ok || r.error.kind !== 'already-exists') return r;
-        // Ours from an earlier attempt whose answer was lost, or someone else's?
-        const existing = await this.ops.getPod(this.target(task), task.namespace, podName);
-        if (existing.ok && existing.value.labels[TASK_LABEL] === task.id) return existing;
-        if (existing.ok) return fail('already-exists', `${task.context}: a pod named ${podName} already exists and is not this task's`);
-        if (existing.error.kind === 'not-found') return fail('api', `${task.context}: pod ${podName} was being deleted`);
-        return existing;
-      });
-      if (!createdPod) return undefined;
-      current = this.store.update(task.id, { podName });
-      if (!current || current.state !== 'launching' || signal.aborted) {
-        // Cancelled (or shut down) while the create was in flight: a cancelled task's Pod must go too.
-        if (!current || current.state === 'cancelled' || watch.cancelling) await this.deleteResources({ ...task, podName });
+      const created = await Promise.all(nodes.map((n) => this.createPod(task, n, since, signal)));
+      current = created.every(Boolean) ? this.store.update(task.id, { podName, nodes }) : this.store.get(task.id);
+      if (!current || current.state !== 'launching' || signal.aborted || !created.every(Boolean)) {
+        // Cancelled (or shut down, or one Pod failed for good) while creates were in flight: a task that ended must not leave Pods.
+        if (!current || isFinalTaskState(current.state) || watch.cancelling) await this.deleteResources({ ...task, nodes });
         return undefined;
       }
-      this.store.note(task.id, `pod ${podName} created`);
+      this.store.note(task.id, nodes.length > 1 ? `pods ${nodes.map((n) => n.podName).join(', ')} created` : `pod ${podName} created`);
+    }
+
+    const headless = buildNodesService(current);
+    if (headless) {
+      const name = headless.metadata?.name ?? nodesServiceNameFor(current);
+      const made = await this.retrying(current, since, signal, `create service ${name}`, async () => {
+        const r = await this.ops.createService(this.target(task), task.namespace, headless);
+        return r.ok || r.error.kind !== 'already-exists' ? r : { ok: true as const, value: { name, namespace: task.namespace, ports: [] } };
+      });
+      if (!made) return undefined;
+      if (signal.aborted) {
+        if (watch.cancelling) await this.deleteResources(current);
+        return undefined;
+      }
     }
 
     const service = buildService(current);
@@ -242,6 +274,23 @@ export class TaskLife {
       this.changed(current);
     }
     return current;
+  }
+
+  /** Creates one node's Pod (ours from an earlier try counts as created). False when the task failed meanwhile or the watch stopped. */
+  private async createPod(task: StoredTask, node: TaskNode, since: number, signal: AbortSignal): Promise<boolean> {
+    const pod = withFilesWait(buildPod(task, this.defaultImage, node.rank), task.spec, task.id);
+    const podName = node.podName;
+    const made = await this.retrying(task, since, signal, `create pod ${podName}`, async () => {
+      const r = await this.ops.createPod(this.target(task), task.namespace, pod);
+      if (r.ok || r.error.kind !== 'already-exists') return r;
+      // Ours from an earlier attempt whose answer was lost, or someone else's?
+      const existing = await this.ops.getPod(this.target(task), task.namespace, podName);
+      if (existing.ok && existing.value.labels[TASK_LABEL] === task.id) return existing;
+      if (existing.ok) return fail('already-exists', `${task.context}: a pod named ${podName} already exists and is not this task's`);
+      if (existing.error.kind === 'not-found') return fail('api', `${task.context}: pod ${podName} was being deleted`);
+      return existing;
+    });
+    return made !== undefined;
   }
 
   /**
@@ -269,122 +318,36 @@ export class TaskLife {
     }
   }
 
-  private async watchPod(watch: Watch, initial: StoredTask, podName: string, launchingSince: number, logStop: AbortController): Promise<void> {
-    const t = this.timings;
-    const signal = watch.abort.signal;
-    let task = initial;
-    let interval = task.state === 'running' ? t.runningPollMs : t.launchingPollMs;
-    let errorWait = 0;
-    let lostContactNoted = false;
-    let pullTroubleSince: number | undefined;
-    while (!signal.aborted) {
-      const r = await this.ops.getPod(this.target(task), task.namespace, podName);
-      if (signal.aborted || watch.cancelling) return;
-      const now = this.store.get(task.id);
-      if (!now || isFinalTaskState(now.state)) return;
-      task = now;
-
-      if (!r.ok) {
-        if (r.error.kind === 'not-found') {
-          logStop.abort();
-          await this.deleteResources(task);
-          this.move(task.id, 'failed', { reason: `pod ${podName} disappeared (deleted outside Kindtray, or its node went away)` });
-          return;
-        }
-        if (task.state === 'launching' && Date.now() - launchingSince > t.createBoundMs + t.startBoundMs) {
-          const leftovers = await this.deleteResources(task);
-          this.move(task.id, 'failed', { reason: `could not confirm that pod ${podName} started: ${r.error.message}${leftovers ? `; ${leftovers}` : ''}` });
-          return;
-        }
-        if (!lostContactNoted) {
-          this.store.note(task.id, `lost contact with ${task.context}: ${r.error.message}; still trying`);
-          lostContactNoted = true;
-        }
-        errorWait = Math.min(Math.max(errorWait * 2, interval), t.errorBackoffMaxMs);
-        await sleep(errorWait, signal);
-        continue;
-      }
-      if (lostContactNoted) {
-        this.store.note(task.id, `${task.context} answers again`);
-        lostContactNoted = false;
-      }
-      errorWait = 0;
-      const readied = endpointsReadiness(task, r.value);
-      if (readied) this.changed((task = this.store.update(task.id, { endpoints: readied }) ?? task));
-      const verdict = podVerdict(r.value);
-      switch (verdict.kind) {
-        case 'running':
-          if (task.state === 'launching') {
-            const moved = this.move(task.id, 'running', { message: `pod ${podName} is running` });
-            if (moved) task = moved;
-            interval = t.runningPollMs;
-          } else {
-            interval = Math.min(Math.round(interval * 1.5), t.runningPollMaxMs);
-          }
-          break;
-        case 'succeeded':
-        case 'failed':
-          logStop.abort();
-          await this.logs.drain(task, podName);
-          await this.finish(task, verdict, podName);
-          return;
-        case 'stuck':
-          pullTroubleSince ??= Date.now();
-          if (verdict.permanent || Date.now() - pullTroubleSince > t.imagePullGraceMs) {
-            logStop.abort();
-            const leftovers = await this.deleteResources(task);
-            this.move(task.id, 'failed', { reason: `${verdict.reason}${leftovers ? `; ${leftovers}` : ''}` });
-            return;
-          }
-          break;
-        case 'starting':
-          pullTroubleSince = undefined;
-          if (Date.now() - launchingSince > t.createBoundMs + t.startBoundMs) {
-            logStop.abort();
-            const leftovers = await this.deleteResources(task);
-            const detail = verdict.detail ? ` (${verdict.detail})` : '';
-            this.move(task.id, 'failed', { reason: `pod ${podName} did not start within ${formatMs(t.startBoundMs)}${detail}${leftovers ? `; ${leftovers}` : ''}` });
-            return;
-          }
-          break;
-      }
-      await sleep(interval, signal);
-    }
-  }
-
-  /** Records the end the Pod reached. The Service goes (its NodePorts are free again); the Pod stays for `kubectl describe`. */
-  async finish(task: StoredTask, verdict: PodVerdict & { kind: 'succeeded' | 'failed' }, podName: string): Promise<void> {
-    if (task.serviceName) {
-      const r = await this.ops.deleteService(this.target(task), task.namespace, task.serviceName);
-      if (!r.ok) this.store.note(task.id, `service ${task.serviceName} could not be deleted: ${r.error.message}`);
-    }
-    if (verdict.kind === 'succeeded') {
-      this.move(task.id, 'succeeded', { reason: `pod ${podName} completed`, patch: { exitCode: verdict.exitCode } });
-    } else {
-      this.move(task.id, 'failed', { reason: verdict.reason, patch: verdict.exitCode !== undefined ? { exitCode: verdict.exitCode } : {} });
-    }
-  }
-
   /**
-   * Deletes the task's Pod and Service, each under the deadline; a 404 is fine.
-   * Returns undefined when both are gone, else words for the task's reason.
+   * Records the end the stage reached. Its Services go (their NodePorts are
+   * free again); its Pods stay for `kubectl describe`. A pipeline's stage that
+   * succeeded hands over to the next stage (launching again); a failing stage
+   * ends the pipeline, the stages after it never start.
    */
-  async deleteResources(task: Pick<StoredTask, 'id' | 'name' | 'context' | 'namespace' | 'podName' | 'serviceName' | 'spec'>): Promise<string | undefined> {
-    const podName = task.podName ?? podNameFor(task);
-    const serviceName = task.serviceName ?? (task.spec.resources.ports.length > 0 ? podName : undefined);
-    const secretName = Object.keys(task.spec.secrets ?? {}).length > 0 ? secretNameFor(task) : undefined;
-    const [pod, svc, sec] = await Promise.all([
-      this.ops.deletePod(this.target(task), task.namespace, podName, { gracePeriodSeconds: this.timings.cancelGraceSeconds }),
-      serviceName ? this.ops.deleteService(this.target(task), task.namespace, serviceName) : Promise.resolve(undefined),
-      secretName ? this.ops.deleteSecret(this.target(task), task.namespace, secretName) : Promise.resolve(undefined),
-    ]);
-    const left: string[] = [];
-    if (!pod.ok) left.push(`pod ${podName}`);
-    if (svc && !svc.ok) left.push(`service ${serviceName}`);
-    if (sec && !sec.ok) left.push(`secret ${secretName}`);
-    if (left.length === 0) return undefined;
-    const cause = (!pod.ok ? pod.error.message : svc && !svc.ok ? svc.error.message : sec && !sec.ok ? sec.error.message : '') || 'no answer';
-    return `${left.join(' and ')} ${LEFTOVER_WORDS} ${task.context} (${cause}): Kindtray deletes ${left.length > 1 ? 'them' : 'it'} on its next start`;
+  async finish(task: StoredTask, verdict: PodVerdict & { kind: 'succeeded' | 'failed' }, podName: string): Promise<void> {
+    const services = [task.serviceName, task.spec.numNodes > 1 ? nodesServiceNameFor(task) : undefined].filter((n): n is string => n !== undefined);
+    for (const name of services) {
+      const r = await this.ops.deleteService(this.target(task), task.namespace, name);
+      if (!r.ok) this.store.note(task.id, `service ${name} could not be deleted: ${r.error.message}`);
+    }
+    const stage = task.stagePlan ? `stage ${(task.stage ?? 0) + 1} (${task.stagePlan[task.stage ?? 0]?.name ?? '?'}): ` : '';
+    const pods = task.spec.numNodes > 1 ? `the ${task.spec.numNodes} nodes completed` : `pod ${podName} completed`;
+    if (verdict.kind === 'failed') {
+      this.move(task.id, 'failed', { reason: `${stage}${verdict.reason}`, patch: verdict.exitCode !== undefined ? { exitCode: verdict.exitCode } : {} });
+      return;
+    }
+    const next = nextStage(task);
+    if (!next) {
+      this.move(task.id, 'succeeded', { reason: task.stagePlan ? `all ${task.stagePlan.length} stages succeeded` : pods, patch: { exitCode: verdict.exitCode } });
+      return;
+    }
+    const message = `${stage}${pods}; launching stage ${next.index + 1} of ${task.stagePlan?.length ?? 0} (${next.stage.name})`;
+    this.move(task.id, 'launching', { message, patch: nextStagePatch(task, next, new Date().toISOString()) });
+  }
+
+  /** Deletes the task's Pods, Services and Secret (task-cleanup.ts): undefined when all are gone, else words for the task's reason. */
+  deleteResources(task: CleanupTask): Promise<string | undefined> {
+    return deleteTaskResources(this.ops, this.target(task), this.timings.cancelGraceSeconds, task);
   }
 
   /** Deletes what tasks that ended (cancelled, failed) left on their cluster when it did not answer; each is noted once gone. */
@@ -399,4 +362,9 @@ export class TaskLife {
       }),
     );
   }
+}
+
+/** What a launch creates, in words. */
+function podsWords(task: StoredTask): string {
+  return task.spec.numNodes > 1 ? `${task.spec.numNodes} pods (one a node)` : `pod ${podNameFor(task)}`;
 }

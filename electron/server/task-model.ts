@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TaskEndpoint, TaskRecord, TaskState } from '../../shared/api.ts';
 import type { PortPlan, TaskSpec } from '../../shared/task/index.ts';
+import { stageRecords } from './stage-records.ts';
 
 /** A task as the store keeps it: the API record, plus what the launcher needs. */
 export interface StoredTask extends TaskRecord {
@@ -12,6 +13,16 @@ export interface StoredTask extends TaskRecord {
   spec: TaskSpec;
   /** The port plan made by validation against the target cluster. */
   portPlan: PortPlan[];
+  /** A pipeline's stages (the first is `spec` when it starts); `spec` is always the current stage's. */
+  stagePlan?: StoredStage[];
+}
+
+/** One stage of a pipeline as the store keeps it: its task, and when it ran. */
+export interface StoredStage {
+  name: string;
+  spec: TaskSpec;
+  startedAt?: string;
+  finishedAt?: string;
 }
 
 export interface NewTask {
@@ -28,10 +39,13 @@ export interface NewTask {
   endpoints?: TaskEndpoint[];
   /** When set, the task is kept as `waiting`, and this says what for ("cluster kind-dev to be running"). */
   waitingFor?: string;
+  /** A pipeline: every stage in order, the first being `spec`. */
+  stages?: { name: string; spec: TaskSpec }[];
 }
 
-/** Fields a transition may set besides state and reason. */
-export type TaskPatch = Partial<Pick<TaskRecord, 'podName' | 'serviceName' | 'exitCode' | 'endpoints' | 'startedAt' | 'finishedAt'>>;
+/** Fields a transition may set besides state and reason (`spec` and `stagePlan` when a pipeline moves to its next stage). */
+export type TaskPatch = Partial<Pick<TaskRecord, 'podName' | 'serviceName' | 'exitCode' | 'endpoints' | 'startedAt' | 'finishedAt' | 'nodes' | 'stage'>> &
+  Partial<Pick<StoredTask, 'spec' | 'stagePlan'>>;
 
 export interface TransitionOptions {
   reason?: string;
@@ -55,8 +69,9 @@ export interface ListOptions {
 export const TASK_TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
   waiting: ['pending', 'cancelled'],
   pending: ['launching', 'failed', 'cancelled'],
-  launching: ['running', 'succeeded', 'failed', 'cancelled'],
-  running: ['succeeded', 'failed', 'cancelled'],
+  // launching → launching and running → launching: a pipeline's next stage (with its own event).
+  launching: ['launching', 'running', 'succeeded', 'failed', 'cancelled'],
+  running: ['launching', 'succeeded', 'failed', 'cancelled'],
   succeeded: [],
   failed: [],
   cancelled: [],
@@ -84,10 +99,10 @@ export function taskNotFound(id: string): string {
   return `task ${id} not found (see \`kindtray tasks\`)`;
 }
 
-/** Strips what only the worker needs, for the HTTP answer. */
+/** Strips what only the worker needs, for the HTTP answer; a pipeline's stages as the user sees them. */
 export function toTaskRecord(task: StoredTask): TaskRecord {
-  const { spec: _spec, portPlan: _plan, ...record } = task;
-  return record;
+  const { spec: _spec, portPlan: _plan, stagePlan, ...record } = task;
+  return stagePlan ? { ...record, stages: stageRecords(stagePlan, task) } : record;
 }
 
 export function endpointsFromPlan(plan: readonly PortPlan[]): TaskEndpoint[] {
