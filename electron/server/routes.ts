@@ -27,6 +27,8 @@ export interface TaskService {
     source: string;
     plan: PortPlan[];
     waitingFor?: string;
+    /** A multi-document file: its text and the launch's values, for the stages after the first (pipeline.ts). */
+    pipeline?: { text: string; launch?: LaunchValues };
   }): TaskRecord;
   get(id: string): TaskRecord | undefined;
   list(limit: number): TaskRecord[];
@@ -78,6 +80,7 @@ export function workerRoutes(cache: SnapshotCache, tasks: TaskService): Router {
       source: redactSecrets(text),
       plan: v.ports,
       ...(waitable ? { waitingFor: v.errors.map((e) => e.message).join('; ') } : {}),
+      ...(v.pipelineTasks ? { pipeline: { text, ...(launch ? { launch } : {}) } } : {}),
     });
     if (!waitable) tasks.launch(record.id);
     sendJson(res, 201, { task: record, warnings: [...v.warnings, ...files.warnings] }, { location: `/api/tasks/${record.id}` });

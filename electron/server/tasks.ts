@@ -7,6 +7,7 @@ import type { HealthSnapshot } from '../../shared/snapshot.ts';
 import { HttpError } from '../http/index.ts';
 import { taskKubeOps } from './log-streams.ts';
 import { Launcher } from './launcher.ts';
+import { pipelineStages } from './pipeline.ts';
 import type { TaskService } from './routes.ts';
 import { TaskStore, toTaskRecord } from './store.ts';
 import { endpointsFromPlan } from './task-model.ts';
@@ -46,8 +47,11 @@ export async function openTaskService(opts: OpenTaskServiceOptions): Promise<Wor
   });
   return {
     create: (input) => {
+      // A pipeline: every stage planned now, so none is lost; a later stage still missing a launch value is refused here.
+      const pipeline = input.pipeline ? pipelineStages(input.pipeline.text, input.spec, input.pipeline.launch) : undefined;
+      if (pipeline && pipeline.errors.length > 0) throw new HttpError(422, { error: pipeline.errors[0] ?? 'invalid pipeline', field: 'task' });
       const task = store.create({
-        name: input.name,
+        name: pipeline?.name ?? input.name,
         context: input.context,
         ...(input.cluster ? { cluster: input.cluster } : {}),
         source: input.source,
@@ -55,6 +59,7 @@ export async function openTaskService(opts: OpenTaskServiceOptions): Promise<Wor
         portPlan: input.plan,
         endpoints: initialEndpoints(input.spec, endpointsFromPlan(input.plan)),
         ...(input.waitingFor ? { waitingFor: input.waitingFor } : {}),
+        ...(pipeline && { stages: pipeline.stages }),
       });
       const record = toTaskRecord(task);
       opts.onChange(record);

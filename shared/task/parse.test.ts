@@ -179,10 +179,10 @@ describe('field values', () => {
     expect(parseTask('resources: {memory: 8GB+}\nrun: x').task?.resources.memory).toEqual({ amount: 8, orMore: true });
   });
 
-  it('num_nodes: a whole number from 1; more than 1 is planned, with a warning that one Pod runs for now', () => {
+  it('num_nodes: a whole number from 1; more than 1 runs one Pod a node, without a warning', () => {
     const four = parseTask('num_nodes: 4\nrun: x');
     expect(four.task?.numNodes).toBe(4);
-    expect(four.warnings).toEqual([expect.objectContaining({ path: 'num_nodes', line: 1, column: 12 })]);
+    expect(four.warnings).toEqual([]);
     expect(onlyError('num_nodes: 0\nrun: x')?.path).toBe('num_nodes');
     expect(parseTask('num_nodes: 1\nrun: x').errors).toEqual([]);
   });
@@ -237,12 +237,12 @@ describe('text that is not a task', () => {
     expect(onlyError('hello')?.message).toContain('not "hello"');
   });
 
-  it('two documents are a pipeline, as in SkyPilot: both checked, the first is the task, a warning says only it runs', () => {
+  it('two documents are a pipeline, as in SkyPilot: both checked, the first is the task, the launch runs them in order', () => {
     const r = parseTask('name: flow\n---\nrun: a\n---\nrun: b\n');
     expect(r.errors).toEqual([]);
     expect(r.pipeline).toEqual({ name: 'flow', tasks: [expect.objectContaining({ run: 'a' }), expect.objectContaining({ run: 'b' })] });
     expect(r.task?.run).toBe('a');
-    expect(r.warnings.map((w) => w.message)).toEqual([expect.stringContaining('a pipeline of 2 tasks')]);
+    expect(r.warnings).toEqual([]);
     expect(parseTask('run: a\n---\nresources: {cpus: 0}\nrun: b\n').errors).toEqual([
       expect.objectContaining({ path: 'resources.cpus', line: 3, message: expect.stringContaining('task 2 of 2: cpus must be more than 0') }),
     ]);

@@ -68,7 +68,6 @@ function readPipeline(roots: SourceValue[], maxPorts: number) {
   const warnings = results.flatMap((r, i) => label(i, r.warnings));
   const tasks = results.flatMap((r) => (r.task ? [r.task] : []));
   const name = header?.value.kind === 'scalar' && typeof header.value.value === 'string' ? header.value.value : undefined;
-  if (docs.length > 1) warnings.push({ path: '', message: `a pipeline of ${docs.length} tasks: they are checked and planned, but the launch runs the first only for now` });
   return {
     ...(tasks.length === docs.length && tasks[0] ? { task: tasks[0] } : {}),
     errors,

@@ -44,7 +44,7 @@ export interface TaskSpec {
   workdir?: string;
   /** A git workdir: `{url, ref}`. */
   workdirGit?: { url: string; ref?: string };
-  /** How many nodes (Pods) SkyPilot would run it on. The launcher runs one Pod for now. */
+  /** How many nodes SkyPilot runs it on: the launcher makes one Pod a node. */
   numNodes: number;
   fileMounts?: FileMount[];
   service?: ServiceSpec;
@@ -242,7 +242,6 @@ class TaskChecker implements Reporter {
       return;
     }
     task.numNodes = n;
-    if (n > 1) this.warn('num_nodes', `num_nodes: ${n} is planned, but the launch runs one Pod for now (node rank 0 of ${n})`);
   }
 }
 
