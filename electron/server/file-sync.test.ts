@@ -8,9 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TaskSpec } from '../../shared/task/index.ts';
+import { filesMarker, filesWaitScript, withFilesWait } from './file-sync-copy.ts';
 import { isIgnored, parseIgnoreFile } from './file-sync-ignore.ts';
 import { listCopy, planTaskFiles, podTarget } from './file-sync-plan.ts';
 import { splitUstarPath, tarArchives } from './file-sync-tar.ts';
+import { buildPod } from './pod-plan.ts';
+import type { StoredTask } from './task-model.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -162,5 +165,30 @@ describe('the tar writer, read back by busybox tar', () => {
     expect(splitUstarPath('a/b')).toEqual({ prefix: '', name: 'a/b' });
     expect(splitUstarPath(`${'a'.repeat(150)}/${'b'.repeat(90)}`)).toEqual({ prefix: 'a'.repeat(150), name: 'b'.repeat(90) });
     expect(splitUstarPath('c'.repeat(101))).toBeUndefined();
+  });
+});
+
+describe('the Pod waits for its files', () => {
+  it('a task with a workdir: its Pod\'s script waits for the marker, then runs setup and run in ~/sky_workdir', () => {
+    const task = { id: 't-files1', name: 'files', namespace: 'default', context: 'kind-x', state: 'pending', spec: spec({ workdir: '/abs/proj', setup: 'echo setup', run: 'pwd' }), portPlan: [], endpoints: [] } as unknown as StoredTask;
+    const pod = withFilesWait(buildPod(task, 'busybox'), task.spec, task.id);
+    const script = pod.spec?.containers[0]?.command?.[2] ?? '';
+    expect(script.startsWith(filesWaitScript(task.spec, task.id))).toBe(true);
+    expect(script).toContain(filesMarker(task.id));
+    const plain = { ...task, spec: spec({ run: 'pwd' }) } as StoredTask;
+    expect(withFilesWait(buildPod(plain, 'busybox'), plain.spec, plain.id).spec?.containers[0]?.command?.[2]).toBe(buildPod(plain, 'busybox').spec?.containers[0]?.command?.[2]);
+  });
+
+  it('the wait, run by busybox sh: released by the marker, then in $HOME/sky_workdir', () => {
+    const home = join(dir, 'home');
+    mkdirSync(join(home, 'sky_workdir'), { recursive: true });
+    const s = spec({ workdir: '/abs/proj' });
+    writeFileSync(filesMarker('t-files2'), '');
+    try {
+      const out = execFileSync('busybox', ['sh', '-c', `${filesWaitScript(s, 't-files2')}pwd`], { env: { HOME: home, PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 5_000 });
+      expect(out).toBe(`${join(home, 'sky_workdir')}\n`);
+    } finally {
+      rmSync(filesMarker('t-files2'), { force: true });
+    }
   });
 });
