@@ -312,6 +312,15 @@ describe('operations', () => {
     expect(readFileSync(log, 'utf8')).toContain('delete cluster --name new');
   });
 
+  it('shutdown ends a running kind (Kindtray stopping never leaves one behind)', async () => {
+    const { host } = hostDouble('hang');
+    const m = new ClusterManager(host);
+    const op = await m.create({ name: 'new' });
+    await new Promise((r) => setTimeout(r, 300));
+    m.shutdown();
+    expect((await m.operations.get(op.id)?.done)?.state).toBe('cancelled');
+  });
+
   it('a refused pre-flight is a 422 with its checks; a second operation on a busy cluster is a 409', async () => {
     const { host } = hostDouble('hang');
     const m = new ClusterManager(host);

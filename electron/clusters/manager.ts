@@ -31,6 +31,7 @@ const upIn = (s: HealthSnapshot, name: string) => s.clusters.some((c) => c.name 
 export class ClusterManager {
   readonly operations = new Operations();
   private readonly host: ClusterHost;
+  private readonly cache: { kindClusters?: { at: number; path: string; names: string[] }; mem?: { at: number; bytes: number } } = {};
 
   constructor(host: ClusterHost) {
     this.host = host;
@@ -41,18 +42,30 @@ export class ClusterManager {
     return findKind({ kindPath: this.host.kindPath() || undefined, env: this.host.env, ...(this.host.platform ? { platform: this.host.platform } : {}) });
   }
 
-  /** `kind get clusters`; undefined when kind is missing or did not answer. */
+  /** `kind get clusters`; undefined when kind is missing or did not answer. Kept a moment: the form checks as the user types. */
   async kindClusters(kind = this.kind()): Promise<string[] | undefined> {
     if (!kind.found) return undefined;
+    const hit = this.cache.kindClusters;
+    if (hit && hit.path === kind.path && Date.now() - hit.at < 2_000 && !this.operations.busy) return hit.names;
     const r = await runKind(kind.path, ['get', 'clusters'], { env: this.host.env, deadlineMs: CLUSTER_DEADLINES.quick }).catch(() => undefined);
     if (!r || r.code !== 0) return undefined;
-    return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('No kind clusters'));
+    const names = r.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('No kind clusters'));
+    this.cache.kindClusters = { at: Date.now(), path: kind.path, names };
+    return names;
+  }
+
+  /** Ends every running operation (kind's process groups killed): Kindtray is stopping. */
+  shutdown(): void {
+    for (const op of this.operations.list()) if (op.state === 'running') this.operations.get(op.id)?.abort.abort(new Error('Kindtray is stopping'));
   }
 
   private async memTotal(): Promise<number | undefined> {
     if (this.host.snapshot().docker.state !== 'running') return undefined;
+    if (this.cache.mem && Date.now() - this.cache.mem.at < 30_000) return this.cache.mem.bytes;
     const info = await withDeadline('docker info', CLUSTER_DEADLINES.quick, async (signal) => (this.host.docker().info as (o: object) => Promise<{ MemTotal?: number }>).call(this.host.docker(), { abortSignal: signal })).catch(() => undefined);
-    return typeof info?.MemTotal === 'number' && info.MemTotal > 0 ? info.MemTotal : undefined;
+    const bytes = typeof info?.MemTotal === 'number' && info.MemTotal > 0 ? info.MemTotal : undefined;
+    if (bytes) this.cache.mem = { at: Date.now(), bytes };
+    return bytes;
   }
 
   /** The form's live check, and the create's own. */

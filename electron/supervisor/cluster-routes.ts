@@ -88,6 +88,12 @@ export function attachClusters(sup: Supervisor, router: Router, hooks: ClusterRo
   };
   const manager = new ClusterManager(host);
   manager.operations.subscribe(hooks.publish);
+  // A kind still running when Kindtray stops is ended with its process group, never left behind.
+  const baseStop = sup.stop.bind(sup);
+  sup.stop = () => {
+    manager.shutdown();
+    return baseStop();
+  };
 
   sup.runFix = (text: string): Promise<FixResult> => {
     const parsed = parseFixId(text);
