@@ -154,6 +154,20 @@ describe('create, use and delete a cluster', { timeout: 300_000 }, () => {
     expect(fix.body, JSON.stringify(fix.body)).toMatchObject({ ok: true });
     const after = await call<{ ok: boolean; errors: unknown[] }>(`${server.url}/api/validate`, { method: 'POST', token: server.token, body: webTask(`kind-${name}`, image) });
     expect(after.body.errors, JSON.stringify(after.body)).toEqual([]);
+    // A node that cannot import: the error names it and says why (the node command's own output).
+    // An image of its own ID (kind only re-tags an ID the nodes already hold): a commit of an unchanged container.
+    const other = `kt-local/other:${name}`;
+    expect(await docker(['create', '--name', `kt-commit-${name}`, NODE_IMAGE_REF, 'true'])).toBe(0);
+    expect(await docker(['commit', `kt-commit-${name}`, other])).toBe(0);
+    await docker(['rm', `kt-commit-${name}`]);
+    tb.setKindFaults({ loadFailNode: `${name}-control-plane` });
+    const r = await api<{ operation: ClusterOperation }>(`/api/clusters/${name}/images`, { method: 'POST', body: { image: other } });
+    expect(r.status).toBe(202);
+    const failed = await finished(r.body.operation, 120_000);
+    expect(failed.state).toBe('failed');
+    expect(failed.error?.message).toMatch(new RegExp(`^node ${name}-control-plane could not import the image: ctr: .+`));
+    expect(failed.steps.find((s) => s.title === `Importing into node ${name}-control-plane`)?.state).toBe('failed');
+    tb.setKindFaults({});
     // The CLI's load names each node it imports into; a missing image is kind's own words.
     const missing = await kindtray(['image', 'load', 'not/here:1', '--cluster', name], env, 120_000);
     expect(missing.code).toBe(1);
