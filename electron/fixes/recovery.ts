@@ -105,7 +105,12 @@ async function recoverCluster(ctx: FixContext, plan: RecoveryPlan, c: RecoveryPl
   }
 }
 
-/** How long workers may take to say Ready once the API answers, before the chain judges them lost. */
+/**
+ * How long workers may take to say Ready once the API answers, before the chain judges them lost.
+ * On a real KinD node the control plane may still show a lost worker Ready from before the restart
+ * until its node-monitor grace (40 s) runs out: the chain then passes, and the snapshot's rule
+ * (workersLost) offers Restart cluster once the worker turns NotReady.
+ */
 export const WORKERS_SETTLE_MS = 15_000;
 
 const allReady = (s: HealthSnapshot, cluster: string): boolean => s.clusters.some((c) => c.name === cluster && c.state === 'running');
