@@ -8,6 +8,7 @@
 // the task has a workdir, as SkyPilot runs them.
 
 import { stat } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { TaskSpec } from '../../shared/task/index.ts';
 import { formatMs } from '../../shared/deadline.ts';
@@ -90,6 +91,10 @@ export async function copyTaskFiles(deps: CopyDeps, spec: TaskSpec, taskId: stri
   const wanted = copyItemsOf(spec);
   const listed: { item: CopyItem; entries: Awaited<ReturnType<typeof listCopy>>['entries']; bytes: number }[] = [];
   for (const w of wanted) {
+    // The launch route made the first task's sources absolute; a pipeline's later stage comes here as written.
+    if (!isAbsolute(w.source)) {
+      return { ok: false, reason: `${w.field}: ${w.source} is relative, and this stage was not planned with the task file's folder: write an absolute path` };
+    }
     let kind: CopyItem['kind'];
     try {
       kind = (await stat(w.source)).isDirectory() ? 'dir' : 'file';
