@@ -181,7 +181,10 @@ export class ClusterManager {
       if (op.cancelled) {
         await this.undoCreate(op, name, kindPath);
         this.end(op, 'cancelled', { message: 'kind create cluster was cancelled' });
-      } else this.end(op, 'failed', { message: e instanceof Error ? e.message : String(e) });
+      } else {
+        // kind made it: it stays for a look, and one click (delete-cluster:NAME) removes it.
+        this.end(op, 'failed', { message: `${e instanceof Error ? e.message : String(e)}; the cluster is left as kind made it: delete it with Delete cluster ${name} (kindtray cluster delete ${name})` });
+      }
       return;
     }
     this.end(op, 'succeeded');
