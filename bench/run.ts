@@ -15,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   dashboard: () => import('./dashboard.ts'),
   load: () => import('./load.ts'),
   'workdir-copy': () => import('./workdir-copy.ts'),
+  clusters: () => import('./clusters.ts'),
 };
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
