@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   server: () => import('./server.ts'),
   dashboard: () => import('./dashboard.ts'),
   load: () => import('./load.ts'),
+  logs: () => import('./logs.ts'),
   'workdir-copy': () => import('./workdir-copy.ts'),
   clusters: () => import('./clusters.ts'),
 };
