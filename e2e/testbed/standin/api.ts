@@ -433,7 +433,9 @@ export class KubeApi {
     const type = String(spec.type ?? 'ClusterIP');
     if (!['ClusterIP', 'NodePort', 'LoadBalancer'].includes(type)) causes.push({ field: 'spec.type', message: `Unsupported value: "${type}": supported values: "ClusterIP", "LoadBalancer", "NodePort"` });
     const rawPorts = Array.isArray(spec.ports) ? spec.ports : [];
-    if (rawPorts.length === 0) causes.push({ field: 'spec.ports', message: 'Required value' });
+    // A headless Service (clusterIP None) may have no ports, as the apiserver allows.
+    const headless = spec.clusterIP === 'None' && type === 'ClusterIP';
+    if (rawPorts.length === 0 && !headless) causes.push({ field: 'spec.ports', message: 'Required value' });
     const wantsNodePorts = type === 'NodePort' || type === 'LoadBalancer';
     const ports = rawPorts.map((p: unknown, i) => {
       const port = (isRecord(p) ? p : {}) as { name?: string; protocol?: string; port?: unknown; targetPort?: unknown; nodePort?: unknown };
@@ -462,8 +464,8 @@ export class KubeApi {
         if (np) port.nodePort = np;
       }
     }
-    const clusterIP = `10.96.${Math.floor(this.nextClusterIp / 250)}.${(this.nextClusterIp % 250) + 2}`;
-    if (!dryRun) this.nextClusterIp++;
+    const clusterIP = headless ? 'None' : `10.96.${Math.floor(this.nextClusterIp / 250)}.${(this.nextClusterIp % 250) + 2}`;
+    if (!dryRun && !headless) this.nextClusterIp++;
     Object.assign(spec, {
       type, ports, clusterIP, clusterIPs: [clusterIP], sessionAffinity: spec.sessionAffinity ?? 'None',
       ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster',
@@ -583,7 +585,9 @@ export class KubeApi {
       if (Object.keys(merged).length) object.metadata[key] = merged;
       else delete object.metadata[key];
     }
-    sendJson(res, 200, this.store.update(resource, object));
+    const updated = this.store.update(resource, object);
+    if (resource === 'pods') this.runner.metadataChanged(object);
+    sendJson(res, 200, updated);
   }
 
   private logs(res: ServerResponse, url: URL, namespace: string, name: string): void {

@@ -2,8 +2,10 @@
 // is a process (its `command` + `args`, through busybox's sh and applets, with
 // the spec's env vars), so phases, exit codes and logs are real. Every process
 // shares the container's network, which is what lets a NodePort forward to
-// 127.0.0.1:targetPort. The runner drives the Pod's status through the store,
-// so watchers see Pending → Running → Succeeded/Failed as they happen.
+// 127.0.0.1:targetPort; each Pod still has an IP of its own on loopback
+// (pod-volumes.ts), so Pods reach each other by Pod IP. The runner drives the
+// Pod's status through the store, so watchers see Pending → Running →
+// Succeeded/Failed as they happen.
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -11,6 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { ReadinessProber } from './readiness.ts';
 import type { ProbeSpec } from './readiness.ts';
+import { nextPodIp, writeDownwardVolumes } from './pod-volumes.ts';
 import { kubeTime } from './store.ts';
 import type { KubeObject, Store } from './store.ts';
 
@@ -115,6 +118,7 @@ export class PodRunner {
   private readonly runs = new Map<string, PodRun>();
   private readonly store: Store;
   private readonly nodeName: string;
+  private ipCursor = 0;
 
   constructor(store: Store, nodeName: string) {
     this.store = store;
@@ -152,9 +156,28 @@ export class PodRunner {
       phase: 'Pending',
       conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now }],
       hostIP: containerAddress(),
+      podIP: this.newPodIp(),
       qosClass: 'BestEffort',
       containerStatuses: statuses,
     };
+    pod.status.podIPs = [{ ip: pod.status.podIP }];
+  }
+
+  /** A Pod IP of its own (pod-volumes.ts), not held by any stored Pod. */
+  private newPodIp(): string {
+    const held = new Set(this.store.list('pods').map((p) => String(p.status?.podIP ?? '')));
+    const { ip, next } = nextPodIp(held, this.ipCursor);
+    this.ipCursor = next;
+    return ip;
+  }
+
+  private static podIp(pod: KubeObject): string {
+    return typeof pod.status?.podIP === 'string' ? pod.status.podIP : containerAddress();
+  }
+
+  /** The Pod's labels or annotations changed: its downward-API files follow, as the kubelet remounts them. */
+  metadataChanged(pod: KubeObject): void {
+    writeDownwardVolumes(pod);
   }
 
   /**
@@ -166,6 +189,7 @@ export class PodRunner {
   adopt(pod: KubeObject): void {
     const run: PodRun = { pod, containers: new Map(), restartTimers: new Set(), deleted: false };
     this.runs.set(PodRunner.key(pod), run);
+    writeDownwardVolumes(pod);
     for (const spec of PodRunner.containersOf(pod)) {
       const log = new ContainerRun();
       log.finish();
@@ -205,6 +229,7 @@ export class PodRunner {
   start(pod: KubeObject): void {
     const run: PodRun = { pod, containers: new Map(), restartTimers: new Set(), deleted: false };
     this.runs.set(PodRunner.key(pod), run);
+    writeDownwardVolumes(pod);
     setImmediate(() => {
       for (const spec of PodRunner.containersOf(pod)) this.startContainer(run, spec);
     });
@@ -234,7 +259,7 @@ export class PodRunner {
       'metadata.namespace': run.pod.metadata.namespace ?? 'default',
       'metadata.uid': run.pod.metadata.uid,
       'spec.nodeName': this.nodeName,
-      'status.podIP': containerAddress(),
+      'status.podIP': PodRunner.podIp(run.pod),
       'status.hostIP': containerAddress(),
     };
     for (const e of spec.env ?? []) {
@@ -272,7 +297,7 @@ export class PodRunner {
       st.state = { running: { startedAt } };
       // With a readiness probe, ready only once it passes (readiness.ts); without one, as soon as it runs.
       st.ready = !spec.readinessProbe;
-      if (spec.readinessProbe) log.prober = new ReadinessProber(spec.readinessProbe, spec.ports ?? [], containerAddress(), (ready) => { st.ready = ready && 'running' in st.state; this.refreshPod(run); }, (line) => log.append(`${line}\n`));
+      if (spec.readinessProbe) log.prober = new ReadinessProber(spec.readinessProbe, spec.ports ?? [], PodRunner.podIp(run.pod), (ready) => { st.ready = ready && 'running' in st.state; this.refreshPod(run); }, (line) => log.append(`${line}\n`));
       st.started = true;
       st.containerID = containerID;
       this.refreshPod(run);
@@ -344,8 +369,8 @@ export class PodRunner {
     const done = phase === 'Succeeded' || phase === 'Failed';
     const reason = done ? { reason: 'PodCompleted' } : {};
     status.phase = phase;
-    status.podIP = containerAddress();
-    status.podIPs = [{ ip: containerAddress() }];
+    status.podIP = PodRunner.podIp(run.pod);
+    status.podIPs = [{ ip: status.podIP }];
     status.startTime ??= now;
     status.conditions = [
       { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: now },
