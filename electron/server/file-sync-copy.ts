@@ -187,6 +187,11 @@ export async function copyFilesBeforeSetup(
     }
     if (waiting.size > 0) await new Promise((res) => setTimeout(res, deps.pollMs ?? 500));
   }
-  const outcome = await copyTaskFiles({ ...deps, ops: { exec } }, task.spec, task.id, pods, signal);
+  // A cancel does not wait for the exec in flight (it ends by its deadline, or with the Pod): the watch returns at once.
+  const stopped = new Promise<CopyOutcome>((resolve) => {
+    if (signal.aborted) resolve({ ok: false, reason: 'stopped' });
+    signal.addEventListener('abort', () => resolve({ ok: false, reason: 'stopped' }), { once: true });
+  });
+  const outcome = await Promise.race([copyTaskFiles({ ...deps, ops: { exec } }, task.spec, task.id, pods, signal), stopped]);
   return outcome.ok || signal.aborted ? undefined : outcome.reason;
 }

@@ -1,7 +1,7 @@
 // workdir and file_mounts against the testbed: the files of a local folder
 // (less what its .gitignore leaves out) and a mounted file are in the Pod
 // where SkyPilot puts them before setup runs, and run starts in
-// ~/sky_workdir; an API that goes silent during the copy ends the launch at
+// ~/sky_workdir; every rank of a multi-node task gets them; an API that goes silent during the copy ends the launch at
 // the copy's deadline with the reason, and what it made is deleted.
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -97,6 +97,29 @@ describe('workdir and file_mounts', () => {
     expect(log).toContain('no-ignored-file');
     expect(log).not.toContain('IGNORED-FILE-COPIED');
     expect((store.events(task.id) ?? []).map((e) => e.message).join('\n')).toMatch(/files copied into pod .*MB in/);
+  });
+
+  it('every rank of a multi-node task gets the copy before its setup', async () => {
+    write('mn/main.txt', 'shared\n');
+    const task = await submit({ name: 'files-2n', workdir: 'mn', numNodes: 2, setup: 'test -e main.txt', run: 'cat main.txt' });
+    launcher.launch(task.id);
+    const done = await until('the task to end', ended(task.id), 60_000);
+    expect(done.state, done.reason).toBe('succeeded');
+    expect(done.nodes?.map((n) => n.state)).toEqual(['succeeded', 'succeeded']);
+    expect((store.events(task.id) ?? []).map((e) => e.message).join('\n')).toMatch(/files copied into 2 pods/);
+  });
+
+  it('a cancel during a copy that hangs answers at once: the task is cancelled, its Pod deleted', async () => {
+    write('c/a.txt', 'a');
+    const task = await submit({ name: 'files-cancel', workdir: 'c', run: 'cat a.txt' });
+    await cluster.setFault({ kind: 'hang', stage: 'stream' });
+    launcher.launch(task.id);
+    await until('the copy to start', () => (store.events(task.id) ?? []).some((e) => /pod \S+ created/.test(e.message)) || undefined, 20_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const started = Date.now();
+    const r = await launcher.cancel(task.id);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(r.ok && r.task.state).toBe('cancelled');
   });
 
   it('an API that goes silent during the copy: the launch fails at the copy\'s deadline, saying so, and its Pod is deleted', async () => {
