@@ -18,7 +18,9 @@ let server: Served;
 let env: NodeJS.ProcessEnv;
 let faultsFile: string;
 
-test.describe.configure({ mode: 'serial' });
+// Host ports are the whole machine's: another test's cluster may take the range the pre-flight found free
+// before kind publishes it (kind then fails, as it would for a user). One more run, from a fresh dockerd.
+test.describe.configure({ mode: 'serial', retries: 1 });
 
 const faults = (f: FakeKindFaults) => writeFakeKindFaults(faultsFile, f);
 // Each of kind's steps takes a moment, as a real create does, so the progress is seen step by step.
