@@ -103,7 +103,7 @@ test('the tray menu shows Docker, the server, the fix that applies, and the acti
   const labels = await trayLabels(app);
   expect(labels[0]).toBe('Docker: not running');
   expect(labels.some((l) => l.startsWith('Server: '))).toBe(true);
-  expect(labels.slice(-5)).toEqual(['Launch task…', 'Open dashboard', 'Start at login', '', 'Quit']);
+  expect(labels.slice(-6)).toEqual(['Launch task…', 'Create cluster…', 'Open dashboard', 'Start at login', '', 'Quit']);
   // Started with --hidden (as at login): no window until asked for.
   expect(app.windows()).toHaveLength(0);
 });
