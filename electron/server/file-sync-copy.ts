@@ -39,12 +39,20 @@ export function filesMarker(taskId: string): string {
 /** Whether a task (its spec as planned at launch) has files to copy. */
 export const hasFilesToCopy = (spec: TaskSpec): boolean => copyItemsOf(spec).length > 0;
 
-/** What the Pod's script runs first: wait for the marker (bounded), then start where SkyPilot starts. */
+/** Where the copy writes how far it is ("12.0 MB of 50.0 MB"): the waiting Pod prints it to its log. */
+export const filesProgress = (taskId: string): string => `${filesMarker(taskId)}.progress`;
+
+/**
+ * What the Pod's script runs first: wait for the marker (bounded), printing
+ * the copy's progress to the task's log as it changes, then start where
+ * SkyPilot starts.
+ */
 export function filesWaitScript(spec: TaskSpec, taskId: string): string {
   const marker = filesMarker(taskId);
   const cd = spec.workdir !== undefined ? ` cd "$HOME/${SKY_REMOTE_WORKDIR.slice(2)}" || exit 1;` : '';
   return (
-    `i=0; while [ ! -e ${marker} ]; do if [ "$i" -ge ${FILES_WAIT_SECONDS} ]; then echo "kindtray: the task's files did not arrive within ${FILES_WAIT_SECONDS} s" >&2; exit 1; fi; ` +
+    `i=0; p=; while [ ! -e ${marker} ]; do if [ "$i" -ge ${FILES_WAIT_SECONDS} ]; then echo "kindtray: the task's files did not arrive within ${FILES_WAIT_SECONDS} s" >&2; exit 1; fi; ` +
+    `q=$(cat ${filesProgress(taskId)} 2>/dev/null); if [ -n "$q" ] && [ "$q" != "$p" ]; then echo "kindtray: copying the task's files: $q"; p=$q; fi; ` +
     `sleep 1; i=$((i+1)); done;${cd} `
   );
 }
@@ -58,8 +66,8 @@ export function withFilesWait(pod: V1Pod, spec: TaskSpec, taskId: string): V1Pod
   return pod;
 }
 
-/** Extracts stdin into $1 (`~` is the Pod user's home), making the folder first. */
-const EXTRACT = 'd="$1"; case "$d" in "~") d="$HOME";; "~/"*) d="$HOME/${d#"~/"}";; esac; mkdir -p "$d" && exec tar xf - -C "$d"';
+/** Extracts stdin into $1 (`~` is the Pod user's home), making the folder first; then writes $2 (the progress) to file $3. */
+const EXTRACT = 'd="$1"; case "$d" in "~") d="$HOME";; "~/"*) d="$HOME/${d#"~/"}";; esac; mkdir -p "$d" && tar xf - -C "$d" && echo "$2" > "$3"';
 
 export interface CopyDeps {
   ops: Pick<KubeOps, 'exec'>;
@@ -129,7 +137,9 @@ export async function copyTaskFiles(deps: CopyDeps, spec: TaskSpec, taskId: stri
           const left = bound - Date.now();
           if (left <= 0) return `the copy took longer than ${formatMs(deps.boundMs ?? FILE_COPY_BOUND_MS)}`;
           const deadlineMs = Math.min(left, FILE_COPY_BASE_DEADLINE_MS + Math.ceil((a.archive.length / FILE_COPY_MIN_RATE) * 1000));
-          const r: KubeOpResult<{ exitCode: number; stderr: string }> = await deps.ops.exec(deps.target, deps.namespace, pod, ['sh', '-c', EXTRACT, 'kindtray-copy', destination(item)], { stdin: a.archive, deadlineMs });
+          const progress = `${mb(sent + a.dataBytes)} of ${mb(total)}`;
+          const command = ['sh', '-c', EXTRACT, 'kindtray-copy', destination(item), progress, filesProgress(taskId)];
+          const r: KubeOpResult<{ exitCode: number; stderr: string }> = await deps.ops.exec(deps.target, deps.namespace, pod, command, { stdin: a.archive, deadlineMs });
           if (!r.ok) return `${item.field} into pod ${pod}: ${r.error.message}`;
           if (r.value.exitCode !== 0) {
             const said = r.value.stderr.trim().split('\n').slice(-3).join(' / ') || 'no message';

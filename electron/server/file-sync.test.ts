@@ -2,13 +2,13 @@
 // ignore rules), what a launch refuses on its field, and the tar writer read
 // back by a real tar (busybox's, as in the task image).
 
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TaskSpec } from '../../shared/task/index.ts';
-import { filesMarker, filesWaitScript, withFilesWait } from './file-sync-copy.ts';
+import { filesMarker, filesProgress, filesWaitScript, withFilesWait } from './file-sync-copy.ts';
 import { isIgnored, parseIgnoreFile } from './file-sync-ignore.ts';
 import { listCopy, planTaskFiles, podTarget } from './file-sync-plan.ts';
 import { splitUstarPath, tarArchives } from './file-sync-tar.ts';
@@ -189,6 +189,26 @@ describe('the Pod waits for its files', () => {
       expect(out).toBe(`${join(home, 'sky_workdir')}\n`);
     } finally {
       rmSync(filesMarker('t-files2'), { force: true });
+    }
+  });
+
+  it('while it waits, the Pod prints the copy\'s progress to the task\'s log as it changes', async () => {
+    const s = spec({ workdir: '/abs/proj' });
+    const id = 't-files3';
+    try {
+      const run = new Promise<string>((resolve, reject) => {
+        execFile('busybox', ['sh', '-c', `${filesWaitScript(s, id)}echo started`], { env: { HOME: dir, PATH: process.env.PATH ?? '' }, timeout: 10_000 }, (err, out) => (err ? reject(err) : resolve(out)));
+      });
+      mkdirSync(join(dir, 'sky_workdir'));
+      writeFileSync(filesProgress(id), '8.0 MB of 16.0 MB\n');
+      await new Promise((r) => setTimeout(r, 1_500));
+      writeFileSync(filesProgress(id), '16.0 MB of 16.0 MB\n');
+      await new Promise((r) => setTimeout(r, 1_500));
+      writeFileSync(filesMarker(id), '');
+      expect(await run).toBe("kindtray: copying the task's files: 8.0 MB of 16.0 MB\nkindtray: copying the task's files: 16.0 MB of 16.0 MB\nstarted\n");
+    } finally {
+      rmSync(filesMarker(id), { force: true });
+      rmSync(filesProgress(id), { force: true });
     }
   });
 });
