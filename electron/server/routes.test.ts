@@ -2,7 +2,7 @@
 // launch fill the file's nulls, a value still missing is refused on its field,
 // and a secret's value never comes back, from any route or from the stored source.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -131,6 +131,30 @@ describe('POST /api/tasks with launch values', () => {
   it('the task text alone, as before, still launches', async () => {
     const r = await fetch(`${base}/api/tasks`, { method: 'POST', headers: { 'content-type': 'text/yaml' }, body: 'run: echo hi\n' });
     expect(r.status).toBe(201);
+  });
+});
+
+describe('POST /api/tasks with a workdir and file_mounts', () => {
+  it('relative sources are read from the folder the CLI sends; the stored spec has them absolute', async () => {
+    mkdirSync(path.join(dir, 'proj'));
+    writeFileSync(path.join(dir, 'proj', 'main.py'), 'print(1)');
+    const r = await launch({ task: 'workdir: proj\nfile_mounts:\n  /data/main.py: proj/main.py\nrun: ls\n', folder: dir });
+    expect(r.status).toBe(201);
+    const stored = store.get((r.body.task as { id: string }).id);
+    expect(stored?.spec.workdir).toBe(path.join(dir, 'proj'));
+    expect(stored?.spec.fileMounts).toEqual([{ target: '/data/main.py', source: path.join(dir, 'proj', 'main.py') }]);
+  });
+
+  it('without a folder (a dashboard or plain HTTP launch) a relative workdir is refused on its field; a bucket too', async () => {
+    const r = await fetch(`${base}/api/tasks`, { method: 'POST', headers: { 'content-type': 'text/yaml' }, body: 'workdir: .\nrun: ls\n' });
+    const body = (await r.json()) as Record<string, unknown>;
+    expect(r.status).toBe(422);
+    expect(body.field).toBe('workdir');
+    expect(String(body.error)).toContain('launch it with the CLI');
+    const bucket = await launch({ task: 'file_mounts:\n  /data: s3://bucket/x\nrun: ls\n', folder: dir });
+    expect(bucket.status).toBe(422);
+    expect(bucket.body.field).toBe('file_mounts["/data"]');
+    expect(store.list({ limit: 10 })).toHaveLength(0);
   });
 });
 
