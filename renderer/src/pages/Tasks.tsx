@@ -12,6 +12,7 @@ import { useController, useDashboard } from '../store/store.ts';
 import type { ApiFailure } from '../transport.ts';
 import { TaskLoadImage } from './ClustersDialogs.tsx';
 import { TaskLogView } from './TaskLogs.tsx';
+import { TaskNodes, TaskStages } from './TaskStages.tsx';
 
 export function TasksPage() {
   const controller = useController();
@@ -207,6 +208,8 @@ export function TaskPage({ id }: { id: string }) {
               ['Exit code', task.exitCode],
             ]}
           />
+          <TaskStages task={task} />
+          <TaskNodes task={task} />
           <h3>Endpoints</h3>
           {task.endpoints.length === 0 ? (
             <p className="muted small">This task asks for no ports.</p>
