@@ -15,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   dashboard: () => import('./dashboard.ts'),
   load: () => import('./load.ts'),
   logs: () => import('./logs.ts'),
+  'launch-nodes': () => import('./launch-nodes.ts'),
   'workdir-copy': () => import('./workdir-copy.ts'),
   clusters: () => import('./clusters.ts'),
 };
