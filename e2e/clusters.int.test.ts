@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../shared/api.ts';
-import type { ClusterOperation, ClustersResponse, PreflightAnswer } from '../shared/contracts/clusters.ts';
+import type { ClusterOperation, ClustersResponse, OperationEvent, PreflightAnswer } from '../shared/contracts/clusters.ts';
 import type { HealthSnapshot } from '../shared/snapshot.ts';
 import { call, freePort, kindtray, serve, tempHome, writeSettings, type Served } from './helpers/serve.ts';
 import { FAKE_KIND_BIN_DIR, NODE_IMAGE_REF, readKubeconfig, useTestbed } from './testbed/index.ts';
@@ -78,6 +78,31 @@ async function launchRunning(context: string, port = 8080): Promise<TaskRecord> 
     if (t.state === 'failed') throw new Error(`task failed: ${t.reason}`);
     return t.state === 'running' ? t : undefined;
   });
+}
+
+/** Collects the `operation` events of /api/events until stopped. */
+function followEvents(): { stop: () => OperationEvent[] } {
+  const got: OperationEvent[] = [];
+  const abort = new AbortController();
+  void (async () => {
+    const res = await fetch(`${server.url}/api/events`, { headers: { authorization: `Bearer ${server.token}` }, signal: abort.signal });
+    let buffered = '';
+    for await (const chunk of res.body ?? []) {
+      buffered += Buffer.from(chunk as Uint8Array).toString();
+      const parts = buffered.split('\n\n');
+      buffered = parts.pop() ?? '';
+      for (const part of parts) {
+        if (!part.startsWith('event: operation\n')) continue;
+        got.push(JSON.parse(part.slice(part.indexOf('data: ') + 6)) as OperationEvent);
+      }
+    }
+  })().catch(() => undefined);
+  return {
+    stop: () => {
+      abort.abort();
+      return got;
+    },
+  };
 }
 
 beforeAll(async () => {
@@ -213,6 +238,7 @@ describe('other ways to create, and failures', { timeout: 300_000 }, () => {
     expect(r.stdout).toMatch(/✓ Joining worker nodes/);
     const cluster = (await status()).clusters.find((c) => c.name === name);
     expect(cluster?.nodes.map((n) => n.role).sort()).toEqual(['control-plane', 'worker']);
+    expect((await kindtray(['clusters'], env)).stdout).toMatch(new RegExp(`^${name}\\s+running\\s+2 nodes`, 'm'));
     expect((await kindtray(['cluster', 'delete', name], env, 120_000)).code).toBe(0);
   });
 
@@ -223,7 +249,12 @@ describe('other ways to create, and failures', { timeout: 300_000 }, () => {
     writeFileSync(file, `kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 30777\n    hostPort: ${port}\n- role: worker\n`);
     const check = await api<PreflightAnswer>('/api/clusters/check', { method: 'POST', body: { name, config: { path: file } } });
     expect(check.body.checks.find((c) => c.id === 'config')?.message).toMatch(/1 control-plane and 1 worker.*host \d+→30777/);
+    const events = followEvents();
     const op = await create({ name, config: { path: file } });
+    const seen = events.stop().filter((e) => e.operation.id === op.id);
+    // Streamed on /api/events as it ran: kind's lines, then the record as it ended.
+    expect(seen.some((e) => e.line?.startsWith(' • Preparing nodes'))).toBe(true);
+    expect(seen.at(-1)?.operation.state).toBe('succeeded');
     expect(op.state, JSON.stringify(op.error)).toBe('succeeded');
     const cluster = (await status()).clusters.find((c) => c.name === name);
     expect(cluster?.nodes).toHaveLength(2);
