@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { withProblems, type SnapshotInput } from './problems.ts';
+import type { ClusterOperation } from './contracts/clusters.ts';
 import { DASHBOARD_LINKS } from './dashboard-links.ts';
-import { dockerStoppedInput, healthyInput, kindCluster, kubeContext } from './snapshot-fixtures.ts';
+import { CHECKED_AT, dockerStoppedInput, healthyInput, kindCluster, kubeContext } from './snapshot-fixtures.ts';
 import { TOOLTIP_MAX, trayView, type TrayMenuItem } from './tray-view.ts';
 
 const labels = (items: TrayMenuItem[]) => items.map((i) => (i.kind === 'separator' ? '---' : i.label));
@@ -229,3 +230,39 @@ describe('tray view: a submenu per cluster', () => {
   });
 });
 
+
+describe('tray view: a cluster operation under way', () => {
+  const creating = (over: Partial<ClusterOperation> = {}): ClusterOperation => ({
+    id: 'op-1',
+    kind: 'create',
+    cluster: 'fresh',
+    state: 'running',
+    startedAt: CHECKED_AT,
+    steps: [
+      { title: 'Ensuring node image (kindest/node:v1.31.0) 🖼', state: 'succeeded', startedAt: CHECKED_AT, endedAt: CHECKED_AT },
+      { title: 'Starting control-plane 🕹️', state: 'running', startedAt: CHECKED_AT },
+    ],
+    ...over,
+  });
+
+  it('a create: the busy icon, its step in the tooltip, and a line for the cluster-to-be that opens its page', () => {
+    const v = trayView(withProblems(healthyInput()), { operations: [creating()] });
+    expect(v.icon).toBe('busy');
+    expect(v.tooltip).toBe('Kindtray: Creating cluster fresh: Starting control-plane…');
+    const line = v.menu.find((i) => i.label.startsWith('Creating cluster fresh'));
+    expect(line).toMatchObject({ label: 'Creating cluster fresh: Starting control-plane…', state: 'busy', action: 'open-dashboard', route: '#/clusters/fresh' });
+    expect(labels(v.menu).indexOf(line!.label)).toBe(1);
+  });
+
+  it('a stop on a cluster: its submenu says so, busy, and offers no other Start/Stop meanwhile; an ended one is gone', () => {
+    const stop = creating({ kind: 'stop', cluster: 'dev', steps: [{ title: 'Stopping node dev-control-plane', state: 'running', startedAt: CHECKED_AT }] });
+    const v = trayView(withProblems(healthyInput()), { operations: [stop] });
+    const dev = v.menu.find((i) => i.cluster === 'dev')!;
+    expect(dev).toMatchObject({ label: 'dev: stopping…', state: 'busy' });
+    expect(dev.items![0]).toMatchObject({ label: 'Stopping cluster dev: Stopping node dev-control-plane…', state: 'busy' });
+    expect(dev.items!.find((i) => i.label === 'Stop')).toMatchObject({ enabled: false });
+    const ended = trayView(withProblems(healthyInput()), { operations: [{ ...stop, state: 'succeeded' }] });
+    expect(ended.icon).toBe('ok');
+    expect(ended.menu.find((i) => i.cluster === 'dev')!.label).toBe('dev: running, 1/1 nodes ready');
+  });
+});

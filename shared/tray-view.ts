@@ -5,8 +5,10 @@
 // its state as the snapshot has it (never green before its API has answered),
 // Start or Stop, Load image…, Open in dashboard, Delete….
 
+import type { ClusterOperation } from './contracts/clusters.ts';
 import { DASHBOARD_LINKS } from './dashboard-links.ts';
 import { FIXES } from './fixes.ts';
+import { OPERATION_VERBS, currentStep, operationTitle } from './operation-words.ts';
 import { headline, isInProgress, isRoot, problemIds, serverNotRunning } from './problems.ts';
 import { CLUSTER_WORDS, CONTEXT_WORDS, DOCKER_WORDS, allGoodSummary, nodesReady } from './view-words.ts';
 import type { ClusterHealth, ContextHealth, DockerHealth, HealthSnapshot, OverallState, Problem, ServerHealth } from './snapshot.ts';
@@ -53,6 +55,8 @@ export interface TrayOptions {
   maxClusters?: number;
   /** Fix items shown before "N more fixes…". */
   maxFixes?: number;
+  /** Cluster operations running now (create, delete, start, stop, load image), from the event stream: a line each, busy. */
+  operations?: readonly ClusterOperation[];
 }
 
 const DEFAULT_MAX_CLUSTERS = 5;
@@ -124,22 +128,40 @@ function powerItems(c: ClusterHealth, problems: readonly Problem[]): TrayMenuIte
   }
 }
 
-function clusterMenu(c: ClusterHealth, s: HealthSnapshot): TrayMenuItem {
+function clusterMenu(c: ClusterHealth, s: HealthSnapshot, op: ClusterOperation | undefined): TrayMenuItem {
   const context = s.contexts.find((x) => x.name === c.context);
   const facts = [CLUSTER_WORDS[c.state], c.nodes.length > 0 ? `${nodesReady(c)} nodes ready` : '', c.kubernetesVersion ?? ''].filter((x) => x !== '');
   const lines: TrayMenuItem[] = [{ kind: 'status', label: fitLine(facts.join(' · '), 80), enabled: false, state: clusterDot(c, context) }];
   if (c.cause && c.state !== 'running') lines.push({ kind: 'status', label: fitLine(c.cause, 80), enabled: false });
   if (context) lines.push({ kind: 'status', label: `Context ${context.name}: ${CONTEXT_WORDS[context.state]}${context.current ? ' (current)' : ''}`, enabled: false });
+  if (op) lines.unshift({ kind: 'status', label: fitLine(operationLine(op), 80), enabled: false, state: 'busy' });
+  // One operation at a time on a cluster: the rest wait for it to end.
+  const power = powerItems(c, s.problems).map((i) => (op ? { ...i, enabled: false } : i));
   const items: TrayMenuItem[] = [
     ...lines,
     SEPARATOR,
-    ...powerItems(c, s.problems),
+    ...power,
     { kind: 'action', label: 'Load image…', action: 'open-dashboard', route: DASHBOARD_LINKS.cluster(c.name, 'load-image'), ...(c.state === 'running' ? {} : { enabled: false }) },
     { kind: 'action', label: 'Open in dashboard', action: 'open-dashboard', route: DASHBOARD_LINKS.cluster(c.name) },
     SEPARATOR,
     { kind: 'action', label: 'Delete…', action: 'open-dashboard', route: DASHBOARD_LINKS.cluster(c.name, 'delete') },
   ];
-  return { kind: 'submenu', label: fitLine(`${c.name}: ${clusterSummary(c, context)}`, 80), state: clusterDot(c, context), cluster: c.name, items };
+  const summary = op ? `${OPERATION_VERBS[op.kind].doing.toLowerCase()}…` : clusterSummary(c, context);
+  return { kind: 'submenu', label: fitLine(`${c.name}: ${summary}`, 80), state: op ? 'busy' : clusterDot(c, context), cluster: c.name, items };
+}
+
+/** "Creating cluster dev: Starting control-plane…". */
+const operationLine = (op: ClusterOperation): string => {
+  const step = currentStep(op);
+  return `${operationTitle(op)}${step ? `: ${step}` : ''}…`;
+};
+
+/** Operations whose cluster has no line of its own yet (being created): a line each. */
+function operationLines(s: HealthSnapshot, ops: readonly ClusterOperation[]): TrayMenuItem[] {
+  const shown = new Set(s.clusters.map((c) => c.name));
+  return ops
+    .filter((o) => !shown.has(o.cluster))
+    .map((o) => ({ kind: 'action', label: fitLine(operationLine(o), 80), action: 'open-dashboard', route: DASHBOARD_LINKS.cluster(o.cluster), state: 'busy' }));
 }
 
 function serverLine(s: ServerHealth): TrayMenuItem {
@@ -156,11 +178,11 @@ function serverLine(s: ServerHealth): TrayMenuItem {
 }
 
 /** Clusters in trouble first, so a capped list still shows them; each one a submenu. */
-function clusterLines(s: HealthSnapshot, max: number): TrayMenuItem[] {
-  if (s.clusters.length === 0) return [{ kind: 'status', label: 'No KinD clusters', enabled: false }];
+function clusterLines(s: HealthSnapshot, max: number, ops: readonly ClusterOperation[]): TrayMenuItem[] {
+  if (s.clusters.length === 0 && ops.length === 0) return [{ kind: 'status', label: 'No KinD clusters', enabled: false }];
   const ordered = [...s.clusters.filter((c) => c.state !== 'running'), ...s.clusters.filter((c) => c.state === 'running')];
   const shown = ordered.length > max ? ordered.slice(0, max - 1) : ordered;
-  const lines = shown.map((c) => clusterMenu(c, s));
+  const lines = [...operationLines(s, ops), ...shown.map((c) => clusterMenu(c, s, ops.find((o) => o.cluster === c.name)))];
   const more = ordered.length - shown.length;
   if (more > 0) lines.push({ kind: 'action', label: `${more} more clusters…`, action: 'open-dashboard', route: DASHBOARD_LINKS.clusters });
   return lines;
@@ -201,9 +223,10 @@ export function trayTooltip(s: HealthSnapshot): string {
 
 export function trayView(s: HealthSnapshot, opts: TrayOptions = {}): TrayView {
   const fixes = fixItems(s.problems, Math.max(1, opts.maxFixes ?? DEFAULT_MAX_FIXES));
+  const ops = (opts.operations ?? []).filter((o) => o.state === 'running');
   const menu: TrayMenuItem[] = [
     dockerLine(s.docker),
-    ...clusterLines(s, Math.max(1, opts.maxClusters ?? DEFAULT_MAX_CLUSTERS)),
+    ...clusterLines(s, Math.max(1, opts.maxClusters ?? DEFAULT_MAX_CLUSTERS), ops),
     serverLine(s.server),
     SEPARATOR,
     ...(fixes.length > 0 ? [...fixes, SEPARATOR] : []),
@@ -214,5 +237,8 @@ export function trayView(s: HealthSnapshot, opts: TrayOptions = {}): TrayView {
     SEPARATOR,
     { kind: 'action', label: 'Quit', action: 'quit' },
   ];
-  return { icon: s.overall, tooltip: trayTooltip(s), menu };
+  const first = ops[0];
+  if (!first) return { icon: s.overall, tooltip: trayTooltip(s), menu };
+  // An operation under way leads: it is what the user just asked for.
+  return { icon: s.overall === 'error' ? 'error' : 'busy', tooltip: fitLine(`Kindtray: ${operationLine(first)}${ops.length > 1 ? ` (+${ops.length - 1} more)` : ''}`), menu };
 }

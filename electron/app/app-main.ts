@@ -233,6 +233,7 @@ export async function runApp(deps: AppDeps = {}): Promise<AppOutcome> {
     token: started.token,
     onEvent: (e) => {
       if (e.type === 'task') notifier.task(e.task as TaskRecord);
+      if (e.type === 'operation' && typeof e.operation === 'object' && e.operation !== null && Array.isArray(e.operation.steps)) tray.operation(e.operation);
     },
   });
 

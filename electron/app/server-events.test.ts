@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../shared/api.ts';
+import type { OperationEvent } from '../../shared/contracts/clusters.ts';
 import { followServerEvents, parseSse } from './server-events.ts';
 
 describe('parseSse', () => {
@@ -33,13 +34,15 @@ describe('following the supervisor’s event stream', () => {
       const task = { id: `t-${connections}`, state: 'succeeded' };
       res.write(`event: task\ndata: ${JSON.stringify({ type: 'task', task })}\n\n`);
       res.write('event: junk\ndata: not json\n\n');
+      if (connections === 2) res.write(`event: operation\ndata: ${JSON.stringify({ type: 'operation', operation: { id: 'op-1', kind: 'create', cluster: 'dev', state: 'running', steps: [], startedAt: 'x' } })}\n\n`);
       if (connections === 1) res.end();
     });
-    const events: ServerEvent[] = [];
+    const events: (ServerEvent | OperationEvent)[] = [];
     const follower = followServerEvents({ url, token: 's3cret', onEvent: (e) => events.push(e), retryMs: 20 });
-    await expect.poll(() => events.length, { timeout: 3_000 }).toBe(2);
+    await expect.poll(() => events.length, { timeout: 3_000 }).toBe(3);
     follower.stop();
-    expect(events.map((e) => (e.type === 'task' ? e.task.id : e.type))).toEqual(['t-1', 't-2']);
+    // Cluster operations come through too, for the tray's progress line.
+    expect(events.map((e) => (e.type === 'task' ? e.task.id : e.type === 'operation' ? e.operation.id : e.type))).toEqual(['t-1', 't-2', 'op-1']);
     expect(auths).toEqual(['Bearer s3cret', 'Bearer s3cret']);
   });
 

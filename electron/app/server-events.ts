@@ -5,12 +5,14 @@
 
 import { request, type ClientRequest } from 'node:http';
 import type { ServerEvent } from '../../shared/api.ts';
+import type { OperationEvent } from '../../shared/contracts/clusters.ts';
 
 export interface ServerEventsOptions {
   /** `http://127.0.0.1:PORT` */
   url: string;
   token: string;
-  onEvent: (event: ServerEvent) => void;
+  /** `operation`: a cluster operation's news (shared/contracts/clusters.ts), for the tray's progress line. */
+  onEvent: (event: ServerEvent | OperationEvent) => void;
   log?: (line: string) => void;
   /** First wait before reconnecting; doubles up to maxRetryMs. */
   retryMs?: number;
@@ -41,8 +43,8 @@ export function parseSse(buffer: string, onData: (event: string, data: string) =
   return rest;
 }
 
-const isServerEvent = (v: unknown): v is ServerEvent =>
-  typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string' && ['snapshot', 'task', 'fix'].includes((v as { type: string }).type);
+const isServerEvent = (v: unknown): v is ServerEvent | OperationEvent =>
+  typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string' && ['snapshot', 'task', 'fix', 'operation'].includes((v as { type: string }).type);
 
 export function followServerEvents(opts: ServerEventsOptions): ServerEventsFollower {
   const base = opts.retryMs ?? 1_000;

@@ -127,6 +127,18 @@ describe('the tray renders the pure tray view', () => {
     expect(win.actions).toEqual(['open-dashboard']);
   });
 
+  it('a cluster operation from the event stream: the busy icon and its line while it runs, gone when it ends', () => {
+    const { c, tray } = controller();
+    const op = { id: 'op-1', kind: 'create' as const, cluster: 'fresh', state: 'running' as const, startedAt: '2026-01-15T10:00:00Z', steps: [{ title: 'Preparing nodes 📦', state: 'running' as const, startedAt: '2026-01-15T10:00:00Z' }] };
+    c.operation(op);
+    expect(pngsOf(tray.image)).toEqual(trayIconSet('busy', 'linux').representations.map((r) => r.png));
+    expect(labels(tray.menu)).toContain('Creating cluster fresh: Preparing nodes…');
+    expect(tray.tooltip).toBe('Kindtray: Creating cluster fresh: Preparing nodes…');
+    c.operation({ ...op, state: 'succeeded' });
+    expect(labels(tray.menu)).not.toContain('Creating cluster fresh: Preparing nodes…');
+    expect(pngsOf(tray.image)).toEqual(trayIconSet('ok', 'linux').representations.map((r) => r.png));
+  });
+
   it('refresh() redraws the Start at login checkbox from its current state', () => {
     let on = false;
     electron.reset();

@@ -7,6 +7,7 @@
 import { Menu, Tray, nativeImage, type MenuItemConstructorOptions, type NativeImage } from 'electron';
 import type { OverallState } from '../../shared/snapshot.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
+import type { ClusterOperation } from '../../shared/contracts/clusters.ts';
 import { trayView, type TrayAction, type TrayMenuItem, type TrayTarget, type TrayView } from '../../shared/tray-view.ts';
 import { statusDot, trayIconSet, type IconRepresentation } from './icons.ts';
 
@@ -58,7 +59,7 @@ export function menuTemplate(view: Pick<TrayView, 'menu'>, handlers: TrayHandler
       case 'checkbox':
         return { label: item.label, type: 'checkbox', checked: item.checked ?? false, enabled, click: () => act(handlers, item) };
       case 'action':
-        return { label: item.label, enabled, click: () => act(handlers, item) };
+        return { label: item.label, enabled, ...icon, click: () => act(handlers, item) };
     }
   });
 }
@@ -70,6 +71,8 @@ export class TrayController {
   private readonly icons = new Map<OverallState, NativeImage>();
   private readonly dots = new Map<OverallState, NativeImage>();
   private shownIcon: OverallState | undefined;
+  /** Cluster operations running now, by id (from the event stream): each a line in the menu until it ends. */
+  private readonly operations = new Map<string, ClusterOperation>();
   private last: { snapshot: HealthSnapshot; view: TrayView } | undefined;
 
   constructor(first: HealthSnapshot, opts: TrayControllerOptions) {
@@ -97,12 +100,20 @@ export class TrayController {
     if (this.last) this.render(this.last.snapshot);
   }
 
+  /** An operation's news (a step began or ended, it finished): the menu follows it. */
+  operation(op: ClusterOperation): void {
+    const was = this.operations.get(op.id);
+    if (op.state === 'running') this.operations.set(op.id, op);
+    else this.operations.delete(op.id);
+    if (was || op.state === 'running') this.refresh();
+  }
+
   destroy(): void {
     this.tray.destroy();
   }
 
   private viewOf(snapshot: HealthSnapshot): TrayView {
-    return trayView(snapshot, { startAtLogin: this.opts.startAtLogin() });
+    return trayView(snapshot, { startAtLogin: this.opts.startAtLogin(), operations: [...this.operations.values()] });
   }
 
   private apply(snapshot: HealthSnapshot, view: TrayView): void {

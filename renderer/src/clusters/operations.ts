@@ -121,21 +121,7 @@ export function latestOn(ops: Readonly<Record<string, FollowedOperation>>, clust
   return newestFirst(ops).find((f) => f.operation.cluster === cluster && (kind === undefined || f.operation.kind === kind));
 }
 
-/** "Creating", "Deleting", …: an operation kind as the start of a sentence. */
-export const OPERATION_VERBS: Record<OperationKind, { doing: string; done: string }> = {
-  create: { doing: 'Creating', done: 'Created' },
-  delete: { doing: 'Deleting', done: 'Deleted' },
-  start: { doing: 'Starting', done: 'Started' },
-  stop: { doing: 'Stopping', done: 'Stopped' },
-  'load-image': { doing: 'Loading', done: 'Loaded' },
-};
-
-/**
- * kind's words without its emoji (`Preparing nodes 📦`): many Linux desktops
- * have no colour-emoji font and draw them as empty boxes. The words stay kind's.
- */
-export const withoutEmoji = (text: string): string =>
-  text.replace(/[\p{Extended_Pictographic}\u{FE0F}\u{200D}]/gu, '').replace(/[ \t]{2,}/g, ' ').trimEnd();
+export { OPERATION_VERBS, withoutEmoji } from '../../../shared/operation-words.ts';
 
 /** Errors longer than this are shown cut (their start and their end, where kind puts the cause), whole on request. */
 export const ERROR_SHOWN_CHARS = 360;

@@ -6,22 +6,15 @@
 // tray or the CLI shows here too.
 
 import { useState, type ReactNode } from 'react';
-import type { ClusterOperation, StepState } from '../../../shared/contracts/clusters.ts';
-import { OPERATION_VERBS, operationDurationMs, shortError, stepDurationMs, withoutEmoji, type FollowedOperation } from '../clusters/operations.ts';
+import type { StepState } from '../../../shared/contracts/clusters.ts';
+import { operationTitle } from '../../../shared/operation-words.ts';
+import { operationDurationMs, shortError, stepDurationMs, withoutEmoji, type FollowedOperation } from '../clusters/operations.ts';
 import { Spinner } from '../components/common.tsx';
 import { formatDuration, useNow } from '../format.ts';
 import { useController } from '../store/store.ts';
 import type { ApiFailure } from '../transport.ts';
 
 const MARK: Record<StepState, string> = { running: '', succeeded: '✓', failed: '✗', cancelled: '–' };
-
-/** "Creating cluster dev", "Created cluster dev", "Creating cluster dev failed", "Loading my-app:dev into dev". */
-export function operationTitle(op: ClusterOperation): string {
-  const verb = OPERATION_VERBS[op.kind];
-  const what = op.kind === 'load-image' ? `${op.image ?? 'image'} into ${op.cluster}` : `cluster ${op.cluster}`;
-  if (op.state === 'succeeded') return `${verb.done} ${what}`;
-  return `${verb.doing} ${what}${op.state === 'failed' ? ' failed' : op.state === 'cancelled' ? ': cancelled' : ''}`;
-}
 
 export function OperationProgress({ followed, children }: { followed: FollowedOperation; children?: ReactNode }) {
   const { operation: op, lines } = followed;
