@@ -181,6 +181,14 @@ run: echo three
     expect(await exists('pods', `kt-flow-${suffix}`)).toBe(true);
     expect(await exists('pods', `kt-flow-${suffix}-s1`)).toBe(true);
     expect(await exists('pods', `kt-flow-${suffix}-s2`)).toBe(false);
+    // One log for the task: each stage's output after the one before.
+    const log = await until('the stages’ output', async () => {
+      const text = await nodeLog(t.id, 0);
+      return text.includes('two\n') ? text : undefined;
+    });
+    expect(log.indexOf('one\n')).toBeGreaterThanOrEqual(0);
+    expect(log.indexOf('two\n')).toBeGreaterThan(log.indexOf('one\n'));
+    expect(log).not.toContain('three');
   }, 120_000);
 
   it('runs every stage when each succeeds, and says so', async () => {
