@@ -254,6 +254,27 @@ describe('the launcher', () => {
     expect(ops.services.size).toBe(0);
   });
 
+  it('after a restart, takes up a multi-node task and a pipeline where the cluster has them: nothing created twice, nothing lost', async () => {
+    const multi = store.create({ name: 'train', context: 'kind-dev', source: 'x', spec: spec({ numNodes: 2 }) });
+    const stages = ['one', 'two'].map((name) => ({ name, spec: spec({ name }) }));
+    const flow = store.create({ name: 'flow', context: 'kind-dev', source: 'x', spec: stages[0]?.spec ?? spec(), stages });
+    launcher.launch(multi.id);
+    launcher.launch(flow.id);
+    await until('both running', () => store.get(multi.id)?.state === 'running' && store.get(flow.id)?.state === 'running');
+    await launcher.close();
+    // While Kindtray is down: the nodes end, and the pipeline's first stage ends.
+    for (const r of [0, 1]) ops.exit(podNameFor(multi, r), 0);
+    ops.exit(podNameFor(flow), 0);
+    const creates = ops.calls.filter((c) => c === 'createPod').length;
+
+    launcher = new Launcher({ store, ops, logsDir: path.join(dir, 'logs'), timings: fast, kubeconfigPaths: () => ['/nonexistent'] });
+    await launcher.reconcile();
+    const done = await until('the 2-node task succeeded', () => store.get(multi.id)?.state === 'succeeded' && store.get(multi.id));
+    expect(done.reason).toBe('the 2 nodes completed');
+    await until('the second stage running', () => store.get(flow.id)?.stage === 1 && store.get(flow.id)?.state === 'running');
+    expect(ops.calls.filter((c) => c === 'createPod').length).toBe(creates + 1);
+  });
+
   it('runs a pipeline stage after stage, and a failing stage ends it with the stages after it never started', async () => {
     const stages = ['one', 'two', 'three'].map((name) => ({ name, spec: spec({ name }) }));
     const t = store.create({ name: 'flow', context: 'kind-dev', source: 'x', spec: stages[0]?.spec ?? spec(), stages });
