@@ -275,6 +275,25 @@ describe('the launcher', () => {
     expect(ops.calls.filter((c) => c === 'createPod').length).toBe(creates + 1);
   });
 
+  it('cancel ends a pipeline’s running stage; the stages after it never start', async () => {
+    const stages = ['one', 'two', 'three'].map((name) => ({ name, spec: spec({ name, numNodes: 2 }) }));
+    const t = store.create({ name: 'flow', context: 'kind-dev', source: 'x', spec: stages[0]?.spec ?? spec(), stages });
+    launcher.launch(t.id);
+    await until('stage 1 running', () => store.get(t.id)?.state === 'running');
+    for (const r of [0, 1]) ops.exit(podNameFor(t, r), 0);
+    await until('stage 2 running', () => store.get(t.id)?.stage === 1 && store.get(t.id)?.state === 'running');
+    const r = await launcher.cancel(t.id);
+    expect(r.ok && r.task.stages?.map((s) => [s.state, s.reason])).toEqual([
+      ['succeeded', undefined],
+      ['cancelled', 'cancelled by the user'],
+      ['cancelled', 'not started: the task was cancelled'],
+    ]);
+    const stage2 = { ...t, stage: 1 };
+    expect([0, 1].map((rank) => ops.pods.has(podNameFor(stage2, rank)))).toEqual([false, false]);
+    expect([0, 1].map((rank) => ops.pods.has(podNameFor(t, rank)))).toEqual([true, true]); // stage 1's stay for kubectl describe
+    expect(ops.calls.filter((c) => c === 'createPod')).toHaveLength(4);
+  });
+
   it('runs a pipeline stage after stage, and a failing stage ends it with the stages after it never started', async () => {
     const stages = ['one', 'two', 'three'].map((name) => ({ name, spec: spec({ name }) }));
     const t = store.create({ name: 'flow', context: 'kind-dev', source: 'x', spec: stages[0]?.spec ?? spec(), stages });
