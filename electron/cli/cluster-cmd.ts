@@ -138,7 +138,7 @@ function describe(op: ClusterOperation): string {
   switch (op.kind) {
     case 'create': {
       const workers = op.plan?.nodes.filter((n) => n.role === 'worker').length ?? 0;
-      const ports = op.plan?.nodePorts ? `, NodePorts ${op.plan.nodePorts.from}-${op.plan.nodePorts.to} on the host` : '';
+      const ports = op.plan?.nodePorts ? `, NodePorts on host ports ${op.plan.nodePorts.from}-${op.plan.nodePorts.to}` : '';
       return `Creating cluster ${op.cluster} (1 control-plane${workers ? `, ${workers} worker${workers > 1 ? 's' : ''}` : ''}${ports})`;
     }
     case 'delete':
@@ -197,7 +197,7 @@ export async function clustersCommand(ctx: CommandContext): Promise<number> {
   if (list.clusters.length === 0) ctx.out('No clusters. Create one: kindtray cluster create NAME');
   const width = Math.max(4, ...list.clusters.map((c) => c.name.length));
   for (const c of list.clusters) {
-    const ports = c.nodePorts ? `NodePorts ${c.nodePorts.from}-${c.nodePorts.to}` : '';
+    const ports = c.nodePorts ? `NodePorts on host ports ${c.nodePorts.from}-${c.nodePorts.to}` : '';
     ctx.out(`${c.name.padEnd(width)}  ${c.state.padEnd(9)}  ${String(c.nodes.length).padStart(2)} node${c.nodes.length === 1 ? ' ' : 's'}  ${c.kubernetesVersion ?? ''}  ${ports}`.trimEnd());
   }
   if (!list.kind.found) ctx.err(`kindtray: kind is not installed: ${list.kind.install?.command ?? ''}`);

@@ -18,7 +18,7 @@ import { findKind, installAdvice, runKind } from './kind-cli.ts';
 import { explainLoadFailure, nodeOfLoadLine } from './lifecycle.ts';
 import { ClusterManager } from './manager.ts';
 import { candidateRanges, describeTaken, firstFreeRange } from './ports.ts';
-import { preflight, type PreflightInput } from './preflight.ts';
+import { describePlan, preflight, type PreflightInput } from './preflight.ts';
 import { parseKindStatusLine, StepList } from './steps.ts';
 import { CreateClusterRequestSchema } from '../../shared/contracts/clusters.ts';
 
@@ -54,16 +54,18 @@ describe("kind's status lines", () => {
 describe('the kind config', () => {
   const req = (o: object = {}) => CreateClusterRequestSchema.parse({ name: 'dev', ...o });
 
-  it('defaults: one control-plane publishing 30000-30099 as the same NodePorts on loopback', () => {
-    const plan = kindConfigFor(req(), { from: 30000, to: 30099 });
-    const config = parse(plan.configText) as { kind: string; apiVersion: string; nodes: { role: string; extraPortMappings: { containerPort: number; hostPort: number; listenAddress: string }[] }[] };
+  it('defaults: one control-plane publishing NodePorts 30000-30099 on the host range, in order, on loopback; Kubernetes gives out only those', () => {
+    const plan = kindConfigFor(req(), { from: 30100, to: 30199 });
+    const config = parse(plan.configText) as { kind: string; apiVersion: string; kubeadmConfigPatches: string[]; nodes: { role: string; extraPortMappings: { containerPort: number; hostPort: number; listenAddress: string }[] }[] };
     expect(config.kind).toBe('Cluster');
     expect(config.apiVersion).toBe('kind.x-k8s.io/v1alpha4');
+    expect(config.kubeadmConfigPatches[0]).toContain('service-node-port-range: "30000-30099"');
     expect(config.nodes).toHaveLength(1);
     const maps = config.nodes[0]?.extraPortMappings ?? [];
     expect(maps).toHaveLength(100);
-    expect(maps[0]).toMatchObject({ containerPort: 30000, hostPort: 30000, listenAddress: '127.0.0.1' });
-    expect(maps[99]).toMatchObject({ containerPort: 30099, hostPort: 30099 });
+    expect(maps[0]).toMatchObject({ containerPort: 30000, hostPort: 30100, listenAddress: '127.0.0.1' });
+    expect(maps[99]).toMatchObject({ containerPort: 30099, hostPort: 30199 });
+    expect(plan.nodePorts).toEqual({ from: 30100, to: 30199 });
   });
 
   it('workers, a node image and ingress ports', () => {
@@ -88,6 +90,7 @@ describe('the kind config', () => {
       { hostPort: 9080, containerPort: 80, protocol: 'TCP' },
     ]);
     expect(plan.nodePorts).toEqual({ from: 30500, to: 30500 });
+    expect(describePlan(plan)).toBe('will create 1 control-plane and 2 workers; 1 NodePort on host ports 30500-30500; host 9080→80');
     expect(plan.configText).toBe(text);
   });
 
@@ -109,11 +112,11 @@ describe('the kind config', () => {
 });
 
 describe('NodePort ranges', () => {
-  it('candidates are 100 ports each from 30000 to the end of the NodePort range', () => {
+  it('candidates are 100 host ports each, in hundreds from 30000 to 39999', () => {
     const c = candidateRanges();
     expect(c[0]).toEqual({ from: 30000, to: 30099 });
     expect(c[1]).toEqual({ from: 30100, to: 30199 });
-    expect(c.at(-1)?.to).toBeLessThanOrEqual(32767);
+    expect(c.at(-1)).toEqual({ from: 39900, to: 39999 });
   });
 
   it('the first range free of clusters and of other programs', async () => {

@@ -1,11 +1,12 @@
 // kind's cluster config (kind.x-k8s.io/v1alpha4), both ways: written from a
-// create request (a control-plane and N workers, the node image, the NodePort
-// range published on the control-plane as `sky local up` does: host port =
-// NodePort; the ingress ports as kind's ingress guide does), or read from the
-// user's own file to say what it will create. Errors name the field.
+// create request (a control-plane and N workers, the node image, NodePorts
+// published on the control-plane as `sky local up` does: the API server's
+// NodePort range cut to 30000-30099, each published on a host port of the
+// chosen range, in order; the ingress ports as kind's ingress guide does), or
+// read from the user's own file to say what it will create. Errors name the field.
 
 import { parseDocument, stringify } from 'yaml';
-import type { ClusterPlan, CreateClusterRequest, PortRange } from '../../shared/contracts/clusters.ts';
+import { NODE_PORT_MAX, NODE_PORT_MIN, type ClusterPlan, type CreateClusterRequest, type PortRange } from '../../shared/contracts/clusters.ts';
 
 export const KIND_CONFIG_API = 'kind.x-k8s.io/v1alpha4';
 
@@ -14,10 +15,12 @@ const LISTEN = '127.0.0.1';
 
 type Mapping = ClusterPlan['portMappings'][number];
 
-/** The mappings a request asks for: each NodePort of the range, then ingress 80/443. */
+const isNodePort = (p: number) => p >= NODE_PORT_MIN && p <= NODE_PORT_MAX;
+
+/** The mappings a request asks for: NodePort 30000 + i on host port from + i, then ingress 80/443. */
 export function requestedMappings(req: Pick<CreateClusterRequest, 'ingress'>, nodePorts: PortRange | undefined): Mapping[] {
   const out: Mapping[] = [];
-  if (nodePorts) for (let p = nodePorts.from; p <= nodePorts.to; p++) out.push({ hostPort: p, containerPort: p, protocol: 'TCP' });
+  if (nodePorts) for (let i = 0; i <= nodePorts.to - nodePorts.from; i++) out.push({ hostPort: nodePorts.from + i, containerPort: NODE_PORT_MIN + i, protocol: 'TCP' });
   if (req.ingress?.http) out.push({ hostPort: req.ingress.http, containerPort: 80, protocol: 'TCP' });
   if (req.ingress?.https) out.push({ hostPort: req.ingress.https, containerPort: 443, protocol: 'TCP' });
   return out;
@@ -38,7 +41,11 @@ export function kindConfigFor(req: CreateClusterRequest, nodePorts: PortRange | 
     ...(mappings.length > 0 ? { extraPortMappings: mappings.map((m) => ({ containerPort: m.containerPort, hostPort: m.hostPort, listenAddress: LISTEN, protocol: m.protocol })) } : {}),
   };
   const workers = Array.from({ length: req.workers }, () => ({ role: 'worker', ...image }));
-  const config = { kind: 'Cluster', apiVersion: KIND_CONFIG_API, name: req.name, nodes: [controlPlane, ...workers] };
+  // Kubernetes gives out only the NodePorts that reach the host (sky local up's service-node-port-range).
+  const portRange = nodePorts
+    ? { kubeadmConfigPatches: [`kind: ClusterConfiguration\napiServer:\n  extraArgs:\n    service-node-port-range: "${NODE_PORT_MIN}-${NODE_PORT_MIN + nodePorts.to - nodePorts.from}"\n`] }
+    : {};
+  const config = { kind: 'Cluster', apiVersion: KIND_CONFIG_API, name: req.name, ...portRange, nodes: [controlPlane, ...workers] };
   return {
     name: req.name,
     nodes: [{ role: 'control-plane', ...image }, ...workers.map(() => ({ role: 'worker' as const, ...image }))],
@@ -97,9 +104,9 @@ export function planFromConfig(name: string, text: string, source = 'config'): C
   return { name, nodes, portMappings, ...(nodePorts ? { nodePorts } : {}), configText: text };
 }
 
-/** The NodePorts a config publishes as one span, when they are host port = container port in 30000-32767. */
+/** The host ports that publish NodePorts (container ports in 30000-32767), as one span. */
 function nodePortSpan(maps: Mapping[]): PortRange | undefined {
-  const ports = maps.filter((m) => m.hostPort === m.containerPort && m.containerPort >= 30000 && m.containerPort <= 32767).map((m) => m.containerPort);
+  const ports = maps.filter((m) => isNodePort(m.containerPort)).map((m) => m.hostPort);
   if (ports.length === 0) return undefined;
   return { from: Math.min(...ports), to: Math.max(...ports) };
 }

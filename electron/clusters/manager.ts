@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { isFinalTaskState } from '../../shared/api.ts';
 import {
   CLUSTER_DEADLINES,
+  NODE_PORT_MAX,
+  NODE_PORT_MIN,
   type ClusterListItem,
   type ClusterOperation,
   type ClusterPlan,
@@ -80,7 +82,7 @@ export class ClusterManager {
     const ops = this.operations.list();
     const clusters: ClusterListItem[] = s.clusters.map((c) => {
       const op = ops.find((o) => o.cluster === c.name && o.state === 'running');
-      const nodePorts = c.portMappings.filter((m) => m.hostPort === m.containerPort && m.containerPort >= 30000 && m.containerPort <= 32767).map((m) => m.hostPort);
+      const nodePorts = c.portMappings.filter((m) => m.containerPort >= NODE_PORT_MIN && m.containerPort <= NODE_PORT_MAX).map((m) => m.hostPort);
       return {
         name: c.name,
         state: op?.kind === 'delete' ? 'deleting' : c.state,

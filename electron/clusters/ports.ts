@@ -1,10 +1,10 @@
 // Host ports for a new cluster: which are taken (by a cluster Kindtray sees in
 // the snapshot, or by any program holding the port on this machine), and the
-// first free NodePort range of 100, as `sky local up` takes 30000-30099 and
-// another cluster the next hundred.
+// first free range of 100 to publish its NodePorts on, as `sky local up` takes
+// 30000-30099 and another cluster another hundred.
 
 import { createServer } from 'node:net';
-import { NODE_PORT_MAX, NODE_PORT_MIN, NODE_PORT_RANGE_SIZE, type PortRange } from '../../shared/contracts/clusters.ts';
+import { HOST_PORT_RANGE_END, NODE_PORT_MIN, NODE_PORT_RANGE_SIZE, type PortRange } from '../../shared/contracts/clusters.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 
 /** Who holds a host port: a cluster's name, or undefined for "some program". */
@@ -55,10 +55,10 @@ export async function takenPorts(ports: number[], held: PortHolders, probe: Port
 
 const portsOf = (r: PortRange): number[] => Array.from({ length: r.to - r.from + 1 }, (_, i) => r.from + i);
 
-/** The candidate ranges of `size` ports, from 30000 up to the end of Kubernetes' NodePort range. */
+/** The candidate host ranges of `size` ports, in hundreds from 30000 (sky local up's) to 39999. */
 export function candidateRanges(size = NODE_PORT_RANGE_SIZE): PortRange[] {
   const out: PortRange[] = [];
-  for (let from = NODE_PORT_MIN; from + size - 1 <= NODE_PORT_MAX; from += size) out.push({ from, to: from + size - 1 });
+  for (let from = NODE_PORT_MIN; from + size - 1 <= HOST_PORT_RANGE_END; from += size) out.push({ from, to: from + size - 1 });
   return out;
 }
 

@@ -8,6 +8,8 @@
 import { readFileSync } from 'node:fs';
 import {
   CreateClusterRequestSchema,
+  NODE_PORT_MAX,
+  NODE_PORT_MIN,
   type CheckLevel,
   type ClusterPlan,
   type CreateClusterRequest,
@@ -123,8 +125,9 @@ export function describePlan(plan: ClusterPlan): string {
   const cps = plan.nodes.length - workers;
   const nodes = `${cps} control-plane${cps > 1 ? 's' : ''}${workers ? ` and ${workers} worker${workers > 1 ? 's' : ''}` : ''}`;
   const images = [...new Set(plan.nodes.map((n) => n.image).filter(Boolean))];
-  const ports = plan.nodePorts ? `NodePorts ${plan.nodePorts.from}-${plan.nodePorts.to} on the host` : 'no NodePorts on the host';
-  const others = plan.portMappings.filter((m) => !plan.nodePorts || m.containerPort < plan.nodePorts.from || m.containerPort > plan.nodePorts.to);
+  const nodePorts = plan.portMappings.filter((m) => m.containerPort >= NODE_PORT_MIN && m.containerPort <= NODE_PORT_MAX);
+  const ports = plan.nodePorts ? `${nodePorts.length} NodePort${nodePorts.length > 1 ? 's' : ''} on host ports ${plan.nodePorts.from}-${plan.nodePorts.to}` : 'no NodePorts on the host';
+  const others = plan.portMappings.filter((m) => !nodePorts.includes(m));
   const extra = others.length ? `; host ${others.map((m) => `${m.hostPort}→${m.containerPort}`).join(', ')}` : '';
   return `will create ${nodes}${images.length ? ` (${images.join(', ')})` : ''}; ${ports}${extra}`;
 }
@@ -146,7 +149,7 @@ async function portChecks(req: CreateClusterRequest, plan: ClusterPlan | undefin
       ? { id: 'node-ports', level: 'error', field: 'nodePorts', message: `host ports ${req.nodePorts.from}-${req.nodePorts.to} are not free: ${describeTaken(taken)}`, ...(fixRange ? { fix: fixRange } : {}) }
       : { id: 'node-ports', level: 'ok', field: 'nodePorts', message: `host ports ${req.nodePorts.from}-${req.nodePorts.to} are free` });
   } else if (suggested) {
-    out.push({ id: 'node-ports', level: 'ok', field: 'nodePorts', message: `NodePorts ${suggested.from}-${suggested.to} will be published on the host (the first free range)` });
+    out.push({ id: 'node-ports', level: 'ok', field: 'nodePorts', message: `NodePorts will be published on host ports ${suggested.from}-${suggested.to} (the first free range)` });
   } else {
     out.push({ id: 'node-ports', level: 'warn', field: 'nodePorts', message: 'no free range of NodePorts on the host: the cluster gets none, and task ports will not reach the host' });
   }

@@ -10,16 +10,24 @@ import type { Fix } from '../snapshot.ts';
 export const CLUSTER_NAME_RE = /^[a-z0-9][a-z0-9.-]*$/;
 export const CLUSTER_NAME_MAX = 50;
 
-/** `sky local up` publishes 100 NodePorts, 30000-30099, host port = NodePort; another cluster takes the next 100. */
+/**
+ * As `sky local up` (SkyPilot's kubernetes_deploy_utils): a cluster's NodePorts are 30000-30099 (its API
+ * server's service-node-port-range), published on 100 host ports; the first cluster takes host ports
+ * 30000-30099, another a free hundred after them. A task's NodePort N is reached on host port from + (N - 30000).
+ */
 export const NODE_PORT_RANGE_SIZE = 100;
+/** The first NodePort of every cluster Kindtray creates. */
 export const NODE_PORT_MIN = 30000;
 /** Kubernetes' default NodePort range ends here (--service-node-port-range 30000-32767). */
 export const NODE_PORT_MAX = 32767;
+/** Host port ranges are tried in hundreds from 30000 up to here (sky local up picks other clusters' in 30100-39999). */
+export const HOST_PORT_RANGE_END = 39999;
 
 const port = z.number().int().min(1).max(65535);
 
+/** Host ports, `from` to `to` inclusive. */
 export const PortRangeSchema = z
-  .object({ from: z.number().int().min(NODE_PORT_MIN).max(NODE_PORT_MAX), to: z.number().int().min(NODE_PORT_MIN).max(NODE_PORT_MAX) })
+  .object({ from: z.number().int().min(1024).max(65535), to: z.number().int().min(1024).max(65535) })
   .strict()
   .refine((r) => r.from <= r.to, { message: '`from` must not be past `to`', path: ['to'] })
   .refine((r) => r.to - r.from < 1000, { message: 'at most 1000 ports (each is a Docker port mapping)', path: ['to'] });
@@ -39,7 +47,7 @@ export const CreateClusterRequestSchema = z
     workers: z.number().int().min(0).max(10).default(0),
     /** Node image (`kindest/node:v1.31.0`): the Kubernetes version. Absent: kind's default. */
     image: z.string().min(1).max(300).optional(),
-    /** Host ports published as the same NodePorts. Absent: the first free range of 100 from 30000. */
+    /** Host ports publishing NodePorts 30000 onwards (one each, in order). Absent: the first free range of 100 from 30000. */
     nodePorts: PortRangeSchema.optional(),
     /** Host ports mapped to the ingress (80 and 443 on the control-plane). */
     ingress: z.object({ http: port.optional(), https: port.optional() }).strict().optional(),
@@ -87,6 +95,7 @@ export interface ClusterPlan {
   nodes: { role: 'control-plane' | 'worker'; image?: string }[];
   /** Host port → container port on the control-plane (NodePorts and ingress). */
   portMappings: { hostPort: number; containerPort: number; protocol: 'TCP' | 'UDP' | 'SCTP' }[];
+  /** The host ports that publish NodePorts. */
   nodePorts?: PortRange;
   /** The kind config that will be passed to `kind create cluster --config`. */
   configText: string;
@@ -96,7 +105,7 @@ export interface ClusterPlan {
 export interface PreflightAnswer {
   ok: boolean;
   checks: PreflightCheck[];
-  /** The first free range of NODE_PORT_RANGE_SIZE ports. */
+  /** The first free range of NODE_PORT_RANGE_SIZE host ports. */
   suggestedNodePorts?: PortRange;
   plan?: ClusterPlan;
   /** The `kind` that would run, when found. */
@@ -152,6 +161,7 @@ export interface ClusterListItem {
   state: string;
   context: string;
   nodes: { name: string; role: string; state: string }[];
+  /** The host ports that publish its NodePorts. */
   nodePorts?: PortRange;
   kubernetesVersion?: string;
   /** The operation running on it, if one is. */
