@@ -1,17 +1,24 @@
-// The Docker liveness ping, made cheap enough to run every few hundred
+// The Docker liveness beat, made cheap enough to run every few hundred
 // milliseconds all day. On a unix socket it is two things: access(2) on the
 // socket file, which fails at once when the permission is taken away (a
 // connection already open would keep working, so a kept-alive ping alone could
 // not tell), and a `_ping` over one kept-alive connection, which a frozen
 // engine never answers. That exchange speaks just enough HTTP/1.1 for `_ping`
 // (a status line, Content-Length or chunked): node:http's client costs three
-// times the CPU per request (0.9 ms against 0.3 ms here), and at 150 pings a
-// minute that is most of an idle budget. For the same reason a ping's
-// deadline is one timer of its own, its error made only when it fires, not
-// withDeadline's controller, listeners and two errors a beat. Elsewhere (tcp,
-// ssh, npipe) it is the API client's ping under withDeadline.
+// times the CPU per request.
+//
+// At this rate the cost is the process waking up more than any work done
+// awake (on a busy 2-core machine a bare 400 ms timer alone costs a Node
+// process 0.2 % of a core). So a beat wakes the process once: it reads, with
+// read(2) on the non-blocking socket, the answer to the ping it left on the
+// line at the previous beat, then sends the next. The event loop never reads
+// the line (a socket it read once stays in epoll's set, and every answer would
+// wake the process a second time). An answer not there yet gets what is left
+// of its deadline, counted from when its ping was sent, as before: a frozen
+// engine is told within one beat plus one deadline. Elsewhere (tcp, ssh,
+// npipe) a beat is the API client's ping under withDeadline.
 
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { DeadlineError, withDeadline } from '../../shared/deadline.ts';
 import type { DockerApi } from './docker-api.ts';
@@ -29,8 +36,12 @@ export class DockerLiveness {
     this.what = `Docker engine at ${endpoint.url}`;
   }
 
-  /** Resolves when the engine answered within `deadlineMs`; rejects with the failure (a DeadlineError, or a socket error with its code). */
-  async ping(deadlineMs: number): Promise<void> {
+  /**
+   * One beat. Resolves when the engine answered the ping before this one within
+   * `deadlineMs` of sending it (the first beat of a line only sends); rejects
+   * with the failure: a DeadlineError, or a socket error with its code.
+   */
+  async beat(deadlineMs: number): Promise<void> {
     const socketPath = this.endpoint.socketPath;
     if (!socketPath || socketPath.startsWith('//')) {
       await withDeadline(this.what, deadlineMs, (signal) => this.api.ping(signal));
@@ -40,9 +51,9 @@ export class DockerLiveness {
     accessSync(socketPath, constants.R_OK | constants.W_OK);
     this.line ??= new PingLine(socketPath);
     try {
-      await this.line.ping(this.what, deadlineMs);
+      await this.line.beat(this.what, deadlineMs);
     } catch (e) {
-      // The kept connection may be the broken thing: the next ping starts afresh.
+      // The kept connection may be the broken thing: the next beat starts afresh.
       this.close();
       throw e;
     }
@@ -57,54 +68,84 @@ export class DockerLiveness {
 /** The request's bytes, made once. */
 const PING_REQUEST = Buffer.from('GET /_ping HTTP/1.1\r\nHost: docker\r\nUser-Agent: kindtray\r\n\r\n', 'latin1');
 
-/** One kept connection to the engine, one `_ping` at a time on it. */
+/** One kept connection to the engine: at most one `_ping` on it, read only at the beats. */
 class PingLine {
-  private readonly socketPath: string;
-  private socket: Socket | undefined;
+  private readonly socket: Socket;
+  private readonly buffer = Buffer.allocUnsafe(4_096);
   private received = '';
-  private waiting: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  /** When the ping on the line was sent (performance.now()); undefined when none is. */
+  private sentAt: number | undefined;
+  /** The line broke between beats (the error is told at the next one). */
+  private broken: unknown;
+  private busy = false;
+  /** Read by the event loop after all (no file descriptor to read at the beat: not a platform we know). */
+  private flowing = false;
 
   constructor(socketPath: string) {
-    this.socketPath = socketPath;
+    this.socket = connect(socketPath);
+    // Never read by the event loop: an answer arriving between beats must not wake the process (a socket
+    // that was read once stays in epoll's set and wakes it at the next byte, even paused). Beats read it.
+    this.socket.pause();
+    this.socket.on('error', (e) => (this.broken ??= e));
+    this.socket.on('close', () => (this.broken ??= Object.assign(new Error('the engine closed the connection'), { code: 'ECONNRESET' })));
   }
 
-  /** Resolves on a 200; rejects with a DeadlineError after `ms`, or with what broke the line. */
-  ping(what: string, ms: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (this.waiting) return reject(new Error('a ping is already on the line'));
-      const timer = setTimeout(() => this.fail(new DeadlineError(what, ms)), ms);
-      this.waiting = {
-        resolve: () => (clearTimeout(timer), resolve()),
-        reject: (e) => (clearTimeout(timer), reject(e)),
-      };
-      this.connected().write(PING_REQUEST);
-    });
+  async beat(what: string, deadlineMs: number): Promise<void> {
+    if (this.busy) throw new Error('a beat is already under way');
+    this.busy = true;
+    try {
+      const sentAt = this.sentAt;
+      if (sentAt !== undefined && !this.answered()) {
+        // Not there yet: it has what is left of its deadline, and is looked for once more then.
+        await new Promise((r) => setTimeout(r, Math.max(1, sentAt + deadlineMs - performance.now())));
+        if (!this.answered()) throw new DeadlineError(what, deadlineMs);
+      }
+      this.sentAt = performance.now();
+      this.socket.write(PING_REQUEST);
+    } catch (e) {
+      this.socket.destroy();
+      throw e;
+    } finally {
+      this.busy = false;
+    }
   }
 
   close(): void {
-    this.socket?.destroy();
-    this.socket = undefined;
-    this.received = '';
+    this.socket.destroy();
   }
 
-  private connected(): Socket {
-    if (this.socket) return this.socket;
-    const socket = connect(this.socketPath);
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => this.onData(chunk));
-    socket.on('error', (e) => this.fail(e));
-    socket.on('close', () => {
-      if (this.socket === socket) this.socket = undefined;
-      this.fail(Object.assign(new Error('the engine closed the connection'), { code: 'ECONNRESET' }));
-    });
-    this.socket = socket;
-    return socket;
+  /** Reads what the engine sent, without waiting; whether the answer to the ping on the line is complete. Throws what broke the line. */
+  private answered(): boolean {
+    if (this.broken !== undefined) throw this.broken;
+    if (this.socket.connecting) return false;
+    // The socket's descriptor, non-blocking as libuv makes every socket: read(2) answers at once.
+    const fd = (this.socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0 || this.flowing) {
+      if (!this.flowing) {
+        this.flowing = true;
+        this.socket.on('data', (b: Buffer) => (this.received += b.toString('latin1')));
+        this.socket.resume();
+      }
+      return this.parse();
+    }
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, this.buffer);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
+        throw e;
+      }
+      if (n === 0) throw Object.assign(new Error('the engine closed the connection'), { code: 'ECONNRESET' });
+      this.received += this.buffer.toString('latin1', 0, n);
+    }
+    return this.parse();
   }
 
-  private onData(chunk: string): void {
-    this.received += chunk;
+  /** Whether `received` holds a whole answer; takes it off. Throws when it is not a success. */
+  private parse(): boolean {
     const headEnd = this.received.indexOf('\r\n\r\n');
-    if (headEnd < 0) return;
+    if (headEnd < 0) return false;
     const head = this.received.slice(0, headEnd);
     const bodyStart = headEnd + 4;
     const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
@@ -112,27 +153,14 @@ class PingLine {
     if (length) end = bodyStart + Number(length[1]);
     else if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) {
       const last = this.received.indexOf('0\r\n\r\n', bodyStart);
-      if (last < 0) return;
+      if (last < 0) return false;
       end = last + 5;
     } else end = this.received.length;
-    if (this.received.length < end) return;
+    if (this.received.length < end) return false;
     this.received = this.received.slice(end);
+    this.sentAt = undefined;
     const status = /^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1];
-    const w = this.waiting;
-    this.waiting = undefined;
-    if (status === '200') w?.resolve();
-    else {
-      this.close();
-      w?.reject(new Error(`_ping answered ${status ?? 'something that is not HTTP'}`));
-    }
-  }
-
-  private fail(e: unknown): void {
-    const w = this.waiting;
-    if (!w) return;
-    this.waiting = undefined;
-    // A ping that failed leaves the line in an unknown state: the next one starts afresh.
-    this.close();
-    w.reject(e);
+    if (status !== '200') throw new Error(`_ping answered ${status ?? 'something that is not HTTP'}`);
+    return true;
   }
 }

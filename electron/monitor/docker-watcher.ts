@@ -132,9 +132,9 @@ export class DockerWatcher {
   }
 
   /**
-   * One cheap `_ping` (docker-liveness.ts) under a short deadline while the engine is believed up. Its
-   * failure is the news itself (unresponsive, no permission, stopped), told at
-   * once; the full look (version, containers) follows on the down beat.
+   * One liveness beat (docker-liveness.ts: the answer to the last beat's `_ping`, under its short deadline,
+   * and the next ping sent) while the engine is believed up. Its failure is the news itself (unresponsive,
+   * no permission, stopped), told at once; the full look (version, containers) follows on the down beat.
    */
   private async liveness(): Promise<void> {
     if (this.stopped || this.current?.health.state !== 'running' || this.inFlight) return this.scheduleBeat();
@@ -142,7 +142,7 @@ export class DockerWatcher {
     const ms = this.opts.livenessDeadlineMs ?? DEADLINES.dockerLiveness;
     let failure: unknown;
     try {
-      await this.livenessPing.ping(ms);
+      await this.livenessPing.beat(ms);
     } catch (e) {
       failure = e;
     } finally {
