@@ -242,6 +242,20 @@ test('Load image: a local image into the cluster, with its progress', async ({ p
   await shot(page, 'launch-load-image');
 });
 
+test('Stop and Start from the Clusters page: the row says what runs, then the state the monitor sees', async ({ page }) => {
+  await open(page, '#/clusters');
+  const actions = page.getByTestId('cluster-actions:kind');
+  const state = page.getByTestId('cluster-state:kind');
+  await actions.getByTestId('cluster-stop').click();
+  await expect(page.getByTestId('cluster-row:kind')).toHaveAttribute('data-state', 'stopped', { timeout: 60_000 });
+  await expect(state).toHaveText('stopped');
+  await expect(actions.getByTestId('cluster-stop')).toHaveCount(0);
+  await actions.getByTestId('cluster-start').click();
+  await expect(page.getByTestId('cluster-row:kind')).toHaveAttribute('data-state', 'running', { timeout: 90_000 });
+  // Green only once its API answers again.
+  await expect(state).toHaveAttribute('data-tone', 'ok', { timeout: 30_000 });
+});
+
 test('Delete asks first, naming the containers, the context and the task on it; the task ends cancelled, the cluster goes', async ({ page }) => {
   await open(page, '#/clusters');
   await page.getByTestId('cluster-actions:kind').getByTestId('cluster-delete').click();

@@ -27,16 +27,16 @@ describe('the create-cluster form', () => {
     expect(request).toEqual({ name: 'multi', makeCurrent: false, workers: 2, image: 'kindest/node:v1.31.0', nodePorts: { from: 30100, to: 30199 }, ingress: { http: 8080, https: 8443 } });
   });
 
-  it('a NodePort start alone means 100 ports from there', () => {
+  it('a host port start alone means 100 ports from there (NodePorts 30000-30099 on them)', () => {
     expect(typedRange({ nodePortsFrom: '30200', nodePortsTo: '' })).toEqual({ from: 30200, to: 30299 });
-    expect(typedRange({ nodePortsFrom: '32700', nodePortsTo: '' })).toEqual({ from: 32700, to: 32767 });
+    expect(typedRange({ nodePortsFrom: '65500', nodePortsTo: '' })).toEqual({ from: 65500, to: 65535 });
   });
 
   it('what is wrong is said at its field, before any server is asked', () => {
-    const { issues } = toRequest({ ...defaultForm(), name: 'Dev_1', workers: '1.5', image: 'kindest/node v1', nodePortsFrom: '8080', ingressHttp: '70000', ingressHttps: '' });
+    const { issues } = toRequest({ ...defaultForm(), name: 'Dev_1', workers: '1.5', image: 'kindest/node v1', nodePortsFrom: '80', ingressHttp: '70000', ingressHttps: '' });
     expect(issues.map((i) => i.field)).toEqual(['name', 'workers', 'image', 'nodePorts', 'ingress.http']);
     expect(issues[0]!.message).toMatch(/lower-case/);
-    expect(issues[3]!.message).toBe("NodePorts are 30000-32767 (Kubernetes' default range)");
+    expect(issues[3]!.message).toBe('host ports from 1024 to 65535 (lower ones need privileges)');
     expect(toRequest({ ...defaultForm(), ingressHttp: '8080', ingressHttps: '8080' }).issues).toEqual([{ field: 'ingress.https', message: 'HTTP and HTTPS need two different host ports' }]);
     expect(toRequest({ ...defaultForm(), name: '' }).issues[0]).toEqual({ field: 'name', message: 'a cluster needs a name' });
   });
@@ -64,5 +64,18 @@ describe('the create-cluster form', () => {
     const fixed = withFixValue(defaultForm(), 'nodePorts', taken.fix!.value);
     expect([fixed.nodePortsFrom, fixed.nodePortsTo]).toEqual(['30100', '30199']);
     expect(withFixValue(defaultForm(), 'name', 'kind-2').name).toBe('kind-2');
+  });
+});
+
+describe('what the create will publish, in lines', () => {
+  it('runs of ports in order are one line each; NodePorts on other host ports say both', async () => {
+    const { portLines } = await import('../pages/ClustersCheck.tsx');
+    const run = (host: number, node: number, n: number) => Array.from({ length: n }, (_, i) => ({ hostPort: host + i, containerPort: node + i, protocol: 'TCP' as const }));
+    expect(portLines({ portMappings: run(30000, 30000, 100) })).toEqual(['100 host ports 30000-30099 → the same NodePorts']);
+    expect(portLines({ portMappings: [...run(30100, 30000, 100), { hostPort: 8080, containerPort: 80, protocol: 'TCP' }, { hostPort: 8443, containerPort: 443, protocol: 'TCP' }] })).toEqual([
+      'host 8080 → 80',
+      'host 8443 → 443',
+      '100 host ports 30100-30199 → NodePorts 30000-30099',
+    ]);
   });
 });

@@ -5,8 +5,6 @@
 
 import {
   ClusterNameSchema,
-  NODE_PORT_MAX,
-  NODE_PORT_MIN,
   NODE_PORT_RANGE_SIZE,
   type CreateClusterInput,
   type PortRange,
@@ -22,7 +20,7 @@ export interface CreateFormValues {
   workers: string;
   /** Node image, e.g. `kindest/node:v1.31.0` (its tag is the Kubernetes version); empty: kind's default. */
   image: string;
-  /** The NodePort range published to the host; empty: the first free one (the server suggests it). */
+  /** The host ports that publish NodePorts 30000 onwards, one each; empty: the first free hundred (the server suggests it). */
   nodePortsFrom: string;
   nodePortsTo: string;
   ingressHttp: string;
@@ -67,11 +65,15 @@ function wholeNumber(text: string): number | undefined {
   return /^\d{1,6}$/.test(t) ? Number(t) : undefined;
 }
 
+/** Host ports a user may choose (below 1024 needs privileges). */
+export const HOST_PORT_MIN = 1024;
+export const HOST_PORT_MAX = 65535;
+
 /** The range the user typed: "from" alone means NODE_PORT_RANGE_SIZE ports from there. */
 export function typedRange(v: Pick<CreateFormValues, 'nodePortsFrom' | 'nodePortsTo'>): PortRange | undefined {
   const from = wholeNumber(v.nodePortsFrom);
   if (from === undefined) return undefined;
-  const to = wholeNumber(v.nodePortsTo) ?? Math.min(NODE_PORT_MAX, from + NODE_PORT_RANGE_SIZE - 1);
+  const to = wholeNumber(v.nodePortsTo) ?? Math.min(HOST_PORT_MAX, from + NODE_PORT_RANGE_SIZE - 1);
   return { from, to };
 }
 
@@ -102,9 +104,9 @@ export function toRequest(v: CreateFormValues): { request: CreateClusterInput; i
   if (v.nodePortsFrom.trim() !== '' || v.nodePortsTo.trim() !== '') {
     const range = typedRange(v);
     if (!range || (v.nodePortsTo.trim() !== '' && wholeNumber(v.nodePortsTo) === undefined)) {
-      issues.push({ field: 'nodePorts', message: `two port numbers, from ${NODE_PORT_MIN} to ${NODE_PORT_MAX}` });
-    } else if (range.from < NODE_PORT_MIN || range.to > NODE_PORT_MAX) {
-      issues.push({ field: 'nodePorts', message: `NodePorts are ${NODE_PORT_MIN}-${NODE_PORT_MAX} (Kubernetes' default range)` });
+      issues.push({ field: 'nodePorts', message: `two port numbers, from ${HOST_PORT_MIN} to ${HOST_PORT_MAX}` });
+    } else if (range.from < HOST_PORT_MIN || range.to > HOST_PORT_MAX) {
+      issues.push({ field: 'nodePorts', message: `host ports from ${HOST_PORT_MIN} to ${HOST_PORT_MAX} (lower ones need privileges)` });
     } else if (range.from > range.to) {
       issues.push({ field: 'nodePorts', message: 'the range ends before it starts' });
     } else {

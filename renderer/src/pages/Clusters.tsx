@@ -5,7 +5,7 @@
 // Delete confirmation.
 
 import { useEffect, useMemo, useState } from 'react';
-import type { ClustersResponse } from '../../../shared/contracts/clusters.ts';
+import { NODE_PORT_MIN, type ClustersResponse } from '../../../shared/contracts/clusters.ts';
 import type { ClusterPageAction } from '../../../shared/dashboard-links.ts';
 import { isFinalTaskState } from '../../../shared/api.ts';
 import { CONTEXT_WORDS } from '../../../shared/view-words.ts';
@@ -123,7 +123,7 @@ export function ClustersPage() {
       ) : (
         <div className="table-wrap">
           <table className="table" data-testid="clusters-table">
-            <TableHead columns={['Cluster', 'State', 'Nodes', 'Kubernetes', 'NodePorts', 'Context', '']} />
+            <TableHead columns={['Cluster', 'State', 'Nodes', 'Kubernetes', 'Host ports for NodePorts', 'Context', '']} />
             <tbody>
               {rows.map((r) => (
                 <tr key={r.name} data-testid={`cluster-row:${r.name}`} data-state={r.state}>
@@ -204,8 +204,8 @@ export function ClusterPage({ name, action }: { name: string; action?: ClusterPa
                 ['Context', row.context ? <span key="c"><code>{row.context.name}</code> <Badge tone={CONTEXT_TONE[row.context.state]}>{CONTEXT_WORDS[row.context.state]}{row.context.current ? ', current' : ''}</Badge></span> : undefined],
                 ['API', row.health?.apiEndpoint ? <code>{row.health.apiEndpoint}</code> : undefined],
                 ['Kubernetes', row.kubernetesVersion],
-                ['NodePorts', row.nodePorts ? `${formatRange(row.nodePorts)} (host port = NodePort)` : undefined],
-                ['Other ports', (row.health?.portMappings ?? []).filter((p) => !row.nodePorts || p.containerPort < row.nodePorts.from || p.containerPort > row.nodePorts.to).map((p) => `${p.hostIp}:${p.hostPort}→${p.containerPort}`).join(', ')],
+                ['NodePorts', row.nodePorts ? `${NODE_PORT_MIN}-${NODE_PORT_MIN + row.nodePorts.to - row.nodePorts.from} on host ports ${formatRange(row.nodePorts)}` : undefined],
+                ['Other ports', (row.health?.portMappings ?? []).filter((p) => !row.nodePorts || p.hostPort < row.nodePorts.from || p.hostPort > row.nodePorts.to).map((p) => `${p.hostIp}:${p.hostPort}→${p.containerPort}`).join(', ')],
                 ['Why', row.health?.cause],
               ]}
             />

@@ -105,26 +105,27 @@ export function CheckList(props: { checks: PreflightCheck[]; checking: boolean; 
   );
 }
 
-/** Runs of ports published as themselves (NodePorts) shown as one range; anything else one by one. */
-function portLines(plan: ClusterPlan): string[] {
-  const same = plan.portMappings.filter((p) => p.hostPort === p.containerPort).sort((a, b) => a.hostPort - b.hostPort);
-  const other = plan.portMappings.filter((p) => p.hostPort !== p.containerPort);
+/** Runs of consecutive mappings (host N+i → container M+i) as one line; anything else one by one. */
+export function portLines(plan: Pick<ClusterPlan, 'portMappings'>): string[] {
+  const sorted = [...plan.portMappings].sort((a, b) => a.hostPort - b.hostPort);
   const lines: string[] = [];
-  let start: number | undefined;
-  let prev = -2;
-  const flush = () => {
-    if (start === undefined) return;
-    lines.push(start === prev ? `${start} → ${start}` : `${prev - start + 1} ports ${start}-${prev} → the same NodePorts`);
-  };
-  for (const p of same) {
-    if (p.hostPort !== prev + 1) {
-      flush();
-      start = p.hostPort;
+  let i = 0;
+  while (i < sorted.length) {
+    const first = sorted[i] as ClusterPlan['portMappings'][number];
+    let j = i;
+    while (j + 1 < sorted.length) {
+      const next = sorted[j + 1] as ClusterPlan['portMappings'][number];
+      const cur = sorted[j] as ClusterPlan['portMappings'][number];
+      if (next.hostPort !== cur.hostPort + 1 || next.containerPort !== cur.containerPort + 1 || next.protocol !== first.protocol) break;
+      j++;
     }
-    prev = p.hostPort;
+    const last = sorted[j] as ClusterPlan['portMappings'][number];
+    const proto = first.protocol !== 'TCP' ? `/${first.protocol.toLowerCase()}` : '';
+    if (j === i) lines.push(`host ${first.hostPort} → ${first.containerPort}${proto}`);
+    else if (first.hostPort === first.containerPort) lines.push(`${j - i + 1} host ports ${first.hostPort}-${last.hostPort} → the same NodePorts${proto}`);
+    else lines.push(`${j - i + 1} host ports ${first.hostPort}-${last.hostPort} → NodePorts ${first.containerPort}-${last.containerPort}${proto}`);
+    i = j + 1;
   }
-  flush();
-  for (const p of other) lines.push(`host ${p.hostPort} → ${p.containerPort}${p.protocol !== 'TCP' ? `/${p.protocol.toLowerCase()}` : ''}`);
   return lines;
 }
 

@@ -7,7 +7,7 @@
 // anything left half-made. Form state is in clusters/create-form.ts.
 
 import { useEffect, useMemo, useState } from 'react';
-import { NODE_PORT_RANGE_SIZE, type PreflightAnswer, type PreflightCheck } from '../../../shared/contracts/clusters.ts';
+import { NODE_PORT_MIN, NODE_PORT_RANGE_SIZE, type PreflightAnswer, type PreflightCheck } from '../../../shared/contracts/clusters.ts';
 import { checksFor, createGate, defaultForm, toRequest, withFixValue, type CreateFormValues, type FieldIssue } from '../clusters/create-form.ts';
 import { formatRange } from '../clusters/cluster-rows.ts';
 import { Spinner } from '../components/common.tsx';
@@ -161,14 +161,14 @@ export function CreateClusterPage() {
                   {fieldChecks('image')}
                 </div>
                 <fieldset className={`field wide${invalid('nodePorts') ? ' invalid' : ''}`} data-testid="create-node-ports">
-                  <legend>NodePorts published to this machine</legend>
+                  <legend>Host ports for the NodePorts</legend>
                   <div className="range-row">
                     <input type="text" aria-label="First port" inputMode="numeric" value={values.nodePortsFrom} onChange={(e) => set({ nodePortsFrom: e.target.value })} placeholder={suggested ? String(suggested.from) : 'first free'} data-testid="create-ports-from" />
                     <span aria-hidden="true">–</span>
                     <input type="text" aria-label="Last port" inputMode="numeric" value={values.nodePortsTo} onChange={(e) => set({ nodePortsTo: e.target.value })} placeholder={suggested ? String(suggested.to) : ''} data-testid="create-ports-to" />
                   </div>
                   <span className="hint" data-testid="create-ports-hint">
-                    A task’s NodePort N answers on localhost:N. Empty: {suggested ? `${formatRange(suggested)}, ` : ''}the first free range of {NODE_PORT_RANGE_SIZE}.
+                    NodePorts {NODE_PORT_MIN}-{NODE_PORT_MIN + NODE_PORT_RANGE_SIZE - 1} answer on these, in order (as <code>sky local up</code>). Empty: {suggested ? `${formatRange(suggested)}, ` : ''}the first free {NODE_PORT_RANGE_SIZE}.
                   </span>
                   {issueText('nodePorts')}
                   {fieldChecks('nodePorts')}
