@@ -122,8 +122,9 @@ async function measure(tb: LogBench, context: string, mode: Mode): Promise<ModeR
     let launchFailures = 0;
     let firstFailure: string | undefined;
     let states: Record<string, number> = {};
-    for (let round_ = 0; ids.length < TASKS && round_ < 20; round_++) {
+    {
       while (ids.length < TASKS) {
+        if (launchFailures > TASKS) throw new Error(`more launches failed than the ${TASKS} asked for: ${firstFailure ?? ''}`);
         const batch = Math.min(LAUNCH_BATCH, TASKS - ids.length);
         for (let i = 0; i < batch; i++) {
           const a = await http(server.port, '/api/tasks', { method: 'POST', headers: { ...auth, 'content-type': 'application/yaml' }, body, agent, timeoutMs: 30_000 });

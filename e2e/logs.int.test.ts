@@ -49,7 +49,8 @@ async function readEvents(id: string, lastId: string | undefined, stop: (text: s
   if (lastId) headers['last-event-id'] = lastId;
   const res = await fetch(`${server.url}/api/tasks/${id}/logs?follow=1`, { headers, signal: abort.signal });
   expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
-  const reader = (res.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
   let buffer = '';
   let text = '';
   let ended = false;
@@ -57,7 +58,7 @@ async function readEvents(id: string, lastId: string | undefined, stop: (text: s
     while (!stop(text) && !ended) {
       const { value, done } = await reader.read();
       if (done) break;
-      buffer += value;
+      buffer += decoder.decode(value, { stream: true });
       for (let cut = buffer.indexOf('\n\n'); cut >= 0; cut = buffer.indexOf('\n\n')) {
         const block = buffer.slice(0, cut);
         buffer = buffer.slice(cut + 2);
