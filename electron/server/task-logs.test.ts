@@ -98,6 +98,21 @@ describe('the copy of a streamed log', () => {
     expect(notes.some((n) => n.includes('connection reset') && n.includes('resuming'))).toBe(true);
   });
 
+  it('an API that refuses at once is tried again with a growing wait, never in a tight loop', async () => {
+    const api = new FakeLogApi();
+    api.plan = Array.from({ length: 1_000 }, () => ({ lines: 0, end: { outcome: 'error', error: { kind: 'unreachable', message: 'kind-x: connection refused' } } as LogStreamEnd }));
+    api.plan.unshift({ lines: 0, end: { outcome: 'idle' } });
+    const logs = makeLogs(api);
+    const stop = new AbortController();
+    const following = logs.follow(current, 'pod-0', stop.signal);
+    await new Promise((r) => setTimeout(r, 200));
+    stop.abort();
+    await following;
+    // pollMs 5, pollMaxMs 20: at most about 200 / 5 tries, and far fewer once the wait reaches 20 ms.
+    expect(api.asked.length).toBeLessThan(25);
+    expect(notes.filter((n) => n.includes('connection refused'))).toHaveLength(1);
+  });
+
   it('a worker that died between a write and its cursor file cuts the file back to what the cursor covers, and streams the rest again once', async () => {
     const first = new NodeLogFile(dir, 't-1', 0);
     await first.append(Buffer.from('a\nb\n'), { time: time(1), seen: 2 });

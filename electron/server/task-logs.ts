@@ -177,12 +177,15 @@ export class TaskLogs {
         // Said once per kind of trouble; the stream is opened again from its cursor.
         if (noted !== end.error.kind) this.opts.store.note(task.id, `the log stream of pod ${podName} broke: ${end.error.message}; resuming`);
         noted = end.error.kind;
-        wait = Math.min(wait * 2, pollMaxMs);
+        wait = Math.min(Math.max(wait * 2, pollMs), pollMaxMs);
       } else {
         if (noted && got > 0) this.opts.store.note(task.id, `the log stream of pod ${podName} flows again`);
         if (got > 0) noted = undefined;
-        // idle: at once (the heartbeat); eof after lines: at once; eof of an ended container, or not started: a little later.
-        wait = end.outcome === 'idle' || (end.outcome === 'eof' && got > 0) ? 0 : pollMs;
+        // idle: at once (the heartbeat); eof after lines: at once; not started: a little later; an eof with nothing new
+        // (the container has ended; the watcher stops this soon): less and less often.
+        if (end.outcome === 'idle' || (end.outcome === 'eof' && got > 0)) wait = 0;
+        else if (end.outcome === 'eof') wait = Math.min(Math.max(wait * 2, pollMs), pollMaxMs);
+        else wait = pollMs;
       }
       if (wait > 0) await sleep(wait, signal);
     }
