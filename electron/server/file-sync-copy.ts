@@ -66,8 +66,18 @@ export function withFilesWait(pod: V1Pod, spec: TaskSpec, taskId: string): V1Pod
   return pod;
 }
 
-/** Extracts stdin into $1 (`~` is the Pod user's home), making the folder first; then writes $2 (the progress) to file $3. */
-const EXTRACT = 'd="$1"; case "$d" in "~") d="$HOME";; "~/"*) d="$HOME/${d#"~/"}";; esac; mkdir -p "$d" && tar xf - -C "$d" && echo "$2" > "$3"';
+/**
+ * The exec's command: extract the archive on stdin into `dest` (`~` is the
+ * Pod user's home), making the folder first, then write `progress` to
+ * `progressFile`. `head -c` passes exactly the archive's bytes and ends, so
+ * tar sees the end of its input even where stdin stays open: on channel
+ * protocol v4 it cannot be closed, and busybox tar reads to EOF after the
+ * end blocks.
+ */
+export function extractCommand(dest: string, bytes: number, progress: string, progressFile: string): string[] {
+  const script = 'd="$1"; case "$d" in "~") d="$HOME";; "~/"*) d="$HOME/${d#"~/"}";; esac; mkdir -p "$d" && head -c "$2" | tar xf - -C "$d" && echo "$3" > "$4"';
+  return ['sh', '-c', script, 'kindtray-copy', dest, String(bytes), progress, progressFile];
+}
 
 export interface CopyDeps {
   ops: Pick<KubeOps, 'exec'>;
@@ -138,7 +148,7 @@ export async function copyTaskFiles(deps: CopyDeps, spec: TaskSpec, taskId: stri
           if (left <= 0) return `the copy took longer than ${formatMs(deps.boundMs ?? FILE_COPY_BOUND_MS)}`;
           const deadlineMs = Math.min(left, FILE_COPY_BASE_DEADLINE_MS + Math.ceil((a.archive.length / FILE_COPY_MIN_RATE) * 1000));
           const progress = `${mb(sent + a.dataBytes)} of ${mb(total)}`;
-          const command = ['sh', '-c', EXTRACT, 'kindtray-copy', destination(item), progress, filesProgress(taskId)];
+          const command = extractCommand(destination(item), a.archive.length, progress, filesProgress(taskId));
           const r: KubeOpResult<{ exitCode: number; stderr: string }> = await deps.ops.exec(deps.target, deps.namespace, pod, command, { stdin: a.archive, deadlineMs });
           if (!r.ok) return `${item.field} into pod ${pod}: ${r.error.message}`;
           if (r.value.exitCode !== 0) {

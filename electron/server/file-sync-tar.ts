@@ -93,6 +93,16 @@ export function padding(size: number): Buffer {
 
 /** The end of an archive: two zero blocks. */
 export const TAR_END = Buffer.alloc(2 * BLOCK);
+/** tar's default record (20 blocks). GNU tar reading a pipe stops at the end blocks only once a whole record came;
+ * in a shorter last record it waits for EOF, which an exec on channel protocol v4 cannot send. */
+const RECORD = 20 * BLOCK;
+
+/** The parts as one archive: its end blocks, and zeros up to a whole record. */
+function archiveOf(parts: Buffer[], size: number): Buffer {
+  const total = size + TAR_END.length;
+  const rest = total % RECORD;
+  return Buffer.concat([...parts, TAR_END, Buffer.alloc(rest === 0 ? 0 : RECORD - rest)]);
+}
 
 function headerOf(e: LocalEntry): Buffer {
   const mtime = e.mtimeMs / 1000;
@@ -127,7 +137,7 @@ export async function* tarArchives(entries: readonly LocalEntry[], chunkBytes: n
     }
     const bytes = header.length + (data ? data.length + padding(data.length).length : 0);
     if (count > 0 && size + bytes > chunkBytes) {
-      yield { archive: Buffer.concat([...parts, TAR_END]), entries: count, dataBytes };
+      yield { archive: archiveOf(parts, size), entries: count, dataBytes };
       parts = [];
       size = 0;
       count = 0;
@@ -141,5 +151,5 @@ export async function* tarArchives(entries: readonly LocalEntry[], chunkBytes: n
     size += bytes;
     count++;
   }
-  if (count > 0) yield { archive: Buffer.concat([...parts, TAR_END]), entries: count, dataBytes };
+  if (count > 0) yield { archive: archiveOf(parts, size), entries: count, dataBytes };
 }

@@ -2,13 +2,13 @@
 // ignore rules), what a launch refuses on its field, and the tar writer read
 // back by a real tar (busybox's, as in the task image).
 
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TaskSpec } from '../../shared/task/index.ts';
-import { filesMarker, filesProgress, filesWaitScript, withFilesWait } from './file-sync-copy.ts';
+import { extractCommand, filesMarker, filesProgress, filesWaitScript, withFilesWait } from './file-sync-copy.ts';
 import { isIgnored, parseIgnoreFile } from './file-sync-ignore.ts';
 import { listCopy, planTaskFiles, podTarget } from './file-sync-plan.ts';
 import { splitUstarPath, tarArchives } from './file-sync-tar.ts';
@@ -149,6 +149,7 @@ describe('the tar writer, read back by busybox tar', () => {
     let archives = 0;
     for await (const a of tarArchives(listing.entries, 4096)) {
       archives++;
+      expect(a.archive.length % 10240).toBe(0);
       execFileSync('busybox', ['tar', 'xf', '-', '-C', out], { input: a.archive });
     }
     expect(archives).toBeGreaterThan(1);
@@ -160,6 +161,36 @@ describe('the tar writer, read back by busybox tar', () => {
     expect(readlinkSync(join(out, 'link'))).toBe('a.txt');
     expect(execFileSync(join(out, 'run.sh'), { encoding: 'utf8' })).toBe('hi\n');
   });
+
+  it('the copy\'s command ends by itself with stdin still open (an exec on protocol v4 cannot close it), in busybox and GNU tar', async () => {
+    write('src/x.txt', 'x');
+    const listing = await listCopy({ source: join(dir, 'src'), target: '/x', kind: 'dir' }, { deadline: Date.now() + 5_000, maxEntries: 10 });
+    let archive = Buffer.alloc(0);
+    for await (const a of tarArchives(listing.entries, 1 << 20)) archive = a.archive;
+    const busybox = execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim();
+    for (const shell of [[busybox, 'sh'], ['sh']]) {
+      const out = join(dir, `open-${shell.length}`);
+      const [file = 'sh', ...pre] = shell;
+      // busybox sh runs busybox's head, mkdir and tar (a PATH of links to it, as in the busybox image); /bin/sh coreutils' and GNU tar.
+      const bin = join(dir, 'bb-bin');
+      mkdirSync(bin, { recursive: true });
+      for (const applet of ['head', 'tar', 'mkdir']) if (!existsSync(join(bin, applet))) symlinkSync(busybox, join(bin, applet));
+      const env = { HOME: dir, PATH: shell.length === 2 ? bin : (process.env.PATH ?? '') };
+      const child = spawn(file, [...pre, ...extractCommand(out, archive.length, '1 of 1', join(dir, 'progress')).slice(1)], { stdio: ['pipe', 'ignore', 'pipe'], env });
+      child.stdin.write(archive);
+      const code = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => resolve(-1), 4_000);
+        child.once('exit', (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        });
+      });
+      child.kill();
+      expect(code, `${shell.join(' ')} did not end by itself`).toBe(0);
+      expect(readFileSync(join(out, 'x.txt'), 'utf8')).toBe('x');
+      expect(readFileSync(join(dir, 'progress'), 'utf8')).toBe('1 of 1\n');
+    }
+  }, 15_000);
 
   it('splits a path at a slash into ustar prefix and name, or says it cannot', () => {
     expect(splitUstarPath('a/b')).toEqual({ prefix: '', name: 'a/b' });
