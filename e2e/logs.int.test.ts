@@ -2,7 +2,8 @@
 // testbed, a task printing lines over time. `kindtray logs ID -f` prints them
 // all in order as they come; an SSE reader that drops its connection mid-way
 // and comes back with Last-Event-ID gets the rest, nothing lost or repeated;
-// plain text (the old contract) still gives the log as printed.
+// plain text (the old contract) still gives the log as printed; a 2-node
+// task's logs come with each line's node, or one node's alone.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../shared/api.ts';
@@ -16,7 +17,8 @@ let server: Served;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  cluster = await tb.createCluster({ name: 'logs' });
+  // Two nodes: a 2-node task's Pods each have one.
+  cluster = await tb.createCluster({ name: 'logs', workers: 1 });
   const home = tempHome();
   writeSettings(home, { probe: { intervalMs: 1_000, deadlineMs: 2_000 } });
   env = tb.env({ KINDTRAY_HOME: home, KINDTRAY_TASK_IMAGE: tb.info.image });
@@ -95,6 +97,21 @@ describe('task logs through the server', () => {
     expect(rest.ended).toBe(true);
     expect(first.text + rest.text).toBe(lines(40, 'sse'));
   }, 90_000);
+
+  it('a 2-node task: every line once with its node, in each node’s order; --node 1 gives the worker’s log alone', async () => {
+    const body = `name: pair\nnum_nodes: 2\nresources:\n  infra: k8s/${cluster.context}\nrun: |\n  for i in 1 2 3; do echo "r$SKYPILOT_NODE_RANK line $i"; sleep 0.2; done\n`;
+    const r = await call<{ task: TaskRecord }>(`${server.url}/api/tasks`, { method: 'POST', token: server.token, body });
+    expect(r.status).toBe(201);
+    const id = r.body.task.id;
+    const all = await kindtray(['logs', id, '-f'], env, 90_000);
+    expect(all.code).toBe(0);
+    const out = all.stdout.split('\n').filter(Boolean);
+    expect(out.filter((l) => l.startsWith('(head, rank=0) '))).toEqual(['(head, rank=0) r0 line 1', '(head, rank=0) r0 line 2', '(head, rank=0) r0 line 3']);
+    expect(out.filter((l) => l.startsWith('(worker1, rank=1) '))).toEqual(['(worker1, rank=1) r1 line 1', '(worker1, rank=1) r1 line 2', '(worker1, rank=1) r1 line 3']);
+    expect(out).toHaveLength(6);
+    const worker = await kindtray(['logs', id, '--node', '1'], env);
+    expect(worker.stdout).toBe('r1 line 1\nr1 line 2\nr1 line 3\n');
+  }, 120_000);
 
   it('a node that is not the task’s is refused, naming the field', async () => {
     const id = await launchPrinter('one', 1, 0);
