@@ -99,6 +99,15 @@ describe('the entrypoint, run by sh', () => {
     expect(r).toEqual({ code: 0, out: 'setup sees 10.0.0.1 10.0.0.2 \nhead 10.0.0.1\n' });
   });
 
+  it('gives setup SkyPilot’s SKYPILOT_SETUP_* names too', async () => {
+    const file = path.join(dir, 'node-ips');
+    writeFileSync(file, '10.0.0.1\n10.0.0.2');
+    const r = await new Promise<string>((resolve) => {
+      execFile('sh', ['-c', TASK_ENTRYPOINT, 'kindtray-task', 'echo "$SKYPILOT_SETUP_NODE_RANK $SKYPILOT_SETUP_NUM_GPUS_PER_NODE $SKYPILOT_SETUP_NODE_IPS" | tr "\\n" " "', 'echo', file, '5'], { env: { ...process.env, SKYPILOT_NODE_RANK: '1', SKYPILOT_NUM_GPUS_PER_NODE: '0' } }, (_e, out) => resolve(out));
+    });
+    expect(r).toBe('1 0 10.0.0.1 10.0.0.2 \n');
+  });
+
   it('gives up when the IPs never come, and a failing setup stops run', async () => {
     const never = await run(['', 'echo ran', path.join(dir, 'never'), '2']);
     expect(never.code).toBe(125);

@@ -38,7 +38,9 @@ export const nodeIpsPath = (podName: string): string => `${NODE_INFO_DIR}/${podN
  */
 export const NODE_IPS_WAIT =
   'if [ -n "$3" ]; then n=0; until [ -s "$3" ]; do n=$((n+1)); if [ "$n" -gt "$4" ]; then echo "kindtray: the IPs of the other nodes did not come in time" >&2; exit 125; fi; sleep 0.2 2>/dev/null || sleep 1; done; SKYPILOT_NODE_IPS=$(cat "$3"); export SKYPILOT_NODE_IPS; fi; ';
-export const SETUP_THEN_RUN = 'if [ -n "$1" ]; then sh -c "$1" || exit $?; fi; exec sh -c "$2"';
+// Setup also sees SkyPilot's SKYPILOT_SETUP_* names for the same facts (cloud_vm_ray_backend's _setup_node).
+export const SETUP_THEN_RUN =
+  'if [ -n "$1" ]; then SKYPILOT_SETUP_NODE_RANK="$SKYPILOT_NODE_RANK" SKYPILOT_SETUP_NODE_IPS="$SKYPILOT_NODE_IPS" SKYPILOT_SETUP_NUM_GPUS_PER_NODE="$SKYPILOT_NUM_GPUS_PER_NODE" sh -c "$1" || exit $?; fi; exec sh -c "$2"';
 
 /** The entrypoint's arguments after the script and $0. */
 export function entrypointArgs(task: StoredTask, podName: string): string[] {
