@@ -4,6 +4,7 @@
 //   environment in each, rank 1 reaches rank 0 at the first of
 //   SKYPILOT_NODE_IPS, the head's port answers on the host, cancel ends every
 //   Pod and Service;
+// - two ranks listen on one port, each at its own IP, and reach each other;
 // - a rank that fails fails the task, naming the node, and the others stop;
 // - a 3-stage pipeline runs its stages in order and stops at a failing stage,
 //   the stages after it never started.
@@ -131,6 +132,27 @@ run: |
       await until(`${kind}/${name} to go`, async () => !(await exists(kind, name)), 15_000);
     }
   }, 180_000);
+
+  it('each rank listens on the same port at its own IP, and reaches the other there', async () => {
+    const t = await launch(`name: same-port
+num_nodes: 2
+resources:
+  infra: k8s/${cluster.context}
+run: |
+  ME=$(echo "$SKYPILOT_NODE_IPS" | sed -n "$((SKYPILOT_NODE_RANK+1))p")
+  OTHER=$(echo "$SKYPILOT_NODE_IPS" | sed -n "$((2-SKYPILOT_NODE_RANK))p")
+  WWW=/tmp/same-$SKYPILOT_TASK_ID-$SKYPILOT_NODE_RANK
+  mkdir -p $WWW && echo "rank $SKYPILOT_NODE_RANK here" > $WWW/index.html
+  httpd -f -p "$ME:9000" -h $WWW & SERVER=$!
+  i=0; until wget -q -O - "http://$OTHER:9000/"; do i=$((i+1)); [ $i -gt 100 ] && exit 3; sleep 0.2; done
+  sleep 2; kill $SERVER
+`);
+    const done = await until('the task to end', inState(t.id, 'succeeded', 'failed', 'cancelled'));
+    expect(done.state, done.reason).toBe('succeeded');
+    expect(done.reason).toBe('the 2 nodes completed');
+    expect(await nodeLog(t.id, 0)).toContain('rank 1 here\n');
+    expect(await nodeLog(t.id, 1)).toContain('rank 0 here\n');
+  }, 120_000);
 
   it('a rank that fails fails the task, naming the node; the other rank is stopped', async () => {
     const t = await launch(`name: broken
