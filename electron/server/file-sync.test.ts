@@ -165,7 +165,7 @@ describe('the tar writer, read back by busybox tar', () => {
   it('the copy\'s command ends by itself with stdin still open (an exec on protocol v4 cannot close it), in busybox and GNU tar', async () => {
     write('src/x.txt', 'x');
     const listing = await listCopy({ source: join(dir, 'src'), target: '/x', kind: 'dir' }, { deadline: Date.now() + 5_000, maxEntries: 10 });
-    let archive = Buffer.alloc(0);
+    let archive: Buffer = Buffer.alloc(0);
     for await (const a of tarArchives(listing.entries, 1 << 20)) archive = a.archive;
     const busybox = execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim();
     for (const shell of [[busybox, 'sh'], ['sh']]) {
