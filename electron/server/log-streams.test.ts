@@ -4,10 +4,12 @@
 // their timestamps with the cursor after them; the child ends a silent stream
 // at its idle deadline and a request without answer at its open deadline; a
 // child that stops answering altogether (SIGSTOP) is replaced by the parent's
-// watchdog, and the next stream runs on a fresh child.
+// watchdog, and the next stream runs on a fresh child. A context Node's https
+// cannot speak to (plain http here) streams through the Kubernetes client.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,7 +21,10 @@ import type { KubeTarget } from './kube-ops.ts';
 
 let dir: string;
 let server: Server;
+let plainServer: HttpServer;
 let target: KubeTarget;
+/** A context Node's https cannot speak to (a plain-http server): the child streams through the Kubernetes client's Log. */
+let plainTarget: KubeTarget;
 const sockets = new Set<Socket>();
 /** Per Pod: its lines, and how the API behaves. */
 const pods = new Map<string, { lines: { time: string; text: string }[]; mode: 'end' | 'silent' | 'hang' }>();
@@ -30,7 +35,10 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'kt-log-streams-'));
   const [key, cert] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
-  server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+  server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => handler(req, res));
+  plainServer = createHttpServer((req, res) => handler(req, res));
+  await new Promise<void>((r) => plainServer.listen(0, '127.0.0.1', r));
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'https://x');
     const m = /^\/api\/v1\/namespaces\/ns\/pods\/([^/]+)\/log$/.exec(url.pathname);
     const pod = m ? pods.get(m[1] ?? '') : undefined;
@@ -43,7 +51,7 @@ beforeAll(async () => {
     const ts = url.searchParams.get('timestamps') === 'true';
     for (const l of pod.lines) if (!since || l.time.slice(0, 19) >= since) res.write(`${ts ? `${l.time} ` : ''}${l.text}\n`);
     if (pod.mode === 'end' || url.searchParams.get('follow') !== 'true') res.end();
-  });
+  };
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -63,11 +71,27 @@ beforeAll(async () => {
     }),
   );
   target = { context: name, kubeconfigPaths: [kubeconfig] };
+  const plainConfig = path.join(dir, 'kubeconfig-http');
+  writeFileSync(
+    plainConfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'plain',
+      // The client takes plain http only with TLS checks off (there is no TLS to check).
+      clusters: [{ name: 'plain', cluster: { server: `http://127.0.0.1:${(plainServer.address() as AddressInfo).port}`, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'plain', user: { token: 't0ken' } }],
+      contexts: [{ name: 'plain', context: { cluster: 'plain', user: 'plain' } }],
+    }),
+  );
+  plainTarget = { context: 'plain', kubeconfigPaths: [plainConfig] };
 });
 
 afterAll(async () => {
   for (const s of sockets) s.destroy();
   await new Promise((r) => server.close(r));
+  plainServer.closeAllConnections();
+  await new Promise((r) => plainServer.close(r));
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -120,6 +144,19 @@ describe('a followed log through the Kubernetes child', () => {
       expect(r.end.error.message).toMatch(/^fake: /);
     }
     expect(r.ms).toBeLessThan(4_000);
+  }, 20_000);
+
+  it('a context Node’s https cannot speak to streams through the Kubernetes client, with the same lines and cursor', async () => {
+    pods.set('p3', { mode: 'end', lines: [{ time: time(3, 100), text: 'via' }, { time: time(3, 200), text: 'client' }] });
+    streams = new LogStreams();
+    let text = '';
+    let cursor: LogSince | undefined;
+    const end = await streams.followLog(plainTarget, spec('p3'), (d, c) => ((text += Buffer.from(d).toString()), (cursor = c ?? cursor)), new AbortController().signal);
+    expect(end, JSON.stringify(end)).toEqual({ outcome: 'eof' });
+    expect(text).toBe('via\nclient\n');
+    expect(cursor).toEqual({ time: time(3, 200), seen: 1 });
+    const missing = await streams.followLog(plainTarget, spec('nobody'), () => undefined, new AbortController().signal);
+    expect(missing.outcome).toBe('error');
   }, 20_000);
 
   it('a Pod the API does not know is not-found', async () => {
