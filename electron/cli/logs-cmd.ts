@@ -41,7 +41,7 @@ export async function logsCommand(ctx: CommandContext, [id]: string[], values: R
           log: (e, eventId) => {
             cursor = eventId;
             brokeAt = undefined;
-            process.stdout.write(prefixer ? prefixer.push(e.node, e.text) : e.text);
+            return process.stdout.write(prefixer ? prefixer.push(e.node, e.text) : e.text);
           },
         })
       : { kind: 'broken', message: 'no server answers' };
@@ -68,7 +68,8 @@ export async function logsCommand(ctx: CommandContext, [id]: string[], values: R
 
 interface Handlers {
   nodes: (nodes: number[]) => void;
-  log: (e: LogEvent, id: string) => void;
+  /** False when the output is full: reading waits for it to drain. */
+  log: (e: LogEvent, id: string) => boolean;
 }
 
 /** One request: events until the stream ends, breaks, or is refused. */
@@ -96,6 +97,7 @@ function readOnce(info: { port: number; token: string }, id: string, q: { follow
       let buffer = '';
       let ended = false;
       res.on('data', (c: string) => {
+        let full = false;
         buffer += c;
         for (let cut = buffer.indexOf('\n\n'); cut >= 0; cut = buffer.indexOf('\n\n')) {
           const block = buffer.slice(0, cut);
@@ -109,9 +111,14 @@ function readOnce(info: { port: number; token: string }, id: string, q: { follow
           const data = fields.get('data');
           if (data === undefined) continue;
           if (event === LOG_EVENTS.nodes) on.nodes((JSON.parse(data) as { nodes: number[] }).nodes);
-          else if (event === LOG_EVENTS.log) on.log(JSON.parse(data) as LogEvent, fields.get('id') ?? '');
+          else if (event === LOG_EVENTS.log) full = !on.log(JSON.parse(data) as LogEvent, fields.get('id') ?? '') || full;
           else if (event === LOG_EVENTS.end) ended = true;
           else if (event === 'error') settle({ kind: 'broken', message: errorOf(data) });
+        }
+        // A big log piped into a slow reader: read no faster than it is written.
+        if (full) {
+          res.pause();
+          process.stdout.once('drain', () => res.resume());
         }
       });
       res.on('end', () => settle(ended ? { kind: 'ended' } : { kind: 'broken', message: 'the stream ended early' }));
