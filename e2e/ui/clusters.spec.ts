@@ -257,20 +257,31 @@ test('Stop and Start from the Clusters page: the row says what runs, then the st
 });
 
 test('Delete asks first, naming the containers, the context and the task on it; the task ends cancelled, the cluster goes', async ({ page }) => {
+  // A task running on it (the first one ended when the cluster stopped).
+  const launched = await call<{ task: { id: string } }>(`${server.url}/api/tasks`, {
+    method: 'POST',
+    token: server.token,
+    headers: { 'content-type': 'application/yaml' },
+    body: 'name: on-the-cluster\nrun: echo up && sleep 600\n',
+  });
+  expect(launched.status).toBe(201);
+  await expect
+    .poll(async () => (await call<{ task: { state: string } }>(`${server.url}/api/tasks/${launched.body.task.id}`, { token: server.token })).body.task.state, { timeout: 60_000 })
+    .toBe('running');
   await open(page, '#/clusters');
   await page.getByTestId('cluster-actions:kind').getByTestId('cluster-delete').click();
   const confirm = page.getByTestId('delete-confirm');
   await expect(confirm).toBeVisible();
   await expect(page.getByTestId('delete-plan')).toContainText('kind-control-plane');
   await expect(page.getByTestId('delete-plan')).toContainText('kind-kind');
-  await expect(page.getByTestId('delete-tasks')).toContainText('hello-new-cluster');
+  await expect(page.getByTestId('delete-tasks')).toContainText('on-the-cluster');
   await expect(page.getByTestId('delete-tasks')).toContainText('cancelled');
   await shot(page, 'cluster-delete-confirm');
   await page.getByTestId('delete-confirm-button').click();
   await expect(progress(page)).toHaveAttribute('data-state', 'succeeded', { timeout: 120_000 });
   await expect(page.getByTestId('delete-done')).toBeVisible();
   const tasks = await call<{ tasks: { name: string; state: string; reason?: string }[] }>(`${server.url}/api/tasks`, { token: server.token });
-  const task = tasks.body.tasks.find((t) => t.name === 'hello-new-cluster');
+  const task = tasks.body.tasks.find((t) => t.name === 'on-the-cluster');
   expect(task?.state).toBe('cancelled');
   expect(task?.reason ?? '').not.toBe('');
   await page.goto(`${server.url}/#/clusters`);
