@@ -8,7 +8,7 @@
 
 import { useEffect, useMemo, useState } from 'react';
 import { NODE_PORT_MIN, NODE_PORT_RANGE_SIZE, type PreflightAnswer, type PreflightCheck } from '../../../shared/contracts/clusters.ts';
-import { checksFor, createGate, defaultForm, toRequest, withFixValue, type CreateFormValues, type FieldIssue } from '../clusters/create-form.ts';
+import { checksFor, createGate, defaultForm, toRequest, typedRange, withFixValue, type CreateFormValues, type FieldIssue } from '../clusters/create-form.ts';
 import { formatRange } from '../clusters/cluster-rows.ts';
 import { Spinner } from '../components/common.tsx';
 import { href } from '../route.ts';
@@ -165,7 +165,7 @@ export function CreateClusterPage() {
                   <div className="range-row">
                     <input type="text" aria-label="First port" inputMode="numeric" value={values.nodePortsFrom} onChange={(e) => set({ nodePortsFrom: e.target.value })} placeholder={suggested ? String(suggested.from) : 'first free'} data-testid="create-ports-from" />
                     <span aria-hidden="true">–</span>
-                    <input type="text" aria-label="Last port" inputMode="numeric" value={values.nodePortsTo} onChange={(e) => set({ nodePortsTo: e.target.value })} placeholder={suggested ? String(suggested.to) : ''} data-testid="create-ports-to" />
+                    <input type="text" aria-label="Last port" inputMode="numeric" value={values.nodePortsTo} onChange={(e) => set({ nodePortsTo: e.target.value })} placeholder={typedRange(values) ? String(typedRange(values)?.to) : suggested ? String(suggested.to) : ''} data-testid="create-ports-to" />
                   </div>
                   <span className="hint" data-testid="create-ports-hint">
                     NodePorts {NODE_PORT_MIN}-{NODE_PORT_MIN + NODE_PORT_RANGE_SIZE - 1} answer on these, in order (as <code>sky local up</code>). Empty: {suggested ? `${formatRange(suggested)}, ` : ''}the first free {NODE_PORT_RANGE_SIZE}.
