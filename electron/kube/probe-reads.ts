@@ -28,6 +28,9 @@ export interface ProbeReads {
 
 /** Resolves or rejects with `promise`, or rejects when `signal` aborts, whichever is first. */
 export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  // Once we stop waiting, the work's own failure is no one's news; left unhandled it would end the process
+  // (it did: a probe that asked /version after its deadline took the shared probe child down with it).
+  promise.catch(() => undefined);
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);

@@ -155,6 +155,33 @@ describe('probing a context', () => {
     expect((await prober.probe('kind-dev', { force: true })).state).toBe('ok');
   });
 
+  it('an API that answered, then hangs: unreachable at the deadline, and the shared child is not taken down', async () => {
+    // Its version is known from the kept connection; the failed reads ask /version again after the deadline.
+    const api = await startFakeApi(tls);
+    const file = writeKubeconfig(path.join(dir, 'turns'), [{ name: 'turns', server: api.url }], 'turns', tls.cert);
+    const p = new KubeProber({ kubeconfigPaths: () => [file], deadlineMs: DEADLINE, graceMs: GRACE });
+    try {
+      await p.start();
+      expect((await p.probe('turns')).state).toBe('ok');
+      expect((await p.probe('turns', { force: true })).state).toBe('ok');
+      const pid = p.childPid;
+      api.mode = 'hang';
+      for (let i = 0; i < 3; i++) {
+        const r = await p.probe('turns', { force: true });
+        expect(r.state, r.cause).toBe('unreachable');
+        // A crash of the child shows a moment later: give it the time to.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(p.restarts).toBe(0);
+      expect(p.childPid).toBe(pid);
+      api.mode = 'ok';
+      expect((await p.probe('turns', { force: true })).state).toBe('ok');
+    } finally {
+      p.dispose();
+      await api.close();
+    }
+  }, 15_000);
+
   it('a server certificate the CA does not sign: unreachable, naming TLS', async () => {
     const r = await prober.probe('wrong-ca');
     expect(r.state).toBe('unreachable');
