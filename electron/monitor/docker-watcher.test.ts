@@ -18,8 +18,12 @@ interface Engine {
   pings: number;
   /** Connections the engine accepted. */
   connections: number;
+  /** Paths asked, in order. */
+  asked: string[];
   /** Writes raw bytes to every open event stream. */
   emit(raw: string): void;
+  /** Ends every open event stream, as an engine that stops does. */
+  endStreams(): void;
   close(): Promise<void>;
 }
 
@@ -28,9 +32,10 @@ async function startEngine(): Promise<Engine> {
   const socketPath = join(dir, 'docker.sock');
   const held: ServerResponse[] = [];
   const streams: ServerResponse[] = [];
-  const engine: Engine = { socketPath, frozen: false, pings: 0, connections: 0, emit: (raw) => streams.forEach((s) => s.write(raw)), close: async () => undefined };
+  const engine: Engine = { socketPath, frozen: false, pings: 0, connections: 0, asked: [], emit: (raw) => streams.forEach((s) => s.write(raw)), endStreams: () => streams.splice(0).forEach((s) => s.end()), close: async () => undefined };
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '').replace(/^\/v[0-9.]+/, '').split('?')[0];
+    engine.asked.push(path ?? '');
     if (path === '/events') {
       // Open and silent, as a healthy engine with nothing happening (and a frozen one) keeps it.
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -156,6 +161,31 @@ describe('Docker liveness', () => {
     await new Promise((r) => setTimeout(r, 1_200));
     // No beat followed (the idle full look is 15 s away).
     expect(engine.pings - before).toBe(0);
+  });
+});
+
+describe('looks at the engine', () => {
+  it('while its event stream holds, a look is the container list alone; once the stream broke, version and ping again', async () => {
+    const engine = await startEngine();
+    cleanups.push(() => engine.close());
+    const w = watch(engine, { livenessMs: 0 });
+    await w.watcher.start();
+    // The stream opens a moment after the first look, and a look follows it.
+    const until = Date.now() + 5_000;
+    while (Date.now() < until && !engine.asked.includes('/events')) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+    engine.asked.length = 0;
+    const o = await w.watcher.refresh();
+    expect(engine.asked).toEqual(['/containers/json']);
+    expect(o.health).toMatchObject({ state: 'running', version: '20.10.24', apiVersion: '1.41' });
+
+    // The engine restarted (its stream ends): the next look asks everything again.
+    engine.asked.length = 0;
+    engine.endStreams();
+    const again = Date.now() + 5_000;
+    while (Date.now() < again && !engine.asked.includes('/version')) await new Promise((r) => setTimeout(r, 50));
+    expect(engine.asked).toContain('/_ping');
+    expect(engine.asked).toContain('/version');
   });
 });
 

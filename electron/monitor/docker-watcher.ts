@@ -10,7 +10,7 @@ import { DEADLINES, INTERVALS, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL } from '../..
 import { withDeadline } from '../../shared/deadline.ts';
 import type { DockerEndpoint } from './docker-endpoint.ts';
 import { dockerApi, type DockerApi } from './docker-api.ts';
-import { classifyDockerFailure, probeDocker, type DockerObservation } from './docker.ts';
+import { classifyDockerFailure, probeDocker, type DockerObservation, type EngineVersion } from './docker.ts';
 import { DockerLiveness } from './docker-liveness.ts';
 
 export interface DockerWatcherOptions {
@@ -55,6 +55,12 @@ export class DockerWatcher {
   private eventsBackoff = 250;
   private eventsRetryAt = 0;
   private stopped = false;
+  /**
+   * The version of the engine followed since it last came up, while its event stream holds: a look then
+   * asks for the container list alone. An engine that stops or restarts (a new version, say) breaks the
+   * stream, and the next look asks again.
+   */
+  private known: EngineVersion | undefined;
 
   constructor(opts: DockerWatcherOptions) {
     this.opts = opts;
@@ -94,7 +100,7 @@ export class DockerWatcher {
       let o: DockerObservation;
       do {
         this.again = false;
-        o = await probeDocker(this.api, this.endpoint, { deadlineMs: this.opts.deadlineMs ?? DEADLINES.docker });
+        o = await probeDocker(this.api, this.endpoint, { deadlineMs: this.opts.deadlineMs ?? DEADLINES.docker, ...(this.known ? { known: this.known } : {}) });
         if (this.stopped) return o;
         this.accept(o);
       } while (this.again);
@@ -109,6 +115,7 @@ export class DockerWatcher {
     const wasRunning = this.current?.health.state === 'running';
     this.current = o;
     const running = o.health.state === 'running';
+    this.known = running && this.events ? { version: o.health.version, apiVersion: o.health.apiVersion } : undefined;
     if (running) {
       this.downDelay = this.opts.downPingMs ?? INTERVALS.dockerPingDown;
       if (!this.events && Date.now() >= this.eventsRetryAt) this.followEvents();
@@ -251,6 +258,7 @@ export class DockerWatcher {
   /** The stream broke: look at the engine now, and reconnect with backoff so a flapping engine costs little. */
   private eventsFailed(): void {
     this.events = undefined;
+    this.known = undefined;
     this.eventsAbort = undefined;
     this.eventsRetryAt = Date.now() + this.eventsBackoff;
     this.eventsBackoff = Math.min(this.eventsBackoff * 2, 10_000);

@@ -111,12 +111,21 @@ export function classifyDockerFailure(e: unknown, endpoint: DockerEndpoint, env:
   return { ...base, state: 'unresponsive', cause: `the engine at ${endpoint.url} failed: ${message}` };
 }
 
-/** One look at the engine: ping, version, and the KinD node containers, each under the deadline. */
+/** The engine's version words, as a running DockerHealth carries them. */
+export type EngineVersion = Pick<DockerHealth, 'version' | 'apiVersion'>;
+
+/**
+ * One look at the engine: ping, version, and the KinD node containers, each
+ * under the deadline. With `known` (the version of the engine the caller has
+ * been following since it last came up) the look is the container list
+ * alone: it answers whether the engine is there as the ping would.
+ */
 export async function probeDocker(
   api: DockerApi,
   endpoint: DockerEndpoint,
-  opts: { deadlineMs?: number; signal?: AbortSignal } = {},
+  opts: { deadlineMs?: number; signal?: AbortSignal; known?: EngineVersion } = {},
 ): Promise<DockerObservation> {
+  const known = opts.known;
   const ms = opts.deadlineMs ?? DEADLINES.docker;
   try {
     // A live connection can outlast the socket file: dockerd removes the file the moment it
@@ -128,12 +137,14 @@ export async function probeDocker(
       `Docker engine at ${endpoint.url}`,
       ms,
       async (signal) => {
+        const list = () => api.listContainers({ label: [KIND_CLUSTER_LABEL] }, signal);
+        if (known) return [undefined, await list()] as const;
         await api.ping(signal);
-        return Promise.all([api.version(signal), api.listContainers({ label: [KIND_CLUSTER_LABEL] }, signal)]);
+        return Promise.all([api.version(signal), list()]);
       },
       opts.signal,
     );
-    const v = VersionInfo.parse(version);
+    const v = version === undefined ? { Version: known?.version, ApiVersion: known?.apiVersion } : VersionInfo.parse(version);
     return {
       health: {
         state: 'running',
