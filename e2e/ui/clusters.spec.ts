@@ -228,6 +228,8 @@ test('Cancel while kind runs: the create stops, cancelled, and leaves nothing', 
 test('Load image: a local image into the cluster, with its progress', async ({ page }) => {
   await open(page, '#/clusters/kind/load-image');
   const card = page.getByTestId('cluster-load-card');
+  // The tray's "Load image…" lands here, ready to type.
+  await expect(card.getByTestId('load-image-name')).toBeFocused();
   await card.getByTestId('load-image-name').fill(NODE_IMAGE_REF);
   await expect(card.getByTestId('load-image-cluster')).toHaveValue('kind');
   await card.getByTestId('load-image-button').click();

@@ -227,7 +227,8 @@ export function ClusterPage({ name, action }: { name: string; action?: ClusterPa
           <section className="card" aria-labelledby="cluster-load" data-testid="cluster-load-card" data-open={String(action === 'load-image')}>
             <h2 id="cluster-load">Load a local image</h2>
             <p className="muted small">Copies an image from this machine’s Docker into every node, so a task can use it without a registry.</p>
-            <LoadImageForm cluster={name} />
+            {/* The tray's "Load image…" lands here: the image field is where to type. */}
+            <LoadImageForm cluster={name} focus={action === 'load-image'} />
           </section>
           <section className="card wide" aria-labelledby="cluster-tasks">
             <div className="card-head">

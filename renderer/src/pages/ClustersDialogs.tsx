@@ -4,7 +4,7 @@
 // the save-and-import progress; also as a "Load image…" button the Launch and
 // task pages place beside their own actions.
 
-import { useEffect, useId, useMemo, useState } from 'react';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { DeletePlan } from '../../../shared/contracts/clusters.ts';
 import { kindContextName } from '../../../shared/constants.ts';
 import type { ClusterHealth } from '../../../shared/snapshot.ts';
@@ -129,12 +129,19 @@ export function DeleteConfirm({ name }: { name: string }) {
 const NO_CLUSTERS: readonly ClusterHealth[] = [];
 
 /** An image name and a cluster; Load runs `kind load docker-image` through the server and shows its progress. */
-export function LoadImageForm({ cluster: initialCluster, image: initialImage = '' }: { cluster?: string; image?: string }) {
+export function LoadImageForm({ cluster: initialCluster, image: initialImage = '', focus = false }: { cluster?: string; image?: string; focus?: boolean }) {
   const controller = useController();
   const id = useId();
   const clusters = useDashboard((s) => s.status?.snapshot.clusters ?? NO_CLUSTERS);
   const running = clusters.filter((c) => c.state === 'running');
   const [image, setImage] = useState(initialImage);
+  const imageField = useRef<HTMLInputElement>(null);
+  // After the frame: on a new page the app first moves focus to the page itself.
+  useEffect(() => {
+    if (!focus) return;
+    const frame = requestAnimationFrame(() => imageField.current?.focus());
+    return () => cancelAnimationFrame(frame);
+  }, [focus]);
   const [cluster, setCluster] = useState(initialCluster ?? running[0]?.name ?? '');
   const [started, setStarted] = useState<{ id?: string; failure?: ApiFailure; busy: boolean }>({ busy: false });
   const followed = useDashboard((s) => (started.id ? s.operations[started.id] : cluster && image ? latestOn(s.operations, cluster, 'load-image') : undefined));
@@ -158,7 +165,7 @@ export function LoadImageForm({ cluster: initialCluster, image: initialImage = '
       >
         <div className="field">
           <label htmlFor={`${id}-image`}>Image in local Docker</label>
-          <input type="text" id={`${id}-image`} value={image} onChange={(e) => setImage(e.target.value)} placeholder="my-app:dev" spellCheck={false} data-testid="load-image-name" />
+          <input type="text" id={`${id}-image`} value={image} onChange={(e) => setImage(e.target.value)} placeholder="my-app:dev" spellCheck={false} ref={imageField} data-testid="load-image-name" />
         </div>
         <div className="field">
           <label htmlFor={`${id}-cluster`}>Into cluster</label>
@@ -204,7 +211,7 @@ export function LoadImageButton({ cluster, image }: { cluster?: string | undefin
               Close
             </button>
           </div>
-          <LoadImageForm {...(cluster ? { cluster } : {})} {...(image ? { image } : {})} />
+          <LoadImageForm {...(cluster ? { cluster } : {})} {...(image ? { image } : {})} focus />
         </div>
       )}
     </span>
