@@ -7,6 +7,7 @@
 
 import { APP_NAME } from '../../shared/constants.ts';
 import { withDeadline } from '../../shared/deadline.ts';
+import { jsonOrText } from '../../shared/json-or-text.ts';
 import type { ServerFile } from '../supervisor/index.ts';
 import { isAlive } from '../process/index.ts';
 
@@ -100,13 +101,8 @@ export async function apiRequest<T = unknown>(info: Pick<ServerFile, 'port' | 't
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let body: unknown = text;
-            try {
-              body = JSON.parse(text);
-            } catch {
-              // Not JSON (a log); the caller knows what it asked for.
-            }
+            // JSON, or not (a log): the caller knows what it asked for.
+            const body = jsonOrText(Buffer.concat(chunks).toString('utf8'));
             resolve({ status: res.statusCode ?? 0, body: body as T });
           });
           res.on('error', reject);

@@ -7,6 +7,7 @@ import type { TaskRecord } from '../../shared/api.ts';
 import type { ClusterError } from '../../shared/contracts/clusters.ts';
 import type { FixResult } from '../../shared/fixes.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
+import { HttpError } from '../http/index.ts';
 
 /** The worker's tasks, as the cluster room needs them: the ones on a context, and cancelling one with a reason. */
 export interface TaskPort {
@@ -40,13 +41,6 @@ export interface ClusterHost {
 }
 
 /** A request the room refuses: its HTTP status and the body (shared/contracts/clusters.ts's ClusterError). */
-export class ClusterRequestError extends Error {
+export class ClusterRequestError extends HttpError<ClusterError> {
   override readonly name = 'ClusterRequestError';
-  readonly status: number;
-  readonly body: ClusterError;
-  constructor(status: number, body: ClusterError) {
-    super(body.error);
-    this.status = status;
-    this.body = body;
-  }
 }

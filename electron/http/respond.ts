@@ -12,11 +12,11 @@ export const MAX_BODY_BYTES = 256 * 1024;
 export const NO_STORE_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const;
 
 /** An answer a handler means (a 404, a 422 with its field), thrown to the router, which sends it. */
-export class HttpError extends Error {
-  override readonly name = 'HttpError';
+export class HttpError<Body extends { error: string } = ApiError> extends Error {
+  override readonly name: string = 'HttpError';
   readonly status: number;
-  readonly body: ApiError;
-  constructor(status: number, body: ApiError) {
+  readonly body: Body;
+  constructor(status: number, body: Body) {
     super(body.error);
     this.status = status;
     this.body = body;

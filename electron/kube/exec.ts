@@ -17,6 +17,7 @@ import { request as httpRequest } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ExecResult, KubeOp } from '../../shared/contracts/kube-ops.ts';
+import { jsonOrText } from '../../shared/json-or-text.ts';
 
 type ClientNode = typeof import('@kubernetes/client-node');
 type ExecOp = Extract<KubeOp, { kind: 'exec' }>;
@@ -169,12 +170,8 @@ async function upgrade(k8s: ClientNode, config: KubeConfig, op: ExecOp, signal: 
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // Not a Status: the text is the message.
-        }
+        // A Status, or else the text is the message.
+        const body = jsonOrText(text);
         const said = typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string' ? (body as { message: string }).message : text.slice(0, 300);
         reject(new k8s.ApiException(res.statusCode ?? 0, said, body, {}));
       });

@@ -20,14 +20,8 @@ import { kubeChildKey, loadKubeconfigCached, startKubeChild, type KubeChild } fr
 import { describeExit, type ChildLauncher } from '../process/index.ts';
 import { CHILD_GRACE_MS, KubeOps, type KubeOpError, type KubeOpsOptions, type KubeTarget } from './kube-ops.ts';
 
-export interface LogFollowSpec {
-  namespace: string;
-  pod: string;
-  container?: string;
-  since?: LogSince;
-  follow: boolean;
-  final: boolean;
-}
+/** Which log to follow, from where: the request's own fields (shared/contracts/kube-log.ts), without its routing. */
+export type LogFollowSpec = Pick<LogFollowRequest, 'namespace' | 'pod' | 'container' | 'since' | 'follow' | 'final'>;
 
 export type LogStreamEnd = { outcome: Exclude<LogEndOutcome, 'error'> } | { outcome: 'error'; error: KubeOpError };
 
