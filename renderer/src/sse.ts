@@ -38,8 +38,8 @@ export class SseParser {
   }
 }
 
-/** A message as a ServerEvent, or undefined for anything the dashboard does not know. */
-export function toServerEvent(m: SseMessage): ServerEvent | undefined {
+/** A message's data as an object and its type (the object's own, else the SSE event name); undefined when it is not one. */
+export function eventObject(m: SseMessage): { type: string; e: Record<string, unknown> } | undefined {
   let v: unknown;
   try {
     v = JSON.parse(m.data);
@@ -47,8 +47,16 @@ export function toServerEvent(m: SseMessage): ServerEvent | undefined {
     return undefined;
   }
   if (typeof v !== 'object' || v === null) return undefined;
-  const e = v as Partial<ServerEvent> & Record<string, unknown>;
-  const type = typeof e.type === 'string' ? e.type : m.event;
+  const e = v as Record<string, unknown>;
+  return { type: typeof e.type === 'string' ? e.type : m.event, e };
+}
+
+/** A message as a ServerEvent, or undefined for anything the dashboard does not know. */
+export function toServerEvent(m: SseMessage): ServerEvent | undefined {
+  const o = eventObject(m);
+  if (!o) return undefined;
+  const { type } = o;
+  const e = o.e as Partial<ServerEvent> & Record<string, unknown>;
   if (type === 'snapshot' && typeof e.snapshot === 'object' && e.snapshot !== null) return { type, snapshot: e.snapshot } as ServerEvent;
   if (type === 'task' && typeof e.task === 'object' && e.task !== null) return { type, task: e.task } as ServerEvent;
   if (type === 'fix' && typeof e.fixId === 'string' && (e.state === 'running' || e.state === 'done' || e.state === 'failed')) {

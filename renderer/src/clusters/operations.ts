@@ -4,7 +4,7 @@
 // pages share (a step's duration, the operation running on a cluster).
 
 import type { ClusterOperation, OperationEvent, OperationKind, OperationState, OperationStep, StepState } from '../../../shared/contracts/clusters.ts';
-import type { SseMessage } from '../sse.ts';
+import { eventObject, type SseMessage } from '../sse.ts';
 
 const OPERATION_KINDS: readonly OperationKind[] = ['create', 'delete', 'start', 'stop', 'load-image'];
 const OPERATION_STATES: readonly OperationState[] = ['running', 'succeeded', 'failed', 'cancelled'];
@@ -46,16 +46,9 @@ export function asOperation(v: unknown): ClusterOperation | undefined {
 
 /** An `operation` message of the event stream, or undefined for anything else. */
 export function toOperationEvent(m: SseMessage): OperationEvent | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(m.data);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const e = v as Record<string, unknown>;
-  const type = isString(e.type) ? e.type : m.event;
-  if (type !== 'operation') return undefined;
+  const o = eventObject(m);
+  if (o?.type !== 'operation') return undefined;
+  const { e } = o;
   const operation = asOperation(e.operation);
   if (!operation) return undefined;
   return { type: 'operation', operation, ...(isString(e.line) ? { line: e.line } : {}) };
