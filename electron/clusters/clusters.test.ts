@@ -14,7 +14,7 @@ import { healthyInput, kindCluster } from '../../shared/snapshot-fixtures.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 import { ConfigError, kindConfigFor, planFromConfig } from './config.ts';
 import type { ClusterHost } from './host.ts';
-import { findKind, installAdvice, runKind } from './kind-cli.ts';
+import { findKind, installAdvice, kindError, runKind } from './kind-cli.ts';
 import { explainLoadFailure, nodeOfLoadLine } from './lifecycle.ts';
 import { ClusterManager } from './manager.ts';
 import { candidateRanges, describeTaken, firstFreeRange } from './ports.ts';
@@ -346,5 +346,27 @@ describe('operations', () => {
     expect(readFileSync(log, 'utf8')).toContain('delete cluster --name test');
     expect(done?.removed?.tasks).toHaveLength(1);
     await expect(m.delete('nope')).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe("kind's error, as a failed operation says it", () => {
+  const ran = (stderr: string) => ({ code: 1, stdout: '', stderr, cancelled: false, timedOut: false, durationMs: 10 });
+  it('carries the failed command\'s output, where the cause is', () => {
+    const stderr = [
+      'Creating cluster "dev" ...',
+      ' ✓ Ensuring node image (kindest/node:v1.33.1) 🖼',
+      ' ✗ Preparing nodes 📦',
+      'ERROR: failed to create cluster: command "docker run --name dev-control-plane …" failed with error: exit status 125',
+      '',
+      'Command Output: docker: Error response from daemon: Bind for 127.0.0.1:30000 failed: port is already allocated.',
+    ].join('\n');
+    expect(kindError(ran(stderr), 'kind create cluster', 1000)).toBe(
+      'failed to create cluster: command "docker run --name dev-control-plane …" failed with error: exit status 125; it said: docker: Error response from daemon: Bind for 127.0.0.1:30000 failed: port is already allocated.',
+    );
+  });
+  it('is kind\'s own line when no command failed, and the last line when kind printed no ERROR', () => {
+    expect(kindError(ran('ERROR: node(s) already exist for a cluster with the name "dev"\n'), 'kind create cluster', 1000)).toBe('node(s) already exist for a cluster with the name "dev"');
+    expect(kindError(ran('something odd\n'), 'kind create cluster', 1000)).toBe('something odd');
+    expect(kindError({ ...ran(''), timedOut: true }, 'kind create cluster', 600_000)).toBe('kind create cluster did not finish within 600 s');
   });
 });

@@ -153,12 +153,24 @@ export function runKind(kindPath: string, args: string[], opts: KindRunOptions):
   });
 }
 
-/** kind's last `ERROR: ...` line, else the last line it printed, else what ended it. */
+/** How much of a failed command's output an error carries (kind prints it whole; a docker error is one line). */
+const COMMAND_OUTPUT_CHARS = 400;
+
+/**
+ * kind's last `ERROR: ...` line with the output of the command that failed
+ * (kind's "Command Output:", where the cause is: "port is already allocated",
+ * "no space left on device"), else the last line it printed, else what ended it.
+ */
 export function kindError(r: KindRunResult, what: string, deadlineMs: number): string {
   if (r.timedOut) return `${what} did not finish within ${formatMs(deadlineMs)}`;
   if (r.cancelled) return `${what} was cancelled`;
   const lines = r.stderr.split(/\r\n|\n|\r/).map((l) => l.trim()).filter(Boolean);
-  const error = [...lines].reverse().find((l) => l.startsWith('ERROR:'));
-  if (error) return error.replace(/^ERROR:\s*/, '');
-  return lines.at(-1) ?? `${what} exited with code ${r.code}`;
+  const at = lines.findLastIndex((l) => l.startsWith('ERROR:'));
+  if (at < 0) return lines.at(-1) ?? `${what} exited with code ${r.code}`;
+  const error = (lines[at] ?? '').replace(/^ERROR:\s*/, '');
+  const from = lines.findIndex((l, i) => i > at && l.startsWith('Command Output:'));
+  if (from < 0) return error;
+  const output = [(lines[from] ?? '').replace(/^Command Output:\s*/, ''), ...lines.slice(from + 1)].join(' ').trim();
+  if (!output) return error;
+  return `${error}; it said: ${output.length > COMMAND_OUTPUT_CHARS ? `${output.slice(0, COMMAND_OUTPUT_CHARS)}…` : output}`;
 }
