@@ -4,6 +4,7 @@
 // delete operations against a host double.
 
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -17,7 +18,7 @@ import type { ClusterHost } from './host.ts';
 import { findKind, installAdvice, kindError, runKind } from './kind-cli.ts';
 import { explainLoadFailure, nodeOfLoadLine } from './lifecycle.ts';
 import { ClusterManager } from './manager.ts';
-import { candidateRanges, describeTaken, firstFreeRange } from './ports.ts';
+import { candidateRanges, describeTaken, firstFreeRange, portIsFree } from './ports.ts';
 import { describePlan, preflight, type PreflightInput } from './preflight.ts';
 import { parseKindStatusLine, StepList } from './steps.ts';
 import { CreateClusterRequestSchema } from '../../shared/contracts/clusters.ts';
@@ -124,6 +125,27 @@ describe('NodePort ranges', () => {
     expect(await firstFreeRange(held, allFree)).toEqual({ from: 30100, to: 30199 });
     expect(await firstFreeRange(new Map(), async (p) => p !== 30150 && p !== 30001)).toEqual({ from: 30200, to: 30299 });
     expect(await firstFreeRange(new Map(), async () => false)).toBeUndefined();
+  });
+
+  it('a port is asked by connecting, so a check never holds it: a listener on 0.0.0.0 is seen, a closed port is free, and a bind right after the check succeeds', async () => {
+    const listener = createServer();
+    await new Promise<void>((resolve) => listener.listen(0, '0.0.0.0', resolve));
+    const held = (listener.address() as AddressInfo).port;
+    try {
+      expect(await portIsFree(held)).toBe(false);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
+    expect(await portIsFree(held)).toBe(true);
+    // Checks running while the port is being published leave it publishable.
+    const checks = Array.from({ length: 20 }, () => portIsFree(held));
+    const publisher = createServer();
+    await new Promise<void>((resolve, reject) => {
+      publisher.once('error', reject);
+      publisher.listen({ port: held, host: '127.0.0.1', exclusive: true }, resolve);
+    });
+    await Promise.all(checks);
+    await new Promise((resolve) => publisher.close(resolve));
   });
 
   it('taken ports in words, runs folded', () => {

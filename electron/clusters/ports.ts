@@ -3,7 +3,7 @@
 // first free range of 100 to publish its NodePorts on, as `sky local up` takes
 // 30000-30099 and another cluster another hundred.
 
-import { createServer } from 'node:net';
+import { connect } from 'node:net';
 import { HOST_PORT_RANGE_END, NODE_PORT_MIN, NODE_PORT_RANGE_SIZE, type PortRange } from '../../shared/contracts/clusters.ts';
 import type { HealthSnapshot } from '../../shared/snapshot.ts';
 
@@ -21,13 +21,27 @@ export function clusterHostPorts(snapshot: HealthSnapshot): PortHolders {
   return held;
 }
 
-/** Whether nothing listens on the port (any address): a bind to 0.0.0.0 fails when any address has it. */
+/** How long a loopback connect may take before the port is counted as taken (it answers at once either way). */
+const PORT_PROBE_MS = 500;
+
+/**
+ * Whether nothing listens where a cluster publishes (127.0.0.1, which a
+ * listener on 0.0.0.0 or 127.0.0.1 would take from it): a connection refused
+ * is free. Asked by connecting, never by binding: a bind, however short,
+ * holds the port for an instant, and a check made while kind publishes that
+ * range failed its `docker run` ("address already in use").
+ */
 export function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '0.0.0.0', exclusive: true }, () => server.close(() => resolve(true)));
+    const socket = connect({ port, host: '127.0.0.1' });
+    const done = (free: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(free);
+    };
+    const timer = setTimeout(() => done(false), PORT_PROBE_MS);
+    socket.once('connect', () => done(false));
+    socket.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED'));
   });
 }
 
