@@ -6,7 +6,6 @@ import { Empty, Loading } from './components/common.tsx';
 import { ConnectionNotice, Header, OverallBanner } from './components/shell.tsx';
 import { DiagnosticsPage } from './pages/Diagnostics.tsx';
 import { ClusterPage, ClustersPage } from './pages/Clusters.tsx';
-import { CreateClusterPage } from './pages/ClustersCreate.tsx';
 import { HistoryPage } from './pages/History.tsx';
 import { Overview } from './pages/Overview.tsx';
 import { SettingsPage } from './pages/Settings.tsx';
@@ -15,6 +14,8 @@ import { useRoute, type Route } from './route.ts';
 
 // The YAML parser and editor load with the Launch page, not before: the overview paints sooner.
 const LaunchPage = lazy(() => import('./pages/Launch.tsx').then((m) => ({ default: m.LaunchPage })));
+// The create form brings the request schemas (zod) and kind's config reader: loaded when opened.
+const CreateClusterPage = lazy(() => import('./pages/ClustersCreate.tsx').then((m) => ({ default: m.CreateClusterPage })));
 
 const TITLES: Record<Route['page'], string> = {
   overview: 'Overview',
@@ -79,7 +80,11 @@ function Page({ route }: { route: Route }) {
     case 'cluster':
       return <ClusterPage key={route.name} name={route.name} action={route.action} />;
     case 'new-cluster':
-      return <CreateClusterPage />;
+      return (
+        <Suspense fallback={<Loading what="the form" />}>
+          <CreateClusterPage />
+        </Suspense>
+      );
     case 'diagnostics':
       return <DiagnosticsPage />;
     case 'history':

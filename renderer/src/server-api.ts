@@ -3,7 +3,8 @@
 
 import { LAUNCH_REQUEST_TYPE } from '../../shared/api.ts';
 import type { HealthResponse, LaunchRequest, TaskRecord, ValidateResponse, ApiError } from '../../shared/api.ts';
-import { routePath, type ClustersResponse, type ClusterError, type CreateClusterInput, type DeletePlan, type OperationStarted, type PreflightAnswer } from '../../shared/contracts/clusters.ts';
+import { routePath } from '../../shared/contracts/cluster-routes.ts';
+import type { ClustersResponse, ClusterError, CreateClusterInput, DeletePlan, OperationStarted, PreflightAnswer } from '../../shared/contracts/clusters.ts';
 import type { HistoryResponse, StateChange } from '../../shared/contracts/history.ts';
 import type { Settings } from '../../shared/contracts/settings.ts';
 import type { FixResult } from '../../shared/fixes.ts';

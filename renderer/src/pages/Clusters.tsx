@@ -5,7 +5,8 @@
 // Delete confirmation.
 
 import { useEffect, useMemo, useState } from 'react';
-import { NODE_PORT_MIN, type ClustersResponse } from '../../../shared/contracts/clusters.ts';
+import { NODE_PORT_MIN } from '../../../shared/contracts/cluster-routes.ts';
+import type { ClustersResponse } from '../../../shared/contracts/clusters.ts';
 import type { ClusterPageAction } from '../../../shared/dashboard-links.ts';
 import { isFinalTaskState } from '../../../shared/api.ts';
 import { CONTEXT_WORDS } from '../../../shared/view-words.ts';

@@ -4,12 +4,11 @@
 // the save-and-import progress; also as a "Load image…" button the Launch and
 // task pages place beside their own actions.
 
-import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { DeletePlan } from '../../../shared/contracts/clusters.ts';
 import { kindContextName } from '../../../shared/constants.ts';
 import type { ClusterHealth } from '../../../shared/snapshot.ts';
 import { isFinalTaskState, type TaskRecord } from '../../../shared/api.ts';
-import { prepareTask } from '../../../shared/task/index.ts';
 import { latestOn } from '../clusters/operations.ts';
 import { Spinner } from '../components/common.tsx';
 import { href } from '../route.ts';
@@ -220,9 +219,17 @@ export function LoadImageButton({ cluster, image }: { cluster?: string | undefin
 
 /** The task page's "Load image…": its image and cluster filled in (the image read from the task as submitted). */
 export function TaskLoadImage({ task }: { task: Pick<TaskRecord, 'source' | 'cluster'> }) {
-  const image = useMemo(() => {
-    const prepared = prepareTask(task.source);
-    return prepared.ok ? prepared.task.resources.image : undefined;
+  const [image, setImage] = useState<string | undefined>();
+  useEffect(() => {
+    // The task parser is the Launch page's (its own chunk): loaded for this, not with the first page.
+    let current = true;
+    void import('../../../shared/task/index.ts').then(({ prepareTask }) => {
+      const prepared = prepareTask(task.source);
+      if (current) setImage(prepared.ok ? prepared.task.resources.image : undefined);
+    });
+    return () => {
+      current = false;
+    };
   }, [task.source]);
   return <LoadImageButton cluster={task.cluster} image={image} />;
 }
