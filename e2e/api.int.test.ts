@@ -105,6 +105,15 @@ describe('validation never waits on a cluster', () => {
       expect(Math.max(...health)).toBeLessThan(1_500);
     } finally {
       await cluster.setFault('none');
+      // A probe begun during the hang reports it up to a deadline later: the next tests start once one begun since says ok.
+      const cleared = Date.now();
+      const until = cleared + 15_000;
+      for (;;) {
+        const ctx = (await call<HealthSnapshot>(`${server.url}/api/status`, { token: server.token })).body.contexts.find((c) => c.name === cluster.context);
+        if (ctx?.state === 'ok' && ctx.probedAt && Date.parse(ctx.probedAt) - (ctx.latencyMs ?? 0) >= cleared) break;
+        if (Date.now() > until) throw new Error(`cluster context not ok again 15 s after the hang cleared: ${JSON.stringify(ctx)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
     }
   }, 60_000);
 });
