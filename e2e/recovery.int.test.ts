@@ -169,6 +169,21 @@ describe('Docker stopped with 2 clusters → one start-docker', () => {
     }
   }, 120_000);
 
+  it('Start cluster whose start moves its API port: the same click repairs its context, and the API answers', async () => {
+    await settled();
+    const before = (await status()).contexts.find((c) => c.name === b.context)?.server;
+    await b.stopNode();
+    await waitFor(`${b.name} seen stopped`, 5_000, async () => ((await status()).clusters.find((c) => c.name === b.name)?.state === 'stopped' ? true : undefined));
+    const fix = await call<FixResult>(`${server.url}/control/fixes/start-cluster:${b.name}`, { method: 'POST', token: server.token, timeoutMs: 90_000 });
+    expect(fix.body.ok, fix.body.message).toBe(true);
+    const s = await status();
+    const after = s.contexts.find((c) => c.name === b.context);
+    // Docker gave the started container another port: the kubeconfig names it now.
+    expect(after?.server).not.toBe(before);
+    expect(fix.body.message).toContain(`context ${b.context} now points at ${after?.server}`);
+    await waitFor('b running, its context ok', 10_000, async () => (allBack(await status()) ? true : undefined));
+  }, 120_000);
+
   it('a node container started outside Kindtray (docker start) is seen starting, then running; never unreachable', async () => {
     await settled();
     await a.stopNode();

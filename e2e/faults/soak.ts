@@ -631,7 +631,10 @@ export async function runSoak(bed: FaultBed, opts: SoakOptions): Promise<SoakRep
             limit: api === 'none' || api === 'slow-ok' ? L.cleared : L.startedDead,
             run: async () => {
               reality.node.set(c.name, true);
-              if (!useFix || !(await viaFix(`start-cluster:${c.name}`))) await dockerd.api.startContainer(c.controlPlane.id);
+              if (useFix && (await viaFix(`start-cluster:${c.name}`))) {
+                // The fix repairs a context whose kubeconfig names a port the started container does not publish.
+                reality.stale.set(c.name, false);
+              } else await dockerd.api.startContainer(c.controlPlane.id);
             },
           });
         }

@@ -9,9 +9,8 @@ import { kindContextName, RECOVERY_DEADLINES } from '../../shared/constants.ts';
 import { formatMs } from '../../shared/deadline.ts';
 import { workersLost } from '../../shared/problems.ts';
 import type { ClusterHealth, HealthSnapshot } from '../../shared/snapshot.ts';
-import { clusterUp, startNodeContainers } from './cluster.ts';
+import { clusterUp, repairMovedContext, startNodeContainers } from './cluster.ts';
 import type { FixContext, StepLog } from './context.ts';
-import { repairable, repairContext } from './kubeconfig-edit.ts';
 
 export interface PlannedStep {
   id: string;
@@ -70,19 +69,13 @@ async function recoverCluster(ctx: FixContext, plan: RecoveryPlan, c: RecoveryPl
   let repaired = '';
   try {
     const n = await startNodeContainers(ctx, c.name, false);
-    // The engine gives a restarted container its API port anew: a kubeconfig naming the old one is repaired
-    // before the API is waited for, since the probe dials the kubeconfig's port.
     const ctxStep = log.begin(`context:${c.context}`, labelOf(plan, `context:${c.context}`));
-    const context = (await ctx.refresh()).contexts.find((x) => x.name === c.context);
-    if (repairable(context)) {
-      try {
-        repaired = repairContext(ctx, c.context);
-        ctxStep.done(repaired);
-        await ctx.refresh();
-      } catch (e) {
-        ctxStep.failed(e instanceof Error ? e.message : String(e));
-      }
-    } else ctxStep.skipped(context ? `not needed: it points at ${context.server ?? 'the cluster'}` : 'no such context in kubeconfig');
+    const after = await repairMovedContext(ctx, c.context);
+    if ('repaired' in after) {
+      repaired = after.repaired;
+      ctxStep.done(after.repaired);
+    } else if ('failed' in after) ctxStep.failed(after.failed);
+    else ctxStep.skipped(after.skipped);
     const left = Math.max(0, started + RECOVERY_DEADLINES.clusterUp - Date.now());
     const up = await ctx.waitFor((s) => clusterUp(s, c.name) && s.contexts.every((x) => x.name !== c.context || x.state === 'ok'), left);
     const took = formatMs(Date.now() - started);
