@@ -12,12 +12,19 @@
 // monitor's DOCKER_HOST points at it; it parses request lines); Kubernetes API
 // calls (and new connections) inside the probe child, by outside-calls.ts,
 // which the child loads through NODE_OPTIONS (the stand-in keeps no request log).
+//
+// The monitor runs here with the V8 flags it has in `kindtray serve` (bin.js
+// starts serve again with them): without them this process is started again
+// with them, as a child the run waits for.
 
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DEADLINES, INTERVALS } from '../shared/constants.ts';
 import { Monitor } from '../electron/monitor/index.ts';
-import { fmtInt, loadAverage, log, descendantsOf, onCleanup, procCommandLine, procCpuMs, round, sleep, until, clusterOf, contextOf, withTestbed } from './harness.ts';
+import { CHILD_V8_FLAGS } from '../electron/process/index.ts';
+import { fmtInt, loadAverage, log, descendantsOf, onCleanup, procCommandLine, procCpuMs, round, runCleanups, sleep, until, clusterOf, contextOf, withTestbed } from './harness.ts';
 import { writeResult, type Summary } from './lib.ts';
 import { CALL_LOG_ENV, parseCallLog, type OutsideCall } from './outside-calls.ts';
 import { startDockerCounter } from './docker-counter.ts';
@@ -37,6 +44,8 @@ interface Window {
   cpuPercentOfOneCore: number;
   /** Times this process went to sleep and was woken (voluntary context switches of all its threads), per second: at an idle app's rate, most of its CPU. */
   selfWakeupsPerSecond: number | undefined;
+  /** The same by thread name (main thread = the process's name), for this process and each child: where the wake-ups come from. */
+  wakeupsPerSecondByThread: Record<string, Record<string, number>>;
   loadAverage: number[];
 }
 
@@ -47,6 +56,25 @@ function wakeups(pid: number | 'self'): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Voluntary context switches of `pid` so far by thread name ("node" for the main thread; libuv's and V8's workers have their own names). */
+function wakeupsByThread(pid: number | 'self'): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+        const name = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? tid;
+        out.set(name, (out.get(name) ?? 0) + Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0));
+      } catch {
+        // The thread ended.
+      }
+    }
+  } catch {
+    // The process ended, or no /proc.
+  }
+  return out;
 }
 
 /** How often a window looks for new descendants: each look costs this process CPU, which both windows pay alike. */
@@ -90,13 +118,19 @@ async function measure(seconds: number, dockerdPid: number | undefined, leftOut:
   };
   const first = new Map<number, number>();
   const last = new Map<number, number>();
+  const firstWakes = new Map<number | 'self', Map<string, number>>([['self', wakeupsByThread('self')]]);
+  const lastWakes = new Map<number | 'self', Map<string, number>>();
   const look = () => {
     for (const pid of kids()) {
       const cpu = procCpuMs(pid);
       if (cpu === undefined) continue;
       // A child born during the window counts from zero; one seen at the start, from then.
-      if (!first.has(pid)) first.set(pid, cpu);
+      if (!first.has(pid)) {
+        first.set(pid, cpu);
+        firstWakes.set(pid, wakeupsByThread(pid));
+      }
       last.set(pid, cpu);
+      lastWakes.set(pid, wakeupsByThread(pid));
     }
   };
   look();
@@ -114,6 +148,7 @@ async function measure(seconds: number, dockerdPid: number | undefined, leftOut:
   const wallMs = performance.now() - t0;
   const self = process.cpuUsage(self0);
   const wakeups1 = wakeups('self');
+  lastWakes.set('self', wakeupsByThread('self'));
   const selfCpuMs = (self.user + self.system) / 1000;
   const dockerd1 = dockerdPid ? procCpuMs(dockerdPid) : undefined;
   const children = [...last.entries()].map(([pid, cpu]) => ({ pid, cpuMs: round(cpu - (startKids.has(pid) ? (first.get(pid) ?? 0) : 0)), cmd: procCommandLine(pid).replace(/^\S+\s/, '').slice(0, 200) }));
@@ -128,6 +163,12 @@ async function measure(seconds: number, dockerdPid: number | undefined, leftOut:
     dockerdCpuMs: dockerd0 !== undefined && dockerd1 !== undefined ? round(dockerd1 - dockerd0) : undefined,
     cpuPercentOfOneCore: round(((selfCpuMs + childCpuMs) / wallMs) * 100, 3),
     selfWakeupsPerSecond: wakeups0 !== undefined && wakeups1 !== undefined ? round(((wakeups1 - wakeups0) / wallMs) * 1000, 1) : undefined,
+    wakeupsPerSecondByThread: Object.fromEntries(
+      [...lastWakes.entries()].map(([pid, byName]) => [
+        String(pid),
+        Object.fromEntries([...byName.entries()].map(([name, n]) => [name, round(((n - (firstWakes.get(pid)?.get(name) ?? 0)) / wallMs) * 1000, 2)]).filter(([, r]) => Number(r) > 0)),
+      ]),
+    ),
     loadAverage: loadAverage(),
   };
 }
@@ -159,6 +200,25 @@ function kubernetesCalls(calls: OutsideCall[], w: Window, contextByPort: Map<str
 }
 
 export async function run(): Promise<void> {
+  if (CHILD_V8_FLAGS.every((f) => process.execArgv.includes(f))) return measureIdle();
+  log(`idle-cpu: started again with serve's V8 flags (${CHILD_V8_FLAGS.join(' ')})`);
+  const child = spawn(process.execPath, [...CHILD_V8_FLAGS, ...process.execArgv, fileURLToPath(import.meta.url)], { stdio: 'inherit' });
+  const off = onCleanup(async () => void child.kill('SIGTERM'));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  off();
+  if (code !== 0) throw new Error(`idle-cpu with serve's V8 flags exited ${code}`);
+}
+
+if (import.meta.main) {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void runCleanups().finally(() => process.exit(130)));
+  try {
+    await measureIdle();
+  } finally {
+    await runCleanups();
+  }
+}
+
+async function measureIdle(): Promise<void> {
   let baseline: Window | undefined;
   let monitored: Window | undefined;
   let dockerCalls: Record<string, number> = {};
@@ -226,7 +286,7 @@ export async function run(): Promise<void> {
   const proberCpu = childCpu((c) => String(c.pid) in kube.byProcess);
   const results = {
     seconds: SECONDS,
-    settings: { probeIntervalMs: INTERVALS.kubeProbe, probeDeadlineMs: DEADLINES.kubeProbe, dockerPingIdleMs: INTERVALS.dockerPingIdle, note: 'defaults' },
+    settings: { probeIntervalMs: INTERVALS.kubeProbe, probeDeadlineMs: DEADLINES.kubeProbe, dockerPingIdleMs: INTERVALS.dockerPingIdle, v8Flags: process.execArgv, note: 'defaults' },
     clusters: 2,
     baseline: { what: 'this process, same testbed and clusters, no monitor', ...baseline },
     monitor: {
