@@ -2,6 +2,8 @@
 // locally built image the nodes lack is an error with the load fix; a pulled
 // one a warning; one on every node (or not local at all) nothing.
 
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { withProblems } from '../../shared/problems.ts';
 import { healthyInput } from '../../shared/snapshot-fixtures.ts';
@@ -47,5 +49,24 @@ describe('images on the nodes', () => {
     const out = await withImageCheck(result, snapshot, { deadlineMs: 1_000, positions: { 'resources.image_id': { line: 4, column: 13 } }, probe: probe({ id: 'sha256:app', pulled: false }, {}) });
     expect(out.ok).toBe(false);
     expect(out.errors[0]).toMatchObject({ path: 'resources.image_id', line: 4, column: 13 });
+  });
+});
+
+describe('the API worker and dockerode', () => {
+  it('its routes and task service load no dockerode (about 30 MiB with gRPC and ssh); the first image check does', () => {
+    const here = (f: string) => JSON.stringify(fileURLToPath(new URL(f, import.meta.url)));
+    const script = `
+      await import(${here('./routes.ts')});
+      await import(${here('./tasks.ts')});
+      const check = await import(${here('./image-check.ts')});
+      const { createRequire } = await import('node:module');
+      const cache = createRequire(import.meta.url).cache;
+      const loaded = () => Object.keys(cache).some((k) => k.includes('/node_modules/dockerode/'));
+      const before = loaded();
+      check.dockerImageProbe('unix:///nonexistent/docker.sock');
+      process.stdout.write(JSON.stringify([before, loaded()]));`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual([false, true]);
   });
 });

@@ -7,7 +7,8 @@
 // (`crictl` in the node container, through Docker), under the caller's
 // deadline; their answers are kept for a moment.
 
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
 import { FIXES } from '../../shared/fixes.ts';
 import { withDeadline } from '../../shared/deadline.ts';
@@ -45,11 +46,19 @@ export interface ImageProbe {
   nodeImages(node: string, signal: AbortSignal): Promise<{ id: string; repoTags: string[] }[]>;
 }
 
+const require = createRequire(import.meta.url);
+
+/**
+ * A client for the endpoint, or undefined for one it cannot speak to. dockerode
+ * (with the gRPC, protobuf and ssh libraries it loads: about 30 MiB) is loaded
+ * here, at the first validation of a task with an image, never at the worker's start.
+ */
 function dockerFor(endpoint: string): Docker | undefined {
-  if (endpoint.startsWith('unix://')) return new Docker({ socketPath: endpoint.slice('unix://'.length) });
+  const socketPath = endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : undefined;
   const tcp = /^tcp:\/\/([^:/]+):(\d+)/.exec(endpoint);
-  if (tcp) return new Docker({ host: tcp[1], port: Number(tcp[2]), protocol: 'http' });
-  return undefined;
+  if (socketPath === undefined && !tcp) return undefined;
+  const Dockerode = require('dockerode') as typeof Docker;
+  return socketPath !== undefined ? new Dockerode({ socketPath }) : new Dockerode({ host: tcp?.[1], port: Number(tcp?.[2]), protocol: 'http' });
 }
 
 /** The probe over Docker's API at the snapshot's endpoint (plain unix socket or tcp). */
