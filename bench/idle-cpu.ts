@@ -18,7 +18,8 @@
 // with them, as a child the run waits for.
 
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEADLINES, INTERVALS } from '../shared/constants.ts';
@@ -231,8 +232,12 @@ async function measureIdle(): Promise<void> {
     if (!a || !b) throw new Error('clusters not created');
     for (const c of [a, b]) contextByPort.set(String(c.apiPort), c.context);
     const counter = await startDockerCounter(tb.dockerd.socketPath, join(tb.dockerd.dir, 'bench-proxy.sock'));
+    // The call log is in a folder of its own: the testbed's folder holds the kubeconfig and the engine's socket, which the
+    // monitor watches, and a line appended there would wake the monitor (twice: the event, then the
+    // kubeconfig watch's debounce) for the benchmark's own bookkeeping.
+    const callLogDir = mkdtempSync(join(tmpdir(), 'kindtray-bench-calls-'));
+    const callLog = join(callLogDir, 'calls.log');
     // The probe child is forked with this process's environment: it loads the call counter.
-    const callLog = join(tb.dockerd.dir, 'bench-calls.log');
     const nodeOptions = process.env.NODE_OPTIONS;
     process.env.NODE_OPTIONS = `${nodeOptions ?? ''} --import ${new URL('./outside-calls.ts', import.meta.url).href}`.trim();
     process.env[CALL_LOG_ENV] = callLog;
@@ -240,6 +245,7 @@ async function measureIdle(): Promise<void> {
       if (nodeOptions === undefined) delete process.env.NODE_OPTIONS;
       else process.env.NODE_OPTIONS = nodeOptions;
       delete process.env[CALL_LOG_ENV];
+      rmSync(callLogDir, { recursive: true, force: true });
     };
     const monitor = new Monitor({ env: tb.env({ DOCKER_HOST: `unix://${counter.socketPath}` }) });
     const off = onCleanup(async () => {

@@ -138,6 +138,10 @@ class PingLine {
       }
       if (n === 0) throw Object.assign(new Error('the engine closed the connection'), { code: 'ECONNRESET' });
       this.received += this.buffer.toString('latin1', 0, n);
+      // Less than a buffer: that was all there was. Reading on to EAGAIN would cost an exception (an Error
+      // built, its stack taken) at every beat, the beat's largest single cost; what comes later is read at
+      // the next look.
+      if (n < this.buffer.length) break;
     }
     return this.parse();
   }

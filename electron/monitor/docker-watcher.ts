@@ -82,7 +82,7 @@ export class DockerWatcher {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-    clearTimeout(this.beat);
+    this.stopBeat();
     this.livenessPing.close();
     clearTimeout(this.debounce);
     this.closeEvents();
@@ -127,15 +127,23 @@ export class DockerWatcher {
     const startingUp = !running && Date.now() < this.fastUntil;
     this.schedule(running && this.events ? (this.opts.idlePingMs ?? INTERVALS.dockerPingIdle) : startingUp ? 250 : this.downDelay);
     if (running) this.scheduleBeat();
-    else clearTimeout(this.beat);
+    else this.stopBeat();
   }
 
   private scheduleBeat(): void {
     const every = this.opts.livenessMs ?? INTERVALS.dockerLiveness;
+    if (this.stopped || every <= 0 || this.beating) return this.stopBeat();
+    // The same timer, armed again: a beat allocates no timer and clears none.
+    if (this.beat) this.beat.refresh();
+    else {
+      this.beat = setTimeout(() => void this.liveness(), every);
+      this.beat.unref();
+    }
+  }
+
+  private stopBeat(): void {
     clearTimeout(this.beat);
-    if (this.stopped || every <= 0 || this.beating) return;
-    this.beat = setTimeout(() => void this.liveness(), every);
-    this.beat.unref();
+    this.beat = undefined;
   }
 
   /**

@@ -183,16 +183,24 @@ export function watchKubeconfig(files: readonly string[], onChange: (changed: st
       try {
         const w = watch(watched, { persistent: false }, (_event, name) => {
           const n = name === null ? undefined : String(name);
+          let ours = false;
           for (const dir of forDirs) {
             if (dir === watched) {
-              for (const f of targets) if (path.dirname(f) === dir && (n === undefined || path.basename(f) === n)) pending.add(f);
+              for (const f of targets) {
+                if (path.dirname(f) === dir && (n === undefined || path.basename(f) === n)) {
+                  pending.add(f);
+                  ours = true;
+                }
+              }
             } else if (n === undefined || path.relative(watched, dir).split(path.sep)[0] === n) {
               // A folder on the way to a file appeared or went: watch closer (or further) now.
               rearm = true;
+              ours = true;
               for (const f of targets) if (path.dirname(f) === dir) pending.add(f);
             }
           }
-          schedule();
+          // Another file in the folder (kubectl's cache, an editor's swap file) is none of ours.
+          if (ours) schedule();
         });
         w.on('error', () => {
           // The folder itself went away; look again where to watch.
