@@ -2,7 +2,8 @@
 // it, without touching Kindtray's code: loaded with `--import` (through
 // NODE_OPTIONS, so the children a process forks load it too), it listens on
 // Node's diagnostics channels (node:http/https clients, undici, which the
-// Kubernetes client uses, and every client socket) and appends one line per
+// Kubernetes client uses, the probes' own requests on `kindtray:kube:request`,
+// and every client socket) and appends one line per
 // request or new connection
 // to the file named by BENCH_CALL_LOG. A line costs one small synchronous
 // write on a descriptor kept open; at an idle app's few calls a minute that is noise.
@@ -60,6 +61,11 @@ if (file) {
     socket.once(tls ? 'secureConnect' : 'connect', () => {
       write('connect', socket.remoteAddress ? `${tls ? 'tls' : 'tcp'}://${socket.remoteAddress}:${socket.remotePort}` : 'unix:');
     });
+  });
+  // The probes' own requests over their kept connections (api-get.ts), which node:http never sees.
+  subscribe('kindtray:kube:request', (m) => {
+    const { origin, method, path } = m as { origin: string; method: string; path: string };
+    write('request', origin, method, path);
   });
   subscribe('http.client.request.start', (m) => {
     const { request } = m as { request: ClientRequest & { socketPath?: string } };

@@ -4,6 +4,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -41,13 +42,26 @@ function makeTls(dir: string): Tls {
   return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
 }
 
-async function startFakeApi(tls: Tls, opts: { mode?: 'ok' | 'hang' | 'not-ready'; token?: string } = {}): Promise<FakeApi> {
+/**
+ * `chunked`: every body in two chunks, as a Go server sends a large one. `dropSecond`: each connection's
+ * second request is read and the connection closed without an answer, as a server ending an idle
+ * keep-alive connection just as a request arrives.
+ */
+async function startFakeApi(tls: Tls, opts: { mode?: 'ok' | 'hang' | 'not-ready'; token?: string; chunked?: boolean; dropSecond?: boolean } = {}): Promise<FakeApi> {
   const sockets = new Set<Socket>();
   const asked: string[] = [];
-  const server = createServer(tls, (req, res) => {
+  const requestsOn = new WeakMap<object, number>();
+  const server = createServer(tls, (req, rawRes) => {
     const p = (req.url ?? '/').split('?')[0];
     asked.push(p ?? '');
     if (opts.mode === 'hang') return;
+    const n = (requestsOn.get(req.socket) ?? 0) + 1;
+    requestsOn.set(req.socket, n);
+    if (opts.dropSecond && n === 2) {
+      req.socket.destroy();
+      return;
+    }
+    const res = opts.chunked ? inChunks(rawRes) : rawRes;
     if (opts.token !== undefined && req.headers.authorization !== `Bearer ${opts.token}`) {
       res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 401, reason: 'Unauthorized', message: 'Unauthorized' }));
       return;
@@ -78,6 +92,18 @@ async function startFakeApi(tls: Tls, opts: { mode?: 'ok' | 'hang' | 'not-ready'
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   api.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return api;
+}
+
+/** A response whose end(body) goes out as two chunks (no Content-Length). */
+function inChunks(res: ServerResponse): ServerResponse {
+  const end = res.end.bind(res);
+  return Object.assign(res, {
+    end: (body?: string) => {
+      const text = body ?? '';
+      res.write(text.slice(0, Math.ceil(text.length / 2)));
+      return end(text.slice(Math.ceil(text.length / 2)));
+    },
+  }) as ServerResponse;
 }
 
 function writeKubeconfig(file: string, contexts: { name: string; server: string; user?: Record<string, unknown> }[], current: string, ca: string): string {
@@ -220,6 +246,24 @@ describe('probes over Node https', { timeout: 20_000 }, () => {
       expect(versionAsks()).toBe(3);
       await probeIt();
       expect(versionAsks()).toBe(4);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('reads chunked answers, and sends a GET once more when its kept connection was lost before any answer', async () => {
+    const api = await startFakeApi(tls, { chunked: true, dropSecond: true });
+    try {
+      const f = path.join(dir, 'lossy-config');
+      writeKubeconfig(f, [{ name: 'lossy', server: api.url }], 'lossy', tls.cert);
+      const probeIt = () => probeContext(loader(false), { type: 'probe', id: 1, context: 'lossy', kubeconfigPaths: [f], deadlineMs: DEADLINE }, hooks);
+      for (let i = 0; i < 4; i++) {
+        const r = await probeIt();
+        expect(r).toMatchObject({ state: 'ok', version: 'v1.33.1', ready: true });
+        expect(r.nodes?.map((x) => x.name)).toEqual(['dev-control-plane', 'dev-worker']);
+      }
+      // Requests were lost (asked, never answered) and every probe still read everything.
+      expect(api.asked.filter((p) => p === '/api/v1/nodes').length).toBeGreaterThan(4);
     } finally {
       await api.close();
     }

@@ -1,6 +1,7 @@
-// GET requests to a Kubernetes API with Node's own `https`, for what the
-// probe reads (/readyz, /version, the node list): the shared Kubernetes child
-// then never loads the Kubernetes client (about 60 MiB) just to probe. The
+// GET requests to a Kubernetes API without the Kubernetes client, for what the
+// probe reads (/readyz, /version, the node list), over kept TLS connections
+// read by http1.ts, and the agents of followed logs (Node's https): the shared
+// Kubernetes child then never loads the client (about 60 MiB) just to probe. The
 // request is built from the same resolved Target the client would use (its
 // files already inlined, its exec plugin's credential already applied): CA,
 // client certificate and key, bearer token, basic auth, tls-server-name and
@@ -8,7 +9,10 @@
 // auth provider, a plain-http server) is left to the Kubernetes client: ask
 // speaksNatively() first.
 
-import { Agent, request } from 'node:https';
+import { channel } from 'node:diagnostics_channel';
+import { Agent } from 'node:https';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { Http1Reader, type Http1Answer } from './http1.ts';
 import type { Target } from './target.ts';
 
 export interface ApiResponse {
@@ -23,7 +27,7 @@ export type ApiGet = (path: string, signal: AbortSignal) => Promise<ApiResponse>
 
 /** A node list of a large cluster is a few MiB; past this the answer is not one we want. */
 const MAX_BODY_BYTES = 32 * 2 ** 20;
-/** Connections are kept between probes (a TLS handshake each time costs more CPU than the probe); this many sets of TLS settings at most. */
+/** Connections are kept between probes (a TLS handshake each time costs more CPU than the probe); for this many sets of TLS settings at most. */
 const MAX_AGENTS = 16;
 const agents = new Map<string, Agent>();
 
@@ -38,42 +42,34 @@ export function speaksNatively(target: Target): boolean {
   return target.credentials.kind !== 'auth-provider' && str(target.cluster['proxy-url']) === undefined && target.server.startsWith('https:');
 }
 
-/** One keep-alive agent per set of TLS settings, the oldest ended past MAX_AGENTS. */
-function agentFor(key: string, make: () => Agent): Agent {
-  const known = agents.get(key);
-  if (known) return known;
-  const agent = make();
-  agents.set(key, agent);
-  if (agents.size > MAX_AGENTS) {
-    const [oldestKey, oldest] = agents.entries().next().value ?? [];
-    if (oldestKey !== undefined) agents.delete(oldestKey);
-    oldest?.destroy();
+/** What is kept for `key` (an agent, a set of connections), made on first use; past MAX_AGENTS keys the oldest is ended. */
+function keptFor<T>(kept: Map<string, T>, key: string, make: () => T, end: (t: T) => void): T {
+  const known = kept.get(key);
+  if (known !== undefined) return known;
+  const made = make();
+  kept.set(key, made);
+  if (kept.size > MAX_AGENTS) {
+    const [oldestKey, oldest] = kept.entries().next().value ?? [];
+    if (oldestKey !== undefined) kept.delete(oldestKey);
+    if (oldest !== undefined) end(oldest);
   }
-  return agent;
+  return made;
 }
 
-/** What a request to `target` needs: a keep-alive agent for its TLS settings, the auth headers, and its URLs. */
-export interface NativeConnection {
-  agent: Agent;
+/** What a request to `target` needs: its TLS settings as the kubeconfig gives them, the auth headers, and its URLs. */
+interface RequestParts {
+  /** The kubeconfig's own strings (base64 PEM): a key for kept connections that decodes no certificate. */
+  key: string;
+  tls: () => ConnectionOptions;
   headers: Record<string, string>;
   url: (path: string) => URL;
 }
 
-/**
- * How to reach `target`, which speaksNatively; call it after applyCredential,
- * so that an exec plugin's credential is in the target's user. `stream`: for
- * long-lived answers (a followed log), on agents of their own without a
- * socket limit, so that streams never queue behind each other or probes.
- */
-export function nativeConnection(target: Target, use: 'request' | 'stream' = 'request'): NativeConnection {
+function requestParts(target: Target): RequestParts {
   const c = target.cluster;
   const u = target.userSpec;
   const insecure = c['insecure-skip-tls-verify'] === true;
   const [ca, cert, key, servername] = [insecure ? undefined : c['certificate-authority-data'], u['client-certificate-data'], u['client-key-data'], c['tls-server-name']].map(str);
-  // Keyed by the settings as the kubeconfig gives them: a probe's lookup decodes no certificate.
-  const agent = agentFor(JSON.stringify([use, target.server, insecure, ca, cert, key, servername]), () =>
-    new Agent({ keepAlive: true, maxSockets: use === 'stream' ? Infinity : 4, ca: pem(ca), cert: pem(cert), key: pem(key), servername, rejectUnauthorized: !insecure }),
-  );
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'kindtray' };
   const token = str(u.token);
   const username = str(u.username);
@@ -82,7 +78,8 @@ export function nativeConnection(target: Target, use: 'request' | 'stream' = 're
   const base = new URL(target.server);
   const prefix = base.pathname.replace(/\/+$/, '');
   return {
-    agent,
+    key: JSON.stringify([target.server, insecure, ca, cert, key, servername]),
+    tls: () => ({ ca: pem(ca), cert: pem(cert), key: pem(key), ...(servername ? { servername } : {}), rejectUnauthorized: !insecure }),
     headers,
     url: (path) => {
       const url = new URL(base);
@@ -94,40 +91,160 @@ export function nativeConnection(target: Target, use: 'request' | 'stream' = 're
   };
 }
 
+/** What a long-lived answer (a followed log) from `target` needs: a keep-alive agent of its own for its TLS settings, the auth headers, and its URLs. */
+export interface NativeConnection {
+  agent: Agent;
+  headers: Record<string, string>;
+  url: (path: string) => URL;
+}
+
+/**
+ * How to stream from `target`, which speaksNatively; call it after
+ * applyCredential, so that an exec plugin's credential is in the target's
+ * user. On agents without a socket limit, so that streams never queue behind
+ * each other; probes use nativeApi's lines, not these.
+ */
+export function nativeConnection(target: Target): NativeConnection {
+  const parts = requestParts(target);
+  const agent = keptFor(agents, parts.key, () => new Agent({ keepAlive: true, maxSockets: Infinity, ...parts.tls() }), (a) => a.destroy());
+  return { agent, headers: parts.headers, url: parts.url };
+}
+
+/** One kept TLS connection to an API server, one request on it at a time, read by Http1Reader. */
+class Line {
+  private readonly socket: TLSSocket;
+  private readonly reader = new Http1Reader(MAX_BODY_BYTES);
+  private waiting: { resolve: (a: Http1Answer) => void; reject: (e: unknown) => void } | undefined;
+  /** Answers it has given: a line that gave none was opened for its request. */
+  answered = 0;
+  busy = false;
+  broken = false;
+
+  constructor(options: ConnectionOptions) {
+    this.socket = tlsConnect(options);
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: Buffer) => {
+      try {
+        const answer = this.reader.push(chunk);
+        if (answer) this.settle(undefined, answer);
+      } catch (e) {
+        this.settle(e);
+      }
+    });
+    this.socket.on('end', () => {
+      try {
+        const answer = this.reader.end();
+        if (answer) this.settle(undefined, answer);
+      } catch (e) {
+        this.settle(e);
+      }
+    });
+    this.socket.on('error', (e) => this.settle(e));
+    this.socket.on('close', () => this.settle(new Error('the connection closed before the answer was complete')));
+  }
+
+  /** Sends one request and resolves with its answer; the line is broken (and closed) by any failure or abort. */
+  send(head: string, signal: AbortSignal): Promise<Http1Answer> {
+    this.busy = true;
+    return new Promise<Http1Answer>((resolve, reject) => {
+      const onAbort = () => {
+        this.settle(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiting = {
+        resolve: (a) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(a);
+        },
+        reject: (e) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+      this.socket.write(head);
+    });
+  }
+
+  close(): void {
+    this.broken = true;
+    this.socket.destroy();
+  }
+
+  private settle(failure: unknown, answer?: Http1Answer): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    this.busy = false;
+    // A failure, an answer after which the server closes, or bytes nobody asked for: the line is done.
+    if (failure !== undefined || !answer || answer.closes || !waiting) this.close();
+    if (!waiting) return;
+    if (answer && failure === undefined) {
+      this.answered++;
+      waiting.resolve(answer);
+    } else waiting.reject(failure);
+  }
+}
+
+/**
+ * Where each request a probe sends is told ({ origin, method, path }), as node:http tells its own on
+ * `http.client.request.start`: what counts calls to the outside world (the idle benchmark) listens here.
+ * Nothing is built for it while nobody listens.
+ */
+export const KUBE_REQUEST_CHANNEL = 'kindtray:kube:request';
+const requests = channel(KUBE_REQUEST_CHANNEL);
+
+/** Kept lines by server and TLS settings (MAX_AGENTS sets at most); at most this many idle lines each. */
+const MAX_IDLE_LINES = 4;
+const lineSets = new Map<string, Line[]>();
+
 /**
  * A GET for `target`, which speaksNatively; call it after applyCredential,
- * so that an exec plugin's credential is in the target's user.
+ * so that an exec plugin's credential is in the target's user. It goes over a
+ * kept TLS connection (the same TLS settings node:https would use), written
+ * and read by hand: a probe's reads cost a fraction of node:https's CPU. A
+ * request that a kept connection lost before any answer came (the server
+ * closed it while idle) is sent once more on a new one, as it is a GET.
  */
 export function nativeApi(target: Target): ApiGet {
-  const { agent, headers, url: urlOf } = nativeConnection(target);
+  const { key, tls, headers, url: urlOf } = requestParts(target);
+  const base = new URL(target.server);
+  const connect = (): ConnectionOptions => ({ host: base.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(base.port || 443), ...tls() });
+  const lines = keptFor(lineSets, key, (): Line[] => [], (set) => set.forEach((l) => l.close()));
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  const hostHeader = base.port ? `${base.hostname}:${base.port}` : base.hostname;
 
-  return (path, signal) =>
-    new Promise<ApiResponse>((resolve, reject) => {
-      if (signal.aborted) {
-        reject(signal.reason);
-        return;
+  return async (path, signal) => {
+    if (signal.aborted) throw signal.reason;
+    const url = urlOf(path);
+    const head = `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${hostHeader}\r\n${extra}\r\n`;
+    if (requests.hasSubscribers) requests.publish({ origin: base.origin, method: 'GET', path: url.pathname });
+    for (let attempt = 0; ; attempt++) {
+      for (let i = lines.length - 1; i >= 0; i--) if (lines[i]?.broken) lines.splice(i, 1);
+      // Once more means on a new line: another kept one may have been closed with the first.
+      let line = attempt === 0 ? lines.find((l) => !l.busy) : undefined;
+      const kept = line !== undefined;
+      if (!line) {
+        line = new Line(connect());
+        lines.push(line);
       }
-      const req = request(urlOf(path), { method: 'GET', agent, headers, signal }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_BODY_BYTES) {
-            res.destroy(new Error(`the answer to ${path} is larger than ${MAX_BODY_BYTES / 2 ** 20} MiB`));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), newConnection: !req.reusedSocket }));
-        res.on('error', reject);
-        // The connection ended in the middle of the body (a destroyed socket, an abort).
-        res.on('close', () => {
-          if (!res.complete) reject(signal.aborted ? signal.reason : new Error(`the connection closed before the answer to ${path} was complete`));
-        });
-      });
-      req.on('error', reject);
-      req.end();
-    });
+      try {
+        const answer = await line.send(head, signal);
+        if (lines.filter((l) => !l.busy && !l.broken).length > MAX_IDLE_LINES) line.close();
+        return { status: answer.status, body: answer.body.toString('utf8'), newConnection: line.answered === 1 };
+      } catch (e) {
+        // A kept line the server had closed fails at once, before any answer: the same GET once more, on a new one.
+        if (kept && attempt === 0 && !signal.aborted && isLostLine(e)) continue;
+        throw e;
+      }
+    }
+  };
+}
+
+/** A kept connection found closed when used: reset, or ended with no answer. */
+function isLostLine(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || (e instanceof Error && e.message === 'the connection closed before the answer was complete');
 }
 
 /** An HTTP answer that is not a success, shaped as the Kubernetes client's ApiException (`code`, `body`), so errors.ts reads both alike. */

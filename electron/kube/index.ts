@@ -19,3 +19,4 @@ export {
 export { canBlockProcess, classifyUser, contextCredentials, kubeChildKey, SHARED_KUBE_CHILD, type ContextCredentials, type CredentialKind } from './credentials.ts';
 export { startKubeChild, KUBE_CHILD_NAME, KUBE_CHILD_START_DEADLINE_MS, type KubeChild, type StartKubeChildOptions } from './kube-child-start.ts';
 export { logSlice } from './log-slice.ts';
+export { Http1Reader, type Http1Answer } from './http1.ts';

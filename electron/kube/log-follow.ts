@@ -125,7 +125,7 @@ export function followLog(loadClient: () => Promise<ClientNode>, req: LogFollowR
       await applyCredential(target, controller.signal, req.openDeadlineMs, hooks);
       phase = 'requesting';
       hooks.phase('requesting');
-      const conn = nativeConnection(target, 'stream');
+      const conn = nativeConnection(target);
       const r = request(conn.url(`${path}?${query.toString()}`), { method: 'GET', agent: conn.agent, headers: { ...conn.headers, accept: '*/*' }, signal: controller.signal }, (res: IncomingMessage) =>
         onBody(res.statusCode ?? 0, res),
       );

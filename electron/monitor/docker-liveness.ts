@@ -3,9 +3,8 @@
 // socket file, which fails at once when the permission is taken away (a
 // connection already open would keep working, so a kept-alive ping alone could
 // not tell), and a `_ping` over one kept-alive connection, which a frozen
-// engine never answers. That exchange speaks just enough HTTP/1.1 for `_ping`
-// (a status line, Content-Length or chunked): node:http's client costs three
-// times the CPU per request.
+// engine never answers. That exchange is read by the probes' HTTP/1.1 reader
+// (kube's http1.ts): node:http's client costs three times the CPU per request.
 //
 // At this rate the cost is the process waking up more than any work done
 // awake (on a busy 2-core machine a bare 400 ms timer alone costs a Node
@@ -21,6 +20,7 @@
 import { accessSync, constants, readSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { DeadlineError, withDeadline } from '../../shared/deadline.ts';
+import { Http1Reader, type Http1Answer } from '../kube/index.ts';
 import type { DockerApi } from './docker-api.ts';
 import type { DockerEndpoint } from './docker-endpoint.ts';
 
@@ -72,12 +72,14 @@ const PING_REQUEST = Buffer.from('GET /_ping HTTP/1.1\r\nHost: docker\r\nUser-Ag
 class PingLine {
   private readonly socket: Socket;
   private readonly buffer = Buffer.allocUnsafe(4_096);
-  private received = '';
+  private readonly reader = new Http1Reader(64 * 1024);
   /** When the ping on the line was sent (performance.now()); undefined when none is. */
   private sentAt: number | undefined;
   /** The line broke between beats (the error is told at the next one). */
   private broken: unknown;
   private busy = false;
+  /** What the event loop read, where it reads (see `flowing`). */
+  private readonly arrived: Buffer[] = [];
   /** Read by the event loop after all (no file descriptor to read at the beat: not a platform we know). */
   private flowing = false;
 
@@ -123,11 +125,12 @@ class PingLine {
     if (typeof fd !== 'number' || fd < 0 || this.flowing) {
       if (!this.flowing) {
         this.flowing = true;
-        this.socket.on('data', (b: Buffer) => (this.received += b.toString('latin1')));
+        this.socket.on('data', (b: Buffer) => this.arrived.push(b));
         this.socket.resume();
       }
-      return this.parse();
+      return this.parse(this.arrived.splice(0));
     }
+    const read: Buffer[] = [];
     for (;;) {
       let n: number;
       try {
@@ -137,34 +140,25 @@ class PingLine {
         throw e;
       }
       if (n === 0) throw Object.assign(new Error('the engine closed the connection'), { code: 'ECONNRESET' });
-      this.received += this.buffer.toString('latin1', 0, n);
+      read.push(Buffer.from(this.buffer.subarray(0, n)));
       // Less than a buffer: that was all there was. Reading on to EAGAIN would cost an exception (an Error
       // built, its stack taken) at every beat, the beat's largest single cost; what comes later is read at
       // the next look.
       if (n < this.buffer.length) break;
     }
-    return this.parse();
+    return this.parse(read);
   }
 
-  /** Whether `received` holds a whole answer; takes it off. Throws when it is not a success. */
-  private parse(): boolean {
-    const headEnd = this.received.indexOf('\r\n\r\n');
-    if (headEnd < 0) return false;
-    const head = this.received.slice(0, headEnd);
-    const bodyStart = headEnd + 4;
-    const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-    let end: number;
-    if (length) end = bodyStart + Number(length[1]);
-    else if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) {
-      const last = this.received.indexOf('0\r\n\r\n', bodyStart);
-      if (last < 0) return false;
-      end = last + 5;
-    } else end = this.received.length;
-    if (this.received.length < end) return false;
-    this.received = this.received.slice(end);
+  /** Whether the bytes read so far end the answer to the ping on the line. Throws when it is not a success. */
+  private parse(read: Buffer[]): boolean {
+    let answer: Http1Answer | undefined;
+    for (const chunk of read) {
+      const whole = this.reader.push(chunk);
+      answer ??= whole;
+    }
+    if (!answer) return false;
     this.sentAt = undefined;
-    const status = /^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1];
-    if (status !== '200') throw new Error(`_ping answered ${status ?? 'something that is not HTTP'}`);
+    if (answer.status !== 200) throw new Error(`_ping answered ${answer.status}`);
     return true;
   }
 }
