@@ -151,6 +151,11 @@ beforeAll(async () => {
   doc.clusters.push({ name: 'insecure', cluster: { server: ok.url, 'insecure-skip-tls-verify': true } });
   doc.clusters.push({ name: 'proxied', cluster: { server: ok.url, 'certificate-authority-data': Buffer.from(tls.cert).toString('base64'), 'proxy-url': 'http://127.0.0.1:9' } });
   doc.contexts.push({ name: 'insecure', context: { cluster: 'insecure', user: 'kind-dev' } }, { name: 'proxied', context: { cluster: 'proxied', user: 'kind-dev' } });
+  // A server whose certificate the kubeconfig's CA did not sign, and a port nobody listens on.
+  const otherCa = makeTls(mkdtempSync(path.join(dir, 'other-ca-')));
+  doc.clusters.push({ name: 'wrong-ca', cluster: { server: ok.url, 'certificate-authority-data': Buffer.from(otherCa.cert).toString('base64') } });
+  doc.clusters.push({ name: 'refused', cluster: { server: 'https://127.0.0.1:9', 'certificate-authority-data': Buffer.from(tls.cert).toString('base64') } });
+  doc.contexts.push({ name: 'wrong-ca', context: { cluster: 'wrong-ca', user: 'kind-dev' } }, { name: 'refused', context: { cluster: 'refused', user: 'kind-dev' } });
   writeFileSync(kubeconfig, stringify(doc));
 });
 
@@ -219,6 +224,14 @@ describe('probes over Node https', { timeout: 20_000 }, () => {
         nodes: (b.nodes as { items?: { metadata?: { name?: string } }[] }).items?.map((n) => n.metadata?.name) ?? b.nodes,
       });
     }
+  });
+
+  it('a certificate the CA did not sign and a port nobody listens on are told as such', async () => {
+    // The words node:https gave before the kept connections: the same TLS and socket errors, read alike.
+    const load = loader(false);
+    expect(await probe('wrong-ca', load)).toMatchObject({ state: 'unreachable', cause: expect.stringMatching(/^context wrong-ca: TLS with 127\.0\.0\.1:\d+ failed: self-signed certificate/) });
+    expect(await probe('refused', load)).toMatchObject({ state: 'unreachable', cause: 'context refused: connection refused by 127.0.0.1:9' });
+    expect(load.calls).toBe(0);
   });
 
   it('asks /version once per connection: again after a read failed or the server\'s connections were new', async () => {
