@@ -12,7 +12,7 @@
 import { channel } from 'node:diagnostics_channel';
 import { Agent } from 'node:https';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
-import { Http1Reader, type Http1Answer } from './http1.ts';
+import { ConnectionClosedError, Http1Reader, type Http1Answer } from './http1.ts';
 import type { Target } from './target.ts';
 
 export interface ApiResponse {
@@ -140,7 +140,7 @@ class Line {
       }
     });
     this.socket.on('error', (e) => this.settle(e));
-    this.socket.on('close', () => this.settle(new Error('the connection closed before the answer was complete')));
+    this.socket.on('close', () => this.settle(new ConnectionClosedError()));
   }
 
   /** Sends one request and resolves with its answer; the line is broken (and closed) by any failure or abort. */
@@ -235,6 +235,8 @@ export function nativeApi(target: Target): ApiGet {
       } catch (e) {
         // A kept line the server had closed fails at once, before any answer: the same GET once more, on a new one.
         if (kept && attempt === 0 && !signal.aborted && isLostLine(e)) continue;
+        // Its own failures (an answer cut short, too large, not HTTP) say which request they ended.
+        if (e instanceof Error && !('code' in e) && !signal.aborted) e.message = `${e.message} (GET ${path})`;
         throw e;
       }
     }
@@ -244,7 +246,7 @@ export function nativeApi(target: Target): ApiGet {
 /** A kept connection found closed when used: reset, or ended with no answer. */
 function isLostLine(e: unknown): boolean {
   const code = (e as { code?: unknown } | undefined)?.code;
-  return code === 'ECONNRESET' || code === 'EPIPE' || (e instanceof Error && e.message === 'the connection closed before the answer was complete');
+  return code === 'ECONNRESET' || code === 'EPIPE' || e instanceof ConnectionClosedError;
 }
 
 /** An HTTP answer that is not a success, shaped as the Kubernetes client's ApiException (`code`, `body`), so errors.ts reads both alike. */

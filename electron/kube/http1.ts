@@ -12,6 +12,13 @@ export interface Http1Answer {
   closes: boolean;
 }
 
+/** The connection ended before the answer was whole (or before any came). */
+export class ConnectionClosedError extends Error {
+  constructor() {
+    super('the connection closed before the answer was complete');
+  }
+}
+
 const CRLF = Buffer.from('\r\n', 'latin1');
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 /** A head this long is not an answer we asked for. */
@@ -55,7 +62,7 @@ export class Http1Reader {
   /** The connection ended: the answer that ran to its end, if that is how it was sent; throws if one was cut short. */
   end(): Http1Answer | undefined {
     if (this.mode?.kind === 'to-close') return this.finish();
-    if (this.midAnswer) throw new Error('the connection closed before the answer was complete');
+    if (this.midAnswer) throw new ConnectionClosedError();
     return undefined;
   }
 
