@@ -525,9 +525,12 @@ const apiHangs: RowDef = {
     const r = blank(this, stage.settings, `cluster:${c.name}:unreachable`, `restart-cluster:${c.name}`);
     if (!(await precondition(stage, r))) return finish(r);
     await randomPhase(stage, ctx);
+    const from = stage.server.feed.seen.length;
     const injectStart = now();
     await c.setFault('hang');
     const p = await notice(stage.server, r, stage, { injectStart, t0: injectStart, find: problemById(`cluster:${c.name}:unreachable`), timeoutMs: 60_000 });
+    // When late, how each snapshot since the fault showed dev (which probe, how long it took).
+    if (r.noticedMs === null || r.noticedMs > probeBound(stage.settings).ms) r.findings.push(`trace: ${probeTrace(stage, from, injectStart).join(' | ')}`);
     if (p && !/switch to the healthy context/.test(p.detail)) r.notes.push('the problem does not mention switching context');
     // A restart cures a hung API server; the stand-in's switch is a file, so it is cleared when Docker restarts the container.
     const cure = clearFaultOnRestart(stage, c);

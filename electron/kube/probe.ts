@@ -66,6 +66,42 @@ export function nodeInfo(node: V1Node): KubeNodeInfo {
  */
 const knownVersions = new Map<string, string>();
 
+/**
+ * The probe's deadline as two halves on one timer (a probe that answers in
+ * time, as nearly all do, arms and clears one timer, as before): `atHalf`
+ * runs halfway, then the signal aborts at the deadline.
+ */
+function deadlineInHalves(controller: AbortController, deadlineMs: number): { atHalf: (f: () => void) => void; clear: () => void } {
+  let halfway: (() => void) | undefined;
+  let timer = setTimeout(() => {
+    timer = setTimeout(() => controller.abort(new Error('deadline')), deadlineMs - deadlineMs / 2);
+    halfway?.();
+  }, deadlineMs / 2);
+  return { atHalf: (f) => void (halfway = f), clear: () => clearTimeout(timer) };
+}
+
+/**
+ * A probe whose reads are partly answered at half its deadline asks
+ * `again()` (a second /readyz, on another connection since the others are
+ * busy) to tell a read that is only slow (the API answers it: a slow node
+ * list is degraded) from an API that went silent after answering the others
+ * (a hang that began while the probe was in flight: unreachable now, not one
+ * probe later). Nothing is asked when all or none have answered.
+ */
+function recheckIfHalfAnswered(reads: readonly Promise<unknown>[], again: () => Promise<unknown>): { asked: Promise<unknown> | undefined; atHalf: () => void } {
+  let answered = 0;
+  for (const r of reads) r.then(() => answered++, () => answered++);
+  const recheck: { asked: Promise<unknown> | undefined; atHalf: () => void } = {
+    asked: undefined,
+    atHalf: () => {
+      if (answered === 0 || answered === reads.length) return;
+      recheck.asked = again();
+      recheck.asked.catch(() => undefined); // read only when a read went unanswered
+    },
+  };
+  return recheck;
+}
+
 /** Loads the Kubernetes client when a probe needs it (a legacy auth provider, a proxy-url): once per process. */
 export type LoadClientNode = () => Promise<ClientNode>;
 
@@ -77,7 +113,7 @@ export type LoadClientNode = () => Promise<ClientNode>;
 export async function probeContext(loadClient: LoadClientNode, req: ProbeRequest, hooks: KubeHooks): Promise<KubeProbeResult> {
   const started = performance.now();
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error('deadline')), req.deadlineMs);
+  const deadline = deadlineInHalves(controller, req.deadlineMs);
   const { signal } = controller;
   let server: string | undefined;
   const answer = (state: KubeProbeResult['state'], extra: Partial<KubeProbeResult> = {}): KubeProbeResult => ({
@@ -113,11 +149,11 @@ export async function probeContext(loadClient: LoadClientNode, req: ProbeRequest
     if (canBlock) hooks.phase('requesting');
     const known = reads.openedConnection ? knownVersions.get(target.server) : undefined;
     const askVersion = () => untilAborted(reads.version(), signal);
-    const [readyz, nodes, first] = await Promise.allSettled([
-      untilAborted(reads.readyz(), signal),
-      untilAborted(reads.nodes(), signal),
-      known === undefined ? askVersion() : Promise.resolve({ gitVersion: known }),
-    ]);
+    const asked = [untilAborted(reads.readyz(), signal), untilAborted(reads.nodes(), signal), known === undefined ? askVersion() : Promise.resolve({ gitVersion: known })] as const;
+    const recheck = recheckIfHalfAnswered(known === undefined ? asked : asked.slice(0, 2), () => untilAborted(reads.readyz(), signal));
+    deadline.atHalf(recheck.atHalf);
+    const [readyz, nodes, first] = await Promise.allSettled(asked);
+    deadline.atHalf(() => undefined);
     const readsFailed = readyz.status === 'rejected' || nodes.status === 'rejected';
     // A failure is judged with a fresh /version as before (a 403 there is credentials refused); so is a new server process.
     const [version] = known !== undefined && (readsFailed || reads.openedConnection?.()) ? await Promise.allSettled([askVersion()]) : [first];
@@ -136,8 +172,15 @@ export async function probeContext(loadClient: LoadClientNode, req: ProbeRequest
     // /version is public on every API server: a 403 there means the credentials were refused outright.
     if (http(failures.version) === 403) return answer('auth-failed', { cause: `the API refused ${userWords} (403 Forbidden)` });
     const all = [failures.readyz, failures.version, failures.nodes];
-    if (all.every((f) => f !== undefined && f.kind !== 'http')) {
+    const silent = (f: RequestFailure | undefined) => f !== undefined && f.kind !== 'http';
+    if (all.every(silent)) {
       return answer('unreachable', { cause: (failures.version ?? failures.readyz ?? failures.nodes)?.cause ?? 'no answer' });
+    }
+    // Some reads answered, then the API went silent: the second /readyz, asked after they answered, got nothing either.
+    const unanswered = all.find(silent);
+    if (unanswered && recheck.asked) {
+      const [again] = await Promise.allSettled([recheck.asked]);
+      if (silent(fail(again))) return answer('unreachable', { cause: `it stopped answering during the probe: ${unanswered.cause}` });
     }
 
     const extra: Partial<KubeProbeResult> = {};
@@ -165,7 +208,7 @@ export async function probeContext(loadClient: LoadClientNode, req: ProbeRequest
     if (signal.aborted) return answer('unreachable', { cause: `no answer${server ? ` from ${server}` : ''} in ${formatMs(req.deadlineMs)}` });
     return answer('unreachable', { cause: `probe failed: ${(e as Error).message}` });
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
     if (!signal.aborted) controller.abort(new Error('probe finished'));
   }
 }

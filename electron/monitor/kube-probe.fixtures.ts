@@ -37,7 +37,8 @@ export function makeTls(dir: string): Tls {
   return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
 }
 
-export type FakeApiMode = 'ok' | 'hang' | 'nodes-not-ready' | 'not-ready';
+/** hang: accepts, never answers; nodes-hang: answers all but the node list (a slow list on a live API). */
+export type FakeApiMode = 'ok' | 'hang' | 'nodes-hang' | 'nodes-not-ready' | 'not-ready';
 
 export interface FakeApi {
   port: number;
@@ -47,6 +48,8 @@ export interface FakeApi {
   token?: string;
   /** Requests seen, by path (without query). */
   requests: Map<string, number>;
+  /** Told each path (without query) just after it was answered. */
+  onAnswered?: (path: string) => void;
   count(pathPrefix: string): number;
   close(): Promise<void>;
 }
@@ -87,7 +90,8 @@ export async function startFakeApi(tls: Tls, opts: { mode?: FakeApiMode; token?:
   const server: Server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
     const p = (req.url ?? '/').split('?')[0] ?? '/';
     api.requests.set(p, (api.requests.get(p) ?? 0) + 1);
-    if (api.mode === 'hang') return; // accept, never answer
+    if (api.mode === 'hang' || (api.mode === 'nodes-hang' && p === '/api/v1/nodes')) return; // accept, never answer
+    res.on('finish', () => api.onAnswered?.(p));
     if (api.token !== undefined && req.headers.authorization !== `Bearer ${api.token}`) {
       res.writeHead(401, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }));

@@ -182,6 +182,44 @@ describe('probing a context', () => {
     }
   }, 15_000);
 
+  describe('a read unanswered at half the deadline while the others answered', () => {
+    const probeOnce = async (setup: (api: FakeApi) => void) => {
+      const api = await startFakeApi(tls, { mode: 'nodes-hang' });
+      setup(api);
+      const file = writeKubeconfig(path.join(dir, `half-${api.port}`), [{ name: 'half', server: api.url }], 'half', tls.cert);
+      const p = new KubeProber({ kubeconfigPaths: () => [file], deadlineMs: DEADLINE, graceMs: GRACE });
+      try {
+        await p.start();
+        const { value, ms } = await timed(p.probe('half'));
+        return { r: value, ms, readyz: api.count('/readyz') };
+      } finally {
+        p.dispose();
+        await api.close();
+      }
+    };
+
+    it('an API that goes silent while a probe is in flight (its /readyz answered, its node list never): unreachable by this probe\'s deadline, not the next', async () => {
+      // The hang begins just after /readyz is answered, as when the API server stops mid-probe.
+      const { r, ms, readyz } = await probeOnce((api) => {
+        api.onAnswered = (p) => {
+          if (p === '/readyz') api.mode = 'hang';
+        };
+      });
+      expect(r.state, r.cause).toBe('unreachable');
+      expect(r.cause).toBe(`context half: it stopped answering during the probe: no answer from https://127.0.0.1:${new URL(r.server ?? '').port} in ${DEADLINE} ms`);
+      expect(readyz, 'a second /readyz was asked halfway').toBe(2);
+      expect(ms).toBeLessThan(DEADLINE + GRACE + SLACK);
+    });
+
+    it('a node list that is only slow (the API still answers /readyz): degraded, saying which read, never unreachable', async () => {
+      const { r, readyz } = await probeOnce(() => undefined);
+      expect(r.state, r.cause).toBe('ok');
+      expect(r.ready).toBe(true);
+      expect(r.degraded).toBe(`node list: no answer from ${r.server} in ${DEADLINE} ms`);
+      expect(readyz).toBe(2);
+    });
+  });
+
   it('a server certificate the CA does not sign: unreachable, naming TLS', async () => {
     const r = await prober.probe('wrong-ca');
     expect(r.state).toBe('unreachable');
