@@ -6,6 +6,8 @@
 //   Pod and Service;
 // - two ranks listen on one port, each at its own IP, and reach each other;
 // - a rank that fails fails the task, naming the node, and the others stop;
+// - run starts on no node before setup finished on every node; a setup that
+//   fails on one node fails the task in setup, and run starts nowhere;
 // - a 3-stage pipeline runs its stages in order and stops at a failing stage,
 //   the stages after it never started.
 // The stand-in gives each Pod its own loopback IP (127.0.x.y), so
@@ -170,6 +172,46 @@ run: |
     expect(failed.exitCode).toBe(7);
     expect(failed.nodes?.map((n) => n.state)).toEqual(['cancelled', 'failed']);
     await until('rank 0 to be stopped', async () => !(await exists('pods', `kt-broken-${suffix}`)), 15_000);
+  }, 120_000);
+});
+
+describe('setup on every node before run on any', () => {
+  it('run starts on each node only once setup finished on all of them (rank 1 takes 3 s longer)', async () => {
+    const tag = `gate-${Date.now()}`;
+    const t = await launch(`name: gate
+num_nodes: 2
+resources:
+  infra: k8s/${cluster.context}
+setup: |
+  if [ "$SKYPILOT_NODE_RANK" = 1 ]; then sleep 3; fi
+  touch /tmp/${tag}-setup-$SKYPILOT_NODE_RANK
+run: |
+  for r in 0 1; do [ -e /tmp/${tag}-setup-$r ] || { echo "rank $SKYPILOT_NODE_RANK ran before rank $r finished setup"; exit 9; }; done
+  echo "rank $SKYPILOT_NODE_RANK runs after every setup"
+`);
+    const done = await until('done', inState(t.id, 'failed', 'succeeded', 'cancelled'));
+    expect(done.state, `${done.reason ?? ''}\n${await nodeLog(t.id, 0)}`).toBe('succeeded');
+    expect(await nodeLog(t.id, 0)).toContain('rank 0 runs after every setup');
+    expect(await nodeLog(t.id, 1)).toContain('rank 1 runs after every setup');
+  }, 120_000);
+
+  it('a setup that fails on one node: the task fails in setup, naming the node, and run starts on no node', async () => {
+    const t = await launch(`name: nosetup
+num_nodes: 2
+resources:
+  infra: k8s/${cluster.context}
+setup: |
+  if [ "$SKYPILOT_NODE_RANK" = 1 ]; then sleep 1; echo "rank 1 cannot set up"; exit 3; fi
+run: |
+  echo "rank $SKYPILOT_NODE_RANK ran"
+`);
+    const failed = await until('failed', inState(t.id, 'failed', 'succeeded', 'cancelled'));
+    const suffix = t.id.slice(2);
+    expect(failed.state).toBe('failed');
+    expect(failed.reason).toMatch(new RegExp(`^node 1 \\(pod kt-nosetup-${suffix}-w1\\) failed in setup \\(exited with code 3\\); run started on no node`));
+    expect(failed.nodes?.map((n) => n.state)).toEqual(['cancelled', 'failed']);
+    expect(await nodeLog(t.id, 1)).toContain('rank 1 cannot set up');
+    for (const rank of [0, 1]) expect(await nodeLog(t.id, rank)).not.toContain(`rank ${rank} ran`);
   }, 120_000);
 });
 

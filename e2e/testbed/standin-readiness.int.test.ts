@@ -3,7 +3,8 @@
 // not ready again after failureThreshold failures in a row; httpGet passes on
 // 2xx/3xx only (a 404 never makes it ready); a named port is resolved through
 // the container's ports. The Pod's Ready and ContainersReady conditions and
-// the container's `ready` follow.
+// the container's `ready` follow. A startupProbe (exec) holds the container's
+// `started` until it passes, and kills it at failureThreshold.
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from './cluster.ts';
@@ -81,6 +82,40 @@ describe('readinessProbe, as the kubelet runs it', () => {
       if (s.conditions?.find((c) => c.type === 'Ready')?.status === 'True') break;
       expect(Date.now() - start, 'a Pod without a probe is Ready once it runs').toBeLessThan(5_000);
       await new Promise((r) => setTimeout(r, 100));
+    }
+  }, 30_000);
+});
+
+describe('startupProbe, as the kubelet runs it', () => {
+  it('exec: the container is not started (nor ready) until its command exits 0, then started for good; one that never passes is killed at failureThreshold', async () => {
+    const mark = `/tmp/sp-${Date.now()}`;
+    const pod = (name: string, script: string, probe: Record<string, unknown>) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', script], startupProbe: probe }] },
+    });
+    const started = async (name: string) => {
+      const s = (JSON.parse((await cluster.apiRequest(`/api/v1/namespaces/default/pods/${name}`)).body) as { status: PodStatus & { containerStatuses?: { started?: boolean; ready: boolean }[] } }).status;
+      return { phase: s.phase, started: s.containerStatuses?.[0]?.started, ready: s.containerStatuses?.[0]?.ready };
+    };
+    const probe = { exec: { command: ['sh', '-c', `test -e ${mark}`] }, periodSeconds: 1, failureThreshold: 30 };
+    expect((await cluster.apiRequest('/api/v1/namespaces/default/pods', { method: 'POST', body: pod('sp-exec', `sleep 2; touch ${mark}; sleep 30`, probe) })).statusCode).toBe(201);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await started('sp-exec')).toEqual({ phase: 'Running', started: false, ready: false });
+    const start = Date.now();
+    while (!(await started('sp-exec')).started) {
+      expect(Date.now() - start, 'started once the command passes').toBeLessThan(6_000);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await started('sp-exec')).ready, 'without a readinessProbe, ready once started').toBe(true);
+
+    const never = { exec: { command: ['sh', '-c', 'exit 1'] }, periodSeconds: 1, failureThreshold: 2 };
+    expect((await cluster.apiRequest('/api/v1/namespaces/default/pods', { method: 'POST', body: pod('sp-never', 'sleep 30', never) })).statusCode).toBe(201);
+    const t0 = Date.now();
+    while ((await started('sp-never')).phase !== 'Failed') {
+      expect(Date.now() - t0, 'killed after 2 failed probes').toBeLessThan(8_000);
+      await new Promise((r) => setTimeout(r, 200));
     }
   }, 30_000);
 });

@@ -134,6 +134,7 @@ const iso = (d: Date | string | undefined): string | undefined => (d === undefin
 
 function containerInfo(s: V1ContainerStatus): ContainerInfo {
   const out: ContainerInfo = { name: s.name, state: 'unknown', restartCount: s.restartCount ?? 0 };
+  if (s.started !== undefined && s.started !== null) out.started = s.started;
   const st = s.state;
   if (st?.terminated) {
     out.state = 'terminated';

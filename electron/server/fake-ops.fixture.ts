@@ -33,11 +33,21 @@ export class FakeOps implements TaskKubeOps {
     return value();
   }
 
+  /** Pods whose container runs but has not started (a startupProbe not yet passed: a node still in setup). */
+  inSetup = new Set<string>();
+
   run(p: FakePod, log = ''): void {
     p.info.phase = 'Running';
     p.info.podIP ??= `10.244.0.${++this.ips}`;
-    p.info.container = { name: 'task', state: 'running', restartCount: 0 };
+    p.info.container = { name: 'task', state: 'running', restartCount: 0, started: !this.inSetup.has(p.info.name) };
     p.log += log;
+  }
+
+  /** A node's setup finished: its container counts as started. */
+  setUp(name: string): void {
+    this.inSetup.delete(name);
+    const c = this.pods.get(name)?.info.container;
+    if (c?.state === 'running') c.started = true;
   }
 
   exit(name: string, code: number, log = ''): void {

@@ -130,8 +130,8 @@ describe('what a task becomes', () => {
     expect(c).toMatchObject({
       name: 'task',
       image: 'python:3.12-slim',
-      // One node: no wait for the others' IPs (the third argument is empty).
-      command: ['sh', '-c', TASK_ENTRYPOINT, 'kindtray-task', 'pip install x', 'python -m http.server 8080', '', '3000'],
+      // One node: no wait for the others' IPs nor their setup (the third, fifth and sixth arguments are empty).
+      command: ['sh', '-c', TASK_ENTRYPOINT, 'kindtray-task', 'pip install x', 'python -m http.server 8080', '', '3000', '', ''],
       env: [
         { name: 'GREETING', value: 'hello' },
         { name: 'KINDTRAY_TASK_ID', value: 't-m5x2k8q0a1b2' },

@@ -5,7 +5,7 @@
 // driving both against the in-memory cluster (FakeOps).
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -15,7 +15,7 @@ import { TASK_LABEL } from '../../shared/constants.ts';
 import type { TaskSpec } from '../../shared/task/index.ts';
 import { FakeOps } from './fake-ops.fixture.ts';
 import { Launcher } from './launcher.ts';
-import { NODE_IPS_ANNOTATION, NODE_RANK_LABEL, nodeIpsPath, nodeIpsText, nodesOutcome } from './node-plan.ts';
+import { NODE_IPS_ANNOTATION, NODE_RANK_LABEL, NODES_SET_UP_ANNOTATION, nodeIpsPath, nodeIpsText, nodesOutcome, setupDonePath } from './node-plan.ts';
 import { pipelineStages } from './pipeline.ts';
 import { buildNodesService, buildPod, buildService, podNameFor, TASK_ENTRYPOINT } from './pod-plan.ts';
 import { stageRecords } from './stage-records.ts';
@@ -62,10 +62,27 @@ describe('the Pods of a multi-node task', () => {
     expect(worker.metadata?.labels).toMatchObject({ [TASK_LABEL]: ID, [NODE_RANK_LABEL]: '1' });
     expect(worker.spec).toMatchObject({ hostname: 'kt-train-m5x2k8q0a1b2-w1', subdomain: 'kt-train-m5x2k8q0a1b2-nodes' });
     expect(worker.spec?.volumes).toEqual([
-      { name: 'kindtray-node-info', downwardAPI: { items: [{ path: 'node-ips', fieldRef: { fieldPath: `metadata.annotations['${NODE_IPS_ANNOTATION}']` } }] } },
+      {
+        name: 'kindtray-node-info',
+        downwardAPI: {
+          items: [
+            { path: 'node-ips', fieldRef: { fieldPath: `metadata.annotations['${NODE_IPS_ANNOTATION}']` } },
+            { path: 'nodes-set-up', fieldRef: { fieldPath: `metadata.annotations['${NODES_SET_UP_ANNOTATION}']` } },
+          ],
+        },
+      },
     ]);
     expect(worker.spec?.containers[0]?.volumeMounts).toEqual([{ name: 'kindtray-node-info', mountPath: '/var/run/kindtray/kt-train-m5x2k8q0a1b2-w1', readOnly: true }]);
-    expect(worker.spec?.containers[0]?.command?.slice(5)).toEqual(['echo hi', nodeIpsPath('kt-train-m5x2k8q0a1b2-w1'), '3000']);
+    expect(worker.spec?.containers[0]?.command?.slice(5)).toEqual([
+      'echo hi',
+      nodeIpsPath('kt-train-m5x2k8q0a1b2-w1'),
+      '3000',
+      setupDonePath('kt-train-m5x2k8q0a1b2-w1'),
+      '/var/run/kindtray/kt-train-m5x2k8q0a1b2-w1/nodes-set-up',
+    ]);
+    // Started (in the Pod's status) once its setup finished; a single node has no such wait.
+    expect(worker.spec?.containers[0]?.startupProbe).toEqual({ exec: { command: ['sh', '-c', `test -e ${setupDonePath('kt-train-m5x2k8q0a1b2-w1')}`] }, periodSeconds: 1, failureThreshold: 604800 });
+    expect(buildPod(stored(spec()), 'busybox').spec?.containers[0]?.startupProbe).toBeUndefined();
   });
 
   it('have a headless Service for stable names, and only the head behind the NodePort Service', () => {
@@ -113,6 +130,27 @@ describe('the entrypoint, run by sh', () => {
     expect(never.code).toBe(125);
     expect(never.out).toContain('the IPs of the other nodes did not come in time');
     expect(await run(['exit 3', 'echo ran', '', '0'])).toEqual({ code: 3, out: '' });
+  });
+
+  it('several nodes: after its setup, a node says so in its file and runs only once told that every node is set up', async () => {
+    const [ips, done, all] = ['node-ips', 'setup-done', 'nodes-set-up'].map((f) => path.join(dir, f)) as [string, string, string];
+    writeFileSync(ips, '10.0.0.1\n10.0.0.2');
+    writeFileSync(all, '');
+    let doneWhenTold: boolean | undefined;
+    const told = setTimeout(() => {
+      doneWhenTold = existsSync(done);
+      writeFileSync(all, '2');
+    }, 600);
+    const t0 = Date.now();
+    const r = await run(['echo setup', 'echo run', ips, '5', done, all]);
+    clearTimeout(told);
+    expect(r).toEqual({ code: 0, out: 'setup\nrun\n' });
+    expect(doneWhenTold, 'its setup-done file was written before it was told').toBe(true);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(550);
+    // A setup that fails says nothing and never waits: the node ends with setup's code.
+    rmSync(done);
+    expect(await run(['exit 4', 'echo run', ips, '5', done, path.join(dir, 'never')])).toEqual({ code: 4, out: '' });
+    expect(existsSync(done)).toBe(false);
   });
 });
 
@@ -251,6 +289,37 @@ describe('the launcher', () => {
     expect(failed.nodes?.map((n) => n.state)).toEqual(['cancelled', 'cancelled', 'failed']);
     expect(ops.pods.has(names[0] ?? '')).toBe(false);
     expect(ops.pods.has(names[2] ?? '')).toBe(true); // the failed node stays for kubectl describe
+  });
+
+  it('run starts on no node before setup finished on every node; a node that fails its setup fails the task as such, run started nowhere', async () => {
+    const t = store.create({ name: 'train', context: 'kind-dev', source: 'x', spec: spec({ numNodes: 3, setup: 'pip install x' }) });
+    const names = [0, 1, 2].map((r) => podNameFor(t, r));
+    for (const n of names) ops.inSetup.add(n);
+    launcher.launch(t.id);
+    await until('the IPs given', () => names.every((n) => ops.pods.get(n)?.pod.metadata?.annotations?.[NODE_IPS_ANNOTATION]));
+    const told = () => names.filter((n) => ops.pods.get(n)?.pod.metadata?.annotations?.[NODES_SET_UP_ANNOTATION] !== undefined);
+    ops.setUp(names[0] ?? '');
+    ops.setUp(names[2] ?? '');
+    await new Promise((r) => setTimeout(r, 200)); // several polls
+    expect(told(), 'no node is told while node 1 is still in setup').toEqual([]);
+    ops.setUp(names[1] ?? '');
+    await until('every node told', () => told().length === 3);
+    expect(ops.pods.get(names[1] ?? '')?.pod.metadata?.annotations?.[NODES_SET_UP_ANNOTATION]).toBe('3');
+    expect(store.events(t.id)?.map((e) => e.message)).toContain('setup finished on all 3 nodes; run starts on each');
+
+    // Another task: node 1's setup fails while the others wait for it.
+    const u = store.create({ name: 'tune', context: 'kind-dev', source: 'x', spec: spec({ numNodes: 2, setup: 'exit 3' }) });
+    const unames = [0, 1].map((r) => podNameFor(u, r));
+    for (const n of unames) ops.inSetup.add(n);
+    launcher.launch(u.id);
+    await until('the IPs given', () => unames.every((n) => ops.pods.get(n)?.pod.metadata?.annotations?.[NODE_IPS_ANNOTATION]));
+    ops.setUp(unames[0] ?? '');
+    ops.exit(unames[1] ?? '', 3);
+    const failed = await until('failed', () => store.get(u.id)?.state === 'failed' && store.get(u.id));
+    expect(failed.reason).toBe(`node 1 (pod ${unames[1]}) failed in setup (exited with code 3); run started on no node`);
+    expect(failed.nodes?.map((n) => n.state)).toEqual(['cancelled', 'failed']);
+    expect(ops.pods.get(unames[0] ?? '')).toBeUndefined();
+    expect(unames.some((n) => ops.pods.get(n)?.pod.metadata?.annotations?.[NODES_SET_UP_ANNOTATION] !== undefined)).toBe(false);
   });
 
   it('cancel deletes every node’s Pod and both Services', async () => {

@@ -6,9 +6,14 @@
 // downward-API volume shows the container as a file; the entrypoint waits for
 // that file before setup (plain Kubernetes, so the same file runs on any
 // cluster). A one-node task needs no wait: its IP is its own (status.podIP).
+// Run starts on no node before setup has succeeded on every node, as
+// SkyPilot's job does: a node that finished setup marks it in a file its
+// startupProbe looks for (so the Pod reports its container `started`); once
+// every node has started, the launcher writes NODES_SET_UP_ANNOTATION, shown
+// the same way, and each node goes on to run.
 // Pure; the launcher (node-watch.ts) drives it.
 
-import type { V1EnvVar, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1EnvVar, V1Probe, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { TaskNode, TaskNodeState, TaskRecord } from '../../shared/api.ts';
 import { TASK_LABEL } from '../../shared/constants.ts';
 import type { StoredTask } from './task-model.ts';
@@ -24,29 +29,58 @@ export const NODE_IPS_ANNOTATION = 'kindtray.dev/node-ips';
  */
 export const NODE_INFO_DIR = '/var/run/kindtray';
 const NODE_IPS_FILE = 'node-ips';
+/** The annotation the launcher writes once every node finished setup; run starts on each node when it sees it. */
+export const NODES_SET_UP_ANNOTATION = 'kindtray.dev/nodes-set-up';
+const NODES_SET_UP_FILE = 'nodes-set-up';
 const NODE_INFO_VOLUME = 'kindtray-node-info';
 /** How long a node waits for the others' IPs before it fails (the launcher's start bound applies too). */
 export const NODE_IPS_WAIT_SECONDS = 600;
 
 export const nodeIpsPath = (podName: string): string => `${NODE_INFO_DIR}/${podName}/${NODE_IPS_FILE}`;
+const nodesSetUpPath = (podName: string): string => `${NODE_INFO_DIR}/${podName}/${NODES_SET_UP_FILE}`;
+/** The file a node writes when its setup succeeded (in /tmp, writable in any image; the Pod's name keeps Pods sharing one filesystem apart). */
+export const setupDonePath = (podName: string): string => `/tmp/kindtray-setup-done-${podName}`;
 
 /**
  * The container's script: positional parameters are setup ($1), run ($2), the
- * node-IPs file to wait for ($3, empty for one node) and how many 0.2 s waits
- * to allow ($4). Setup then run, each in its own `sh -c` as SkyPilot does;
- * user text is never quoted into the script.
+ * node-IPs file to wait for ($3, empty for one node), how many 0.2 s waits
+ * to allow ($4), the file to write once setup succeeded ($5) and the file
+ * that says every node did ($6), both empty for one node. Setup then run,
+ * each in its own `sh -c` as SkyPilot does; user text is never quoted into
+ * the script. The wait for the other nodes' setup has no bound of its own: a
+ * setup takes what it takes, and the launcher stops every node when one fails.
  */
 export const NODE_IPS_WAIT =
   'if [ -n "$3" ]; then n=0; until [ -s "$3" ]; do n=$((n+1)); if [ "$n" -gt "$4" ]; then echo "kindtray: the IPs of the other nodes did not come in time" >&2; exit 125; fi; sleep 0.2 2>/dev/null || sleep 1; done; SKYPILOT_NODE_IPS=$(cat "$3"); export SKYPILOT_NODE_IPS; fi; ';
 // Setup also sees SkyPilot's SKYPILOT_SETUP_* names for the same facts (cloud_vm_ray_backend's _setup_node).
 export const SETUP_THEN_RUN =
-  'if [ -n "$1" ]; then SKYPILOT_SETUP_NODE_RANK="$SKYPILOT_NODE_RANK" SKYPILOT_SETUP_NODE_IPS="$SKYPILOT_NODE_IPS" SKYPILOT_SETUP_NUM_GPUS_PER_NODE="$SKYPILOT_NUM_GPUS_PER_NODE" sh -c "$1" || exit $?; fi; exec sh -c "$2"';
+  'if [ -n "$1" ]; then SKYPILOT_SETUP_NODE_RANK="$SKYPILOT_NODE_RANK" SKYPILOT_SETUP_NODE_IPS="$SKYPILOT_NODE_IPS" SKYPILOT_SETUP_NUM_GPUS_PER_NODE="$SKYPILOT_NUM_GPUS_PER_NODE" sh -c "$1" || exit $?; fi; ' +
+  'if [ -n "$5" ]; then if ! : > "$5"; then echo "kindtray: cannot write $5 to say setup finished" >&2; exit 125; fi; until [ -s "$6" ]; do sleep 0.2 2>/dev/null || sleep 1; done; fi; ' +
+  'exec sh -c "$2"';
 
 /** The entrypoint's arguments after the script and $0. */
 export function entrypointArgs(task: StoredTask, podName: string): string[] {
   const multi = task.spec.numNodes > 1;
-  return [task.spec.setup ?? '', task.spec.run ?? '', multi ? nodeIpsPath(podName) : '', String(NODE_IPS_WAIT_SECONDS * 5)];
+  return [
+    task.spec.setup ?? '',
+    task.spec.run ?? '',
+    multi ? nodeIpsPath(podName) : '',
+    String(NODE_IPS_WAIT_SECONDS * 5),
+    multi ? setupDonePath(podName) : '',
+    multi ? nodesSetUpPath(podName) : '',
+  ];
 }
+
+/**
+ * A multi-node Pod's startupProbe: its container counts as started once its
+ * setup succeeded (the file the entrypoint writes). Probed every second; the
+ * threshold only stops a setup that runs past a week. Undefined for one node.
+ */
+export function setupStartupProbe(task: StoredTask, podName: string): V1Probe | undefined {
+  if (task.spec.numNodes <= 1) return undefined;
+  return { exec: { command: ['sh', '-c', `test -e ${setupDonePath(podName)}`] }, periodSeconds: 1, failureThreshold: SETUP_PROBE_FAILURES };
+}
+const SETUP_PROBE_FAILURES = 7 * 24 * 3600;
 
 /** SkyPilot's variables that say where a node is; they win over the task's own envs of the same name. */
 const PLACEMENT_VARS = ['SKYPILOT_NODE_RANK', 'SKYPILOT_NUM_NODES', 'SKYPILOT_NODE_IPS'];
@@ -87,7 +121,12 @@ export function nodeInfoVolume(task: StoredTask, podName: string): { volume: V1V
   return {
     volume: {
       name: NODE_INFO_VOLUME,
-      downwardAPI: { items: [{ path: NODE_IPS_FILE, fieldRef: { fieldPath: `metadata.annotations['${NODE_IPS_ANNOTATION}']` } }] },
+      downwardAPI: {
+        items: [
+          { path: NODE_IPS_FILE, fieldRef: { fieldPath: `metadata.annotations['${NODE_IPS_ANNOTATION}']` } },
+          { path: NODES_SET_UP_FILE, fieldRef: { fieldPath: `metadata.annotations['${NODES_SET_UP_ANNOTATION}']` } },
+        ],
+      },
     },
     mount: { name: NODE_INFO_VOLUME, mountPath: `${NODE_INFO_DIR}/${podName}`, readOnly: true },
   };

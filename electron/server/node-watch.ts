@@ -3,7 +3,10 @@
 // the nodes each other's IPs once all have one (node-plan.ts), and decides for
 // the task as SkyPilot's job does: running once every node runs, succeeded
 // once every node exited 0, failed as soon as one node fails (the others are
-// stopped). Launch bounds, lost contact and image-pull trouble are as for one
+// stopped). Run starts on no node before setup succeeded on all: once every
+// node's container has started (its startupProbe saw its setup finish), the
+// nodes are told so (node-plan.ts); a node that fails before that failed in
+// setup. Launch bounds, lost contact and image-pull trouble are as for one
 // Pod: a task never stays launching past its bounds.
 
 import { isFinalTaskState } from '../../shared/api.ts';
@@ -11,7 +14,7 @@ import type { TaskNode, TaskState } from '../../shared/api.ts';
 import { formatMs } from '../../shared/deadline.ts';
 import { sleep } from './launcher-kube.ts';
 import type { KubeOpResult, KubeTarget, PodInfo, TaskKubeOps } from './launcher-kube.ts';
-import { NODE_IPS_ANNOTATION, nodeIpsText, nodesOutcome } from './node-plan.ts';
+import { NODE_IPS_ANNOTATION, NODES_SET_UP_ANNOTATION, nodeIpsText, nodesOutcome } from './node-plan.ts';
 import { podVerdict } from './pod-plan.ts';
 import type { PodVerdict } from './pod-plan.ts';
 import { endpointsReadiness } from './readiness.ts';
@@ -57,6 +60,8 @@ export async function watchNodes(deps: NodeWatchDeps, watch: Watch, initial: Sto
   let lostContactNoted = false;
   let ipsGiven = false;
   let ipsTroubleNoted = false;
+  let setUp = false;
+  let setUpTroubleNoted = false;
   let pullTroubleSince: number | undefined;
   const failWith = async (reason: string) => {
     logStop.abort();
@@ -99,7 +104,10 @@ export async function watchNodes(deps: NodeWatchDeps, watch: Watch, initial: Sto
     const seen = nodes.map((n, i) => {
       const pod = pods[i];
       const verdict = verdicts[i];
-      return pod && verdict ? nodeFrom(n, pod, verdict) : n;
+      const next = pod && verdict ? nodeFrom(n, pod, verdict) : n;
+      // Between the IPs and the word that all are set up, a node that ends has failed its setup: run started nowhere.
+      if (ipsGiven && !setUp && next.state === 'failed') next.reason = `failed in setup (${next.reason ?? 'failed'}); run started on no node`;
+      return next;
     });
     if (!sameNodes(seen, nodes)) {
       nodes = seen;
@@ -112,6 +120,14 @@ export async function watchNodes(deps: NodeWatchDeps, watch: Watch, initial: Sto
         if (!ipsTroubleNoted) store.note(task.id, `could not give the nodes their IPs yet: ${given}; trying again`);
         ipsTroubleNoted = true;
       } else ipsGiven = given;
+    }
+    if (ipsGiven && !setUp && pods.length === nodes.length && pods.every((p) => p.container?.state === 'running' && p.container.started === true)) {
+      const told = await tellSetUp(deps, task, nodes);
+      if (told === true) setUp = true;
+      else if (!setUpTroubleNoted) {
+        store.note(task.id, `could not tell the nodes that setup finished on all of them yet: ${told}; trying again`);
+        setUpTroubleNoted = true;
+      }
     }
 
     const outcome = nodesOutcome(nodes);
@@ -165,6 +181,15 @@ async function giveIps(deps: NodeWatchDeps, task: StoredTask, nodes: readonly Ta
   // Tried again on the next poll (a Pod that went away is that poll's business).
   if (failed && !failed.ok) return failed.error.message;
   deps.store.note(task.id, `node IPs given to the ${nodes.length} nodes: ${ips.split('\n').join(', ')}`);
+  return true;
+}
+
+/** Every node finished setup: each is told, and goes on to run. True once all were told, else what failed. */
+async function tellSetUp(deps: NodeWatchDeps, task: StoredTask, nodes: readonly TaskNode[]): Promise<true | string> {
+  const results = await Promise.all(nodes.map((n) => deps.ops.annotatePod(deps.target(task), task.namespace, n.podName, { [NODES_SET_UP_ANNOTATION]: `${nodes.length}` })));
+  const failed = results.find((r) => !r.ok);
+  if (failed && !failed.ok) return failed.error.message;
+  deps.store.note(task.id, `setup finished on all ${nodes.length} nodes; run starts on each`);
   return true;
 }
 

@@ -9,7 +9,7 @@ import type { Plain } from '../../shared/task/index.ts';
 import { TASK_LABEL } from '../../shared/constants.ts';
 import type { PodInfo } from './launcher-kube.ts';
 import { addReadinessProbe } from './readiness.ts';
-import { buildNodesService as buildHeadless, entrypointArgs, NODE_IPS_WAIT, NODE_RANK_LABEL, nodeInfoVolume, plannedNodes, SETUP_THEN_RUN, skypilotEnv, withoutPlacementVars } from './node-plan.ts';
+import { buildNodesService as buildHeadless, entrypointArgs, NODE_IPS_WAIT, NODE_RANK_LABEL, nodeInfoVolume, plannedNodes, SETUP_THEN_RUN, setupStartupProbe, skypilotEnv, withoutPlacementVars } from './node-plan.ts';
 import type { StoredTask } from './task-model.ts';
 
 /** The image a task runs in when it names none. */
@@ -46,8 +46,8 @@ function objectName(task: Pick<TaskRecord, 'id' | 'name'>, tag: string): string 
 
 /**
  * The container's script: wait for the other nodes' IPs (multi-node only),
- * then setup, then (if setup succeeded) run, each in its own `sh -c`, as
- * SkyPilot does. The scripts are passed as positional parameters
+ * then setup, then (if setup succeeded, and on every node for a multi-node
+ * task) run, each in its own `sh -c`, as SkyPilot does. The scripts are passed as positional parameters
  * (entrypointArgs), so no quoting of user text is ever needed.
  */
 export const TASK_ENTRYPOINT = `${NODE_IPS_WAIT}${SETUP_THEN_RUN}`;
@@ -89,6 +89,8 @@ export function buildPod(task: StoredTask, defaultImage: string, rank = 0): V1Po
   }
   if (r.ports.length > 0) container.ports = r.ports.map((p) => ({ containerPort: p, protocol: 'TCP' }));
   addReadinessProbe(container, task.spec);
+  const startup = setupStartupProbe(task, podName);
+  if (startup) container.startupProbe = startup;
   const labels = { ...ownLabels(task), ...(task.spec.numNodes > 1 && { [NODE_RANK_LABEL]: String(rank) }) };
   const metadata = { name: podName, namespace: task.namespace, labels, annotations: { 'kindtray.dev/task-name': task.name } };
   const pod: V1Pod = {

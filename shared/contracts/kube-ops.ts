@@ -58,6 +58,8 @@ export interface ContainerInfo {
   startedAt?: string;
   finishedAt?: string;
   restartCount: number;
+  /** The kubelet's `started`: running, and past its startupProbe when it has one (a multi-node task's setup). */
+  started?: boolean;
 }
 
 export interface PodInfo {
@@ -189,6 +191,7 @@ const containerInfoSchema = z.object({
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
   restartCount: z.number().int(),
+  started: z.boolean().optional(),
 }) satisfies z.ZodType<ContainerInfo>;
 
 export const podInfoSchema = z.object({

@@ -26,6 +26,7 @@ export interface ContainerSpec {
   env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath?: string }; secretKeyRef?: { name?: string; key?: string } } }[];
   ports?: { name?: string; containerPort: number; protocol?: string }[];
   readinessProbe?: ProbeSpec;
+  startupProbe?: ProbeSpec;
 }
 
 interface LogLine {
@@ -40,6 +41,7 @@ class ContainerRun {
   private readonly followers = new Set<(line: LogLine | null) => void>();
   process: ChildProcess | undefined;
   prober: ReadinessProber | undefined;
+  startupProber: ReadinessProber | undefined;
   exited = false;
 
   append(chunk: string): void {
@@ -295,11 +297,31 @@ export class PodRunner {
       const st = this.status(run, spec.name);
       if (!st || run.deleted) return;
       st.state = { running: { startedAt } };
-      // With a readiness probe, ready only once it passes (readiness.ts); without one, as soon as it runs.
-      st.ready = !spec.readinessProbe;
-      if (spec.readinessProbe) log.prober = new ReadinessProber(spec.readinessProbe, spec.ports ?? [], PodRunner.podIp(run.pod), (ready) => { st.ready = ready && 'running' in st.state; this.refreshPod(run); }, (line) => log.append(`${line}\n`));
-      st.started = true;
       st.containerID = containerID;
+      const say = (line: string) => log.append(`${line}\n`);
+      const hooks = { exec: (command: string[], timeoutMs: number) => this.execProbe(run, spec, command, timeoutMs) };
+      // With a readiness probe, ready only once it passes (readiness.ts); without one, as soon as it has started.
+      const startReadiness = () => {
+        st.ready = !spec.readinessProbe;
+        if (spec.readinessProbe) log.prober = new ReadinessProber(spec.readinessProbe, spec.ports ?? [], PodRunner.podIp(run.pod), (ready) => { st.ready = ready && 'running' in st.state; this.refreshPod(run); }, say, hooks);
+      };
+      if (spec.startupProbe) {
+        // Started only once its startupProbe passes; readiness is probed from then on, as the kubelet does.
+        st.started = false;
+        st.ready = false;
+        log.startupProber = new ReadinessProber(spec.startupProbe, spec.ports ?? [], PodRunner.podIp(run.pod), (passed) => {
+          if (!passed || !('running' in st.state)) return;
+          st.started = true;
+          startReadiness();
+          this.refreshPod(run);
+        }, say, { ...hooks, giveUp: () => {
+          say(`testbed stand-in: startup probe failed ${spec.startupProbe?.failureThreshold ?? 3} times; the container is killed`);
+          if (child.pid) killGroup(child.pid, 'SIGKILL');
+        } });
+      } else {
+        st.started = true;
+        startReadiness();
+      }
       this.refreshPod(run);
     });
     let spawnError: Error | undefined;
@@ -310,6 +332,7 @@ export class PodRunner {
     });
     child.once('close', (code, signal) => {
       log.prober?.stop();
+      log.startupProber?.stop();
       log.finish();
       log.process = undefined;
       const st = this.status(run, spec.name);
@@ -385,6 +408,16 @@ export class PodRunner {
     if (stored === run.pod) this.store.update('pods', run.pod);
   }
 
+  /** An exec probe's command in the container's environment: true on exit 0 within `timeoutMs`. */
+  private execProbe(run: PodRun, spec: ContainerSpec, command: string[], timeoutMs: number): Promise<boolean> {
+    const [file = 'sh', ...rest] = command;
+    return new Promise((resolve) => {
+      const child = spawn(file, rest, { cwd: spec.workingDir ?? '/', env: this.envFor(run, spec), stdio: 'ignore', timeout: timeoutMs, killSignal: 'SIGKILL' });
+      child.once('error', () => resolve(false));
+      child.once('close', (code) => resolve(code === 0));
+    });
+  }
+
   /** What an exec into the Pod's running container runs with (exec.ts), or why it cannot, in the apiserver's words. */
   execTarget(pod: KubeObject, container?: string): { env: Record<string, string>; cwd: string } | { error: string } {
     const run = this.runs.get(PodRunner.key(pod));
@@ -416,6 +449,7 @@ export class PodRunner {
     const graceMs = Math.min(2_000, 1_000 * (graceSeconds ?? Number(pod.spec?.terminationGracePeriodSeconds ?? 30)));
     for (const c of run.containers.values()) {
       c.prober?.stop();
+      c.startupProber?.stop();
       const child = c.process;
       if (!child?.pid) continue;
       killGroup(child.pid, 'SIGTERM');

@@ -1,11 +1,14 @@
-// A container's readinessProbe, run as the kubelet runs it: nothing before
-// initialDelaySeconds, then one probe every periodSeconds, each given
-// timeoutSeconds; not ready until successThreshold successes in a row, not
-// ready again after failureThreshold failures in a row. httpGet succeeds on a
-// 2xx or 3xx answer (to the Pod's IP unless `host` is given), tcpSocket on a
-// connection. The Pod's Ready and ContainersReady conditions follow (pods.ts).
-// Other probe kinds (exec, grpc) are not run: the container stays not ready
-// and its log says why, rather than pretending.
+// A container's readinessProbe or startupProbe, run as the kubelet runs it:
+// nothing before initialDelaySeconds, then one probe every periodSeconds, each
+// given timeoutSeconds; not ready until successThreshold successes in a row,
+// not ready again after failureThreshold failures in a row. httpGet succeeds
+// on a 2xx or 3xx answer (to the Pod's IP unless `host` is given), tcpSocket
+// on a connection, exec on exit 0 of its command in the container (pods.ts
+// runs it). The Pod's Ready and ContainersReady conditions follow (pods.ts).
+// A startupProbe stops at its first success (the container has `started`),
+// and gives up after failureThreshold failures in a row (the kubelet then
+// kills the container). grpc probes are not run: the container stays not
+// ready and its log says why, rather than pretending.
 
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -14,11 +17,20 @@ import { connect } from 'node:net';
 export interface ProbeSpec {
   httpGet?: { path?: string; port: number | string; host?: string; scheme?: string; httpHeaders?: { name: string; value: string }[] };
   tcpSocket?: { port: number | string; host?: string };
+  exec?: { command?: string[] };
   initialDelaySeconds?: number;
   periodSeconds?: number;
   timeoutSeconds?: number;
   successThreshold?: number;
   failureThreshold?: number;
+}
+
+/** What a probe needs besides the spec: how to run an exec probe's command, and for a startupProbe what to do when it gives up. */
+export interface ProbeHooks {
+  /** Runs the command in the container; true on exit 0 within the time. */
+  exec?: (command: string[], timeoutMs: number) => Promise<boolean>;
+  /** Set for a startupProbe: called once failureThreshold probes in a row failed. */
+  giveUp?: () => void;
 }
 
 /** Kubernetes' defaults for a probe's timing fields. */
@@ -36,13 +48,16 @@ export class ReadinessProber {
   private readonly onChange: (ready: boolean) => void;
 
   /** Starts probing at once (after the initial delay); `onChange` hears each change of readiness. */
-  constructor(probe: ProbeSpec, ports: readonly { name?: string; containerPort: number }[], podIP: string, onChange: (ready: boolean) => void, say: (line: string) => void) {
+  private readonly hooks: ProbeHooks;
+
+  constructor(probe: ProbeSpec, ports: readonly { name?: string; containerPort: number }[], podIP: string, onChange: (ready: boolean) => void, say: (line: string) => void, hooks: ProbeHooks = {}) {
     this.probe = probe;
     this.ports = ports;
     this.podIP = podIP;
     this.onChange = onChange;
-    if (!probe.httpGet && !probe.tcpSocket) {
-      say('testbed stand-in: only httpGet and tcpSocket readiness probes are run; this container stays not ready');
+    this.hooks = hooks;
+    if (!probe.httpGet && !probe.tcpSocket && !(probe.exec?.command?.length && hooks.exec)) {
+      say('testbed stand-in: only httpGet, tcpSocket and exec probes are run; this container stays not ready');
       return;
     }
     this.timer = setTimeout(() => this.tick(), 1_000 * (probe.initialDelaySeconds ?? DEFAULTS.initialDelaySeconds));
@@ -61,10 +76,17 @@ export class ReadinessProber {
       this.failures = 0;
       this.successes++;
       if (!this.ready && this.successes >= Math.max(1, p.successThreshold ?? DEFAULTS.successThreshold)) this.set(true);
+      // A startupProbe is done once it passed.
+      if (this.ready && this.hooks.giveUp) return;
     } else {
       this.successes = 0;
       this.failures++;
-      if (this.ready && this.failures >= Math.max(1, p.failureThreshold ?? DEFAULTS.failureThreshold)) this.set(false);
+      const threshold = Math.max(1, p.failureThreshold ?? DEFAULTS.failureThreshold);
+      if (this.hooks.giveUp && this.failures >= threshold) {
+        this.hooks.giveUp();
+        return;
+      }
+      if (this.ready && this.failures >= threshold) this.set(false);
     }
     // The kubelet's period runs from probe to probe; a slow probe delays the next one.
     this.timer = setTimeout(() => void this.tick(), 1_000 * Math.max(1, p.periodSeconds ?? DEFAULTS.periodSeconds));
@@ -83,6 +105,8 @@ export class ReadinessProber {
   }
 
   private once(timeoutMs: number): Promise<boolean> {
+    const command = this.probe.exec?.command;
+    if (command?.length && this.hooks.exec) return this.hooks.exec(command, timeoutMs);
     const get = this.probe.httpGet;
     const tcp = this.probe.tcpSocket;
     const port = this.port(get?.port ?? tcp?.port ?? 0);
