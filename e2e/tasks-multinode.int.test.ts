@@ -9,11 +9,17 @@
 // - run starts on no node before setup finished on every node; a setup that
 //   fails on one node fails the task in setup, and run starts nowhere;
 // - a 3-stage pipeline runs its stages in order and stops at a failing stage,
-//   the stages after it never started.
+//   the stages after it never started; every stage is checked and planned at
+//   launch (a later one too big for the nodes is refused, a later relative
+//   workdir is copied).
 // The stand-in gives each Pod its own loopback IP (127.0.x.y), so
 // SKYPILOT_NODE_IPS carries those.
 
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAUNCH_REQUEST_TYPE } from '../shared/api.ts';
 import type { TaskRecord } from '../shared/api.ts';
 import type { HealthSnapshot } from '../shared/snapshot.ts';
 import { call, freePort, serve, tempHome, writeSettings, type Served } from './helpers/serve.ts';
@@ -270,5 +276,27 @@ run: echo c
     expect(done.state, done.reason).toBe('succeeded');
     expect(done.reason).toBe('all 3 stages succeeded');
     expect(done.stages?.map((s) => [s.name, s.state])).toEqual([['stage-1', 'succeeded'], ['stage-2', 'succeeded'], ['stage-3', 'succeeded']]);
+  }, 120_000);
+
+  it('every stage is checked and planned at launch as the first: one that asks more than the nodes have is refused, naming it; a later workdir relative to the file is copied', async () => {
+    const tooBig = await call<{ error?: string; field?: string }>(`${server.url}/api/tasks`, {
+      method: 'POST',
+      token: server.token,
+      body: `run: echo a\n---\nname: huge\nresources:\n  cpus: 512\nrun: echo b\n`,
+    });
+    expect(tooBig.status).toBe(422);
+    expect(tooBig.body.field).toBe('resources.cpus');
+    expect(tooBig.body.error).toMatch(/^task 2 of 2: .*512/);
+
+    const folder = mkdtempSync(join(tmpdir(), 'kt-flow-'));
+    mkdirSync(join(folder, 'data'));
+    writeFileSync(join(folder, 'data', 'note.txt'), 'from the second stage\'s workdir\n');
+    const body = JSON.stringify({ task: `run: echo first\n---\nworkdir: data\nrun: cat note.txt\n`, folder });
+    const r = await call<{ task: TaskRecord; error?: string }>(`${server.url}/api/tasks`, { method: 'POST', token: server.token, body, headers: { 'content-type': LAUNCH_REQUEST_TYPE } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const done = await until('the pipeline to end', inState(r.body.task.id, 'failed', 'succeeded', 'cancelled'));
+    expect(done.state, done.reason).toBe('succeeded');
+    expect(await nodeLog(r.body.task.id, 0)).toContain("from the second stage's workdir");
+    rmSync(folder, { recursive: true, force: true });
   }, 120_000);
 });

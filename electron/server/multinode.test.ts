@@ -192,15 +192,12 @@ describe('a pipeline’s stages', () => {
     expect(stageRecords(plan, { state: 'waiting', stage: 0 })[0]?.state).toBe('pending');
   });
 
-  it('are read from the text with the launch’s values; a later stage still missing one is named', () => {
-    const text = 'name: flow\n---\nrun: a\n---\nenvs:\n  TOKEN: null\nrun: b\n';
-    const first = spec({ run: 'a' });
-    const given = pipelineStages(text, first, { envs: { TOKEN: 'x' } });
+  it('are the specs validation made, named from the text; the pipeline named from its header', () => {
+    const text = 'name: flow\n---\nrun: a\n---\nname: last\nrun: b\n';
+    const given = pipelineStages(text, [spec({ run: 'a', name: undefined }), spec({ run: 'b', name: 'last' })]);
     expect(given?.name).toBe('flow');
-    expect(given?.stages.map((s) => [s.name, s.spec.run, s.spec.envs.TOKEN])).toEqual([['train', 'a', undefined], ['stage-2', 'b', 'x']]);
-    expect(given?.errors).toEqual([]);
-    expect(pipelineStages(text, first)?.errors).toEqual([expect.stringContaining('task 2 of 2: TOKEN is required at launch')]);
-    expect(pipelineStages('run: a\n', first)).toBeUndefined();
+    expect(given?.stages.map((s) => [s.name, s.spec.run])).toEqual([['stage-1', 'a'], ['last', 'b']]);
+    expect(pipelineStages('run: a\n', [spec()])).toBeUndefined();
   });
 });
 

@@ -7,8 +7,8 @@
 // derived from those and the task's state (stage-records.ts), so they can
 // never disagree. Pure.
 
-import { applyLaunchValues, parseTask } from '../../shared/task/index.ts';
-import type { LaunchValues, TaskSpec } from '../../shared/task/index.ts';
+import { parseTask } from '../../shared/task/index.ts';
+import type { TaskSpec } from '../../shared/task/index.ts';
 import { launchPatch, podNameFor } from './pod-plan.ts';
 import { endpointsFromPlan } from './task-model.ts';
 import type { StoredStage, StoredTask, TaskPatch } from './task-model.ts';
@@ -17,31 +17,15 @@ import type { StoredStage, StoredTask, TaskPatch } from './task-model.ts';
 export const stageName = (spec: TaskSpec, index: number): string => spec.name ?? `stage-${index + 1}`;
 
 /**
- * The stages of a pipeline text, with the launch's values given to each, the
- * first replaced by `first` (the task as validation checked and planned it).
- * `errors` names what a later stage still lacks; undefined when the text is
- * not a pipeline.
+ * The stages of a pipeline as validation made them (`specs`: the launch's
+ * values given, resources chosen, files resolved), named from the text; the
+ * pipeline's own name from its header. Undefined when the text is not a
+ * pipeline.
  */
-export function pipelineStages(
-  text: string,
-  first: TaskSpec,
-  launch?: LaunchValues,
-): { name?: string; stages: { name: string; spec: TaskSpec }[]; errors: string[] } | undefined {
-  const parsed = parseTask(text);
-  const tasks = parsed.pipeline?.tasks;
-  if (!tasks || tasks.length < 2) return undefined;
-  const errors: string[] = [];
-  const stages = tasks.map((spec, index) => {
-    if (index === 0) return { name: stageName(first, 0), spec: first };
-    const given = launch ? applyLaunchValues(spec, launch) : { task: spec, errors: [] };
-    for (const e of given.errors) errors.push(`task ${index + 1} of ${tasks.length}: ${e.path}: ${e.message}`);
-    const required = given.task.requiredAtLaunch;
-    for (const name of [...(required?.envs ?? []), ...(required?.secrets ?? [])]) {
-      errors.push(`task ${index + 1} of ${tasks.length}: ${name} is required at launch: the file leaves it null; give it with --env/--secret ${name}=…`);
-    }
-    return { name: stageName(given.task, index), spec: given.task };
-  });
-  return { ...(parsed.pipeline?.name !== undefined && { name: parsed.pipeline.name }), stages, errors };
+export function pipelineStages(text: string, specs: readonly TaskSpec[]): { name?: string; stages: { name: string; spec: TaskSpec }[] } | undefined {
+  if (specs.length < 2) return undefined;
+  const name = parseTask(text).pipeline?.name;
+  return { ...(name !== undefined && { name }), stages: specs.map((spec, index) => ({ name: stageName(spec, index), spec })) };
 }
 
 /** The stage after the current one, or undefined when the current one is the last (or the task is no pipeline). */

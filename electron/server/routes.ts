@@ -10,7 +10,7 @@ import type { TaskSpec } from '../../shared/task/schema.ts';
 import type { PortPlan } from '../../shared/task/cluster-check.ts';
 import { isWaitableFix } from '../../shared/fixes.ts';
 import { redactSecrets, validateResponseOf } from '../../shared/task/index.ts';
-import type { LaunchValues } from '../../shared/task/index.ts';
+import type { LaunchValues, ValidationIssue } from '../../shared/task/index.ts';
 import { HttpError, Router, readBody, sendJson } from '../http/index.ts';
 import { planTaskFiles } from './file-sync-plan.ts';
 import type { SnapshotCache } from './snapshot-cache.ts';
@@ -27,8 +27,8 @@ export interface TaskService {
     source: string;
     plan: PortPlan[];
     waitingFor?: string;
-    /** A multi-document file: its text and the launch's values, for the stages after the first (pipeline.ts). */
-    pipeline?: { text: string; launch?: LaunchValues };
+    /** A multi-document file: its text (the pipeline's name) and every stage as validation checked it, files resolved (pipeline.ts). */
+    pipeline?: { text: string; stages: TaskSpec[] };
   }): TaskRecord;
   get(id: string): TaskRecord | undefined;
   list(limit: number): TaskRecord[];
@@ -68,9 +68,11 @@ export function workerRoutes(cache: SnapshotCache, tasks: TaskService): Router {
       return;
     }
     if (!v.task || !v.target) throw new HttpError(500, { error: 'validation passed without a task or target' });
-    // workdir and file_mounts: resolved from the task file's folder and checked before anything is recorded (file-sync-plan.ts).
+    // workdir and file_mounts: resolved from the task file's folder and checked before anything is recorded (file-sync-plan.ts), every stage's.
     const files = await planTaskFiles(v.task, folder);
-    if (!files.ok) return sendJson(res, 422, { error: files.errors[0]?.message ?? 'the task\'s files cannot be copied', field: files.errors[0]?.path, errors: files.errors, warnings: v.warnings });
+    const stages = v.stages && v.stages.length > 1 ? await planStageFiles(v.stages, folder) : undefined;
+    const fileErrors = [...(files.ok ? [] : files.errors), ...(stages?.errors ?? [])];
+    if (!files.ok || fileErrors.length > 0) return sendJson(res, 422, { error: fileErrors[0]?.message ?? 'the task\'s files cannot be copied', field: fileErrors[0]?.path, errors: fileErrors, warnings: v.warnings });
     const record = tasks.create({
       name: taskName(v.task, String(Date.now())),
       context: v.target.context,
@@ -80,10 +82,10 @@ export function workerRoutes(cache: SnapshotCache, tasks: TaskService): Router {
       source: redactSecrets(text),
       plan: v.ports,
       ...(waitable ? { waitingFor: v.errors.map((e) => e.message).join('; ') } : {}),
-      ...(v.pipelineTasks ? { pipeline: { text, ...(launch ? { launch } : {}) } } : {}),
+      ...(stages ? { pipeline: { text, stages: [files.spec, ...stages.specs] } } : {}),
     });
     if (!waitable) tasks.launch(record.id);
-    sendJson(res, 201, { task: record, warnings: [...v.warnings, ...files.warnings] }, { location: `/api/tasks/${record.id}` });
+    sendJson(res, 201, { task: record, warnings: [...v.warnings, ...files.warnings, ...(stages?.warnings ?? [])] }, { location: `/api/tasks/${record.id}` });
   });
 
   router.on('GET', '/api/tasks', (_req, res, _p, url) => {
@@ -103,6 +105,22 @@ export function workerRoutes(cache: SnapshotCache, tasks: TaskService): Router {
   router.on('GET', '/api/tasks/:id/logs', async (req, res, { id = '' }, url) => streamLogs(req, res, (i, o) => tasks.openLogs(i, o), found(tasks, id), url, flag(url, 'follow')));
 
   return router;
+}
+
+/** The files of a pipeline's later stages (`specs` are all of them), planned as the first's; their issues say which task. */
+async function planStageFiles(specs: TaskSpec[], folder: string | undefined): Promise<{ specs: TaskSpec[]; errors: ValidationIssue[]; warnings: ValidationIssue[] }> {
+  const out = { specs: [] as TaskSpec[], errors: [] as ValidationIssue[], warnings: [] as ValidationIssue[] };
+  for (const [i, spec] of specs.slice(1).entries()) {
+    const which = (e: ValidationIssue): ValidationIssue => ({ path: e.path, message: `task ${i + 2} of ${specs.length}: ${e.message}` });
+    const plan = await planTaskFiles(spec, folder);
+    if (!plan.ok) {
+      out.errors.push(...plan.errors.map(which));
+      continue;
+    }
+    out.specs.push(plan.spec);
+    out.warnings.push(...plan.warnings.map(which));
+  }
+  return out;
 }
 
 /** The task text, and with LAUNCH_REQUEST_TYPE the values the launch gives (a LaunchRequest). */

@@ -47,9 +47,8 @@ export async function openTaskService(opts: OpenTaskServiceOptions): Promise<Wor
   });
   return {
     create: (input) => {
-      // A pipeline: every stage planned now, so none is lost; a later stage still missing a launch value is refused here.
-      const pipeline = input.pipeline ? pipelineStages(input.pipeline.text, input.spec, input.pipeline.launch) : undefined;
-      if (pipeline && pipeline.errors.length > 0) throw new HttpError(422, { error: pipeline.errors[0] ?? 'invalid pipeline', field: 'task' });
+      // A pipeline: every stage planned now, as validation checked it, so none is lost.
+      const pipeline = input.pipeline ? pipelineStages(input.pipeline.text, input.pipeline.stages) : undefined;
       const task = store.create({
         name: pipeline?.name ?? input.name,
         context: input.context,

@@ -4,7 +4,7 @@ import { checkAgainstSnapshot } from './cluster-check.ts';
 import type { ClusterCheckOptions } from './cluster-check.ts';
 import { parseTask } from './parse.ts';
 import type { TaskSpec } from './schema.ts';
-import { validateTask } from './validate.ts';
+import { validateResponseOf, validateTask } from './validate.ts';
 
 // Plain data: a KinD cluster "dev" (context kind-dev) on one 8-CPU, 16 GiB node,
 // publishing NodePorts 30080-30082 on 127.0.0.1:8080-8082, and a remote context "prod".
@@ -295,5 +295,31 @@ describe('ports: which are reachable from this machine, and how', () => {
     expect(r.errors).toEqual([]);
     expect(r.ports).toEqual([expect.objectContaining({ port: 8080, reachable: 'unknown' })]);
     expect(r.warnings).toEqual([{ path: 'resources.ports', message: expect.stringContaining('context prod is not a KinD cluster') }]);
+  });
+});
+
+describe('a pipeline: every task checked where the first runs', () => {
+  const opts = { ...FRESH, usedNodePorts: [] };
+
+  it('a later task that asks more than the nodes have is an error naming that task, before anything runs', () => {
+    const r = validateTask('name: flow\n---\nrun: a\n---\nname: big\nresources: {cpus: 64}\nrun: b\n', snapshot(), opts);
+    expect(r.ok).toBe(false);
+    expect(r.errors).toEqual([expect.objectContaining({ path: 'resources.cpus', message: expect.stringMatching(/^task 2 of 2: .*64/) })]);
+  });
+
+  it('each later task gets its any_of set chosen against the nodes, the launch values, and a warning when it names another infra', () => {
+    const text = 'run: a\n---\nenvs: {TOKEN: null}\nresources:\n  infra: k8s/prod\n  any_of:\n    - {cpus: 32}\n    - {cpus: 2}\nrun: b\n';
+    const missing = validateTask(text, snapshot(), opts);
+    expect(missing.errors.map((e) => e.message)).toEqual([expect.stringMatching(/^task 2 of 2: TOKEN is required at launch/)]);
+    const r = validateTask(text, snapshot(), { ...opts, launch: { envs: { TOKEN: 't' } } });
+    expect(r.errors).toEqual([]);
+    expect(r.stages?.map((s) => [s.run, s.envs.TOKEN, s.resources.cpus?.amount])).toEqual([['a', 't', undefined], ['b', 't', 2]]);
+    expect(r.warnings.map((w) => w.message)).toContain('task 2 of 2: a pipeline runs where its first task runs: this task runs on kind-dev, not prod');
+    // The HTTP answer keeps the stages to the server.
+    expect(validateResponseOf(r)).not.toHaveProperty('stages');
+  });
+
+  it('a single task has no stages', () => {
+    expect(validateTask('run: a\n', snapshot(), opts).stages).toBeUndefined();
   });
 });

@@ -115,6 +115,28 @@ export function checkAgainstSnapshot(task: TaskSpec, snap: HealthSnapshot, opts:
   return result(plan.ports);
 }
 
+/**
+ * A later stage of a pipeline: it runs where the first stage was checked to
+ * run (`target`), so its resources are checked against the same nodes, any_of
+ * and ordered chosen the same way. Its issues are on its own fields; the
+ * caller says which stage they belong to.
+ */
+export function checkStageResources(task: TaskSpec, snap: HealthSnapshot, target: TaskTarget): { errors: { path: string; message: string }[]; warnings: { path: string; message: string }[]; task: TaskSpec } {
+  const warnings: { path: string; message: string }[] = [];
+  const named = task.resources.context;
+  if (named !== undefined && named !== target.context) warnings.push({ path: 'resources.infra', message: `a pipeline runs where its first task runs: this task runs on ${target.context}, not ${named}` });
+  const health = target.cluster !== undefined ? snap.clusters.find((c) => c.name === target.cluster) : undefined;
+  if (health) {
+    const answer = chooseResources(task, target.context, health);
+    const chosen = answer.errors.length === 0 ? { ...task, resources: answer.resources } : task;
+    return { errors: answer.errors, warnings: [...warnings, ...answer.warnings], task: chosen };
+  }
+  const first = task.resourceChoice?.sets[0];
+  if (!first) return { errors: [], warnings, task };
+  warnings.push({ path: `resources.${task.resourceChoice?.mode ?? 'any_of'}`, message: `the nodes of ${target.context} are not known here: the first set is used, unchecked` });
+  return { errors: [], warnings, task: { ...task, resources: first } };
+}
+
 function formatAge(ms: number): string {
   const s = Math.round(ms / 1000);
   return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
