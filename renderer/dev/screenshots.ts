@@ -81,6 +81,16 @@ const SHOTS: Shot[] = [
       await p.waitForTimeout(600);
     },
   },
+  {
+    name: 'launch-pipeline-later-task',
+    scenario: 'healthy',
+    hash: '#/launch',
+    act: async (p) => {
+      await p.getByTestId('yaml-editor').fill('name: train-eval\n---\nname: train\nrun: python train.py\n---\nname: eval\nresources:\n  accelerators: A100:8\nrun: python eval.py\n');
+      await p.waitForTimeout(900);
+    },
+    full: true,
+  },
   { name: 'launch-worker-hung', scenario: 'worker-hung', hash: '#/launch', act: (p) => p.waitForTimeout(1200) },
   {
     name: 'launch-when-ready',

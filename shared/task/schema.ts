@@ -115,11 +115,6 @@ class TaskChecker implements Reporter {
       const checked = checkResources(this, resources.value);
       task.resources = checked.resources;
       if (checked.choice) task.resourceChoice = checked.choice;
-      const sets = checked.choice?.sets ?? [checked.resources];
-      if (sets.some((set) => set.accelerators !== undefined)) {
-        const where = this.positions['resources.accelerators'] ? 'resources.accelerators' : this.positions['resources.gpus'] ? 'resources.gpus' : 'resources';
-        this.warn(where, 'accelerators are checked against the cluster\'s nodes, but the Pod does not ask for nvidia.com/gpu yet');
-      }
     }
     this.variables(task, fields);
     for (const key of ['setup', 'run'] as const) {

@@ -40,6 +40,14 @@ describe('YAML → form', () => {
     expect(writeField('name: [unclosed\n', 'name', 'x')).toEqual({ error: r.why });
   });
 
+  it('a pipeline (several documents) is no syntax error: the form says it edits one task, and leaves the text alone', () => {
+    const text = 'name: flow\n---\nrun: a\n---\nrun: b\n';
+    const r = readForm(text);
+    expect(r.editable).toBe(false);
+    expect(r.why).toBe('the file holds 3 YAML documents (a pipeline, run in order): the form edits a single task, so edit the pipeline in the editor');
+    expect(writeField(text, 'name', 'x')).toEqual({ error: r.why });
+  });
+
   it('is not editable when the task or its resources is not a mapping', () => {
     expect(readForm('- a\n- b\n').editable).toBe(false);
     expect(readForm('resources: 3\n').editable).toBe(false);

@@ -3,7 +3,7 @@
 // field edits that one node of the text, so comments, envs, setup and every
 // field the form does not show stay as the user wrote them.
 
-import { Document, isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
+import { Document, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Node as YamlNode } from 'yaml';
 
 export const FORM_FIELDS = ['name', 'infra', 'cpus', 'memory', 'ports', 'image', 'run'] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
@@ -49,7 +49,12 @@ const EMPTY: FormValues = { name: '', infra: '', cpus: '', memory: '', ports: ''
 
 function load(text: string): { doc: Document; error?: string } {
   const doc = parseDocument(text, { uniqueKeys: false });
-  if (doc.errors.length > 0) return { doc, error: 'the YAML has a syntax error: fix it in the editor, and the form follows' };
+  if (doc.errors.length > 0) {
+    // Several documents are a pipeline (one task a document), not a mistake: the form edits one task.
+    const tasks = doc.errors.every((e) => e.code === 'MULTIPLE_DOCS') ? parseAllDocuments(text).length : 0;
+    if (tasks > 1) return { doc, error: `the file holds ${tasks} YAML documents (a pipeline, run in order): the form edits a single task, so edit the pipeline in the editor` };
+    return { doc, error: 'the YAML has a syntax error: fix it in the editor, and the form follows' };
+  }
   const root = doc.contents;
   if (root !== null && !isMap(root) && !(isScalar(root) && root.value === null)) {
     return { doc, error: 'the task is not a mapping of fields: the form needs name:, resources: and run: at the top level' };
