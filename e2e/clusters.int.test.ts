@@ -2,18 +2,19 @@
 // testbed's kind (found on PATH, exactly as it would run the real one) on the
 // run's dockerd. Create with defaults and a task with a port reaches the host;
 // workers; a config file; a taken port range and a taken name refused with
-// their fixes; kind missing; kind failing half-way leaves nothing; cancel;
+// their fixes; kind missing; kind failing half-way leaves nothing; cancel
+// (over HTTP, and Ctrl-C on the CLI);
 // delete with a running task (cancelled with the reason); image load and the
 // validation fix that offers it.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../shared/api.ts';
 import type { ClusterOperation, ClustersResponse, OperationEvent, PreflightAnswer } from '../shared/contracts/clusters.ts';
 import type { HealthSnapshot } from '../shared/snapshot.ts';
-import { call, freePort, kindtray, serve, tempHome, writeSettings, type Served } from './helpers/serve.ts';
+import { BIN, call, freePort, kindtray, serve, tempHome, writeSettings, type Served } from './helpers/serve.ts';
 import { FAKE_KIND_BIN_DIR, NODE_IMAGE_REF, readKubeconfig, useTestbed } from './testbed/index.ts';
 
 const tb = useTestbed();
@@ -293,6 +294,38 @@ describe('other ways to create, and failures', { timeout: 300_000 }, () => {
     expect(done.steps.find((s) => /^Installing CNI/.test(s.title))?.state).toBe('cancelled');
     expect(await containers(name)).toEqual([]);
     expect(contexts()).not.toContain(`kind-${name}`);
+  });
+
+  it('Ctrl-C on `kindtray cluster create`: the CLI cancels the operation, kind stops mid-way, what it made is deleted, and the command fails saying so', async () => {
+    const name = tb.uniqueName('sigint');
+    tb.setKindFaults({ hangAt: 'cni' });
+    const child = spawn(process.execPath, [BIN, 'cluster', 'create', name], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      // The step line the CLI prints when kind begins the step that hangs.
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no CNI step line in 120 s; stdout: ${stdout}`)), 120_000);
+        child.stdout.on('data', (b: Buffer) => {
+          stdout += b.toString();
+          if (/Installing CNI/.test(stdout)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      child.kill('SIGINT');
+      const code = await Promise.race([exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 120_000))]);
+      expect(code, stdout + stderr).toBe(1);
+      expect(stderr).toContain(`kindtray: cancelling create of ${name}`);
+      expect(stdout).toMatch(new RegExp(`✗ create ${name} cancelled after`));
+      expect(await containers(name)).toEqual([]);
+      expect(contexts()).not.toContain(`kind-${name}`);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('kind missing: the check says so with how to install it, and create is refused', async () => {
