@@ -299,8 +299,11 @@ describe('the launcher', () => {
     ops.setUp(names[2] ?? '');
     await new Promise((r) => setTimeout(r, 200)); // several polls
     expect(told(), 'no node is told while node 1 is still in setup').toEqual([]);
+    // The task page says where each node is.
+    expect(store.get(t.id)?.nodes?.map((n) => n.reason)).toEqual(['set up; waiting for the other nodes to finish setup', 'running setup', 'set up; waiting for the other nodes to finish setup']);
     ops.setUp(names[1] ?? '');
     await until('every node told', () => told().length === 3);
+    await until('the nodes run', () => store.get(t.id)?.nodes?.every((n) => n.reason === undefined));
     expect(ops.pods.get(names[1] ?? '')?.pod.metadata?.annotations?.[NODES_SET_UP_ANNOTATION]).toBe('3');
     expect(store.events(t.id)?.map((e) => e.message)).toContain('setup finished on all 3 nodes; run starts on each');
 

@@ -107,6 +107,8 @@ export async function watchNodes(deps: NodeWatchDeps, watch: Watch, initial: Sto
       const next = pod && verdict ? nodeFrom(n, pod, verdict) : n;
       // Between the IPs and the word that all are set up, a node that ends has failed its setup: run started nowhere.
       if (ipsGiven && !setUp && next.state === 'failed') next.reason = `failed in setup (${next.reason ?? 'failed'}); run started on no node`;
+      // A running node of several says where it is before its run: the task page shows it.
+      if (nodes.length > 1 && !setUp && next.state === 'running' && next.reason === undefined) next.reason = beforeRun(ipsGiven, pod?.container?.started === true);
       return next;
     });
     if (!sameNodes(seen, nodes)) {
@@ -182,6 +184,12 @@ async function giveIps(deps: NodeWatchDeps, task: StoredTask, nodes: readonly Ta
   if (failed && !failed.ok) return failed.error.message;
   deps.store.note(task.id, `node IPs given to the ${nodes.length} nodes: ${ips.split('\n').join(', ')}`);
   return true;
+}
+
+/** Where a running node of a multi-node task is before its run starts. */
+function beforeRun(ipsGiven: boolean, started: boolean): string {
+  if (started) return 'set up; waiting for the other nodes to finish setup';
+  return ipsGiven ? 'running setup' : 'waiting for the other nodes\' IPs';
 }
 
 /** Every node finished setup: each is told, and goes on to run. True once all were told, else what failed. */
