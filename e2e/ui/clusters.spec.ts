@@ -244,12 +244,21 @@ test('Load image: a local image into the cluster, with its progress', async ({ p
   await shot(page, 'launch-load-image');
 });
 
-test('Stop and Start from the Clusters page: the row says what runs, then the state the monitor sees', async ({ page }) => {
+test('Stop and Start from the Clusters page: Stop asks first when a task runs there, which ends cancelled with the reason; the row says what runs, then the state the monitor sees', async ({ page }) => {
+  type Listed = { id: string; name: string; state: string; context: string; reason?: string };
+  const onIt = (await call<{ tasks: Listed[] }>(`${server.url}/api/tasks`, { token: server.token })).body.tasks.filter((t) => t.context === 'kind-kind' && !['succeeded', 'failed', 'cancelled'].includes(t.state));
+  expect(onIt.map((t) => t.state), 'the first test left its task running there').toEqual(['running']);
   await open(page, '#/clusters');
   const actions = page.getByTestId('cluster-actions:kind');
   const state = page.getByTestId('cluster-state:kind');
   await actions.getByTestId('cluster-stop').click();
+  const confirm = actions.getByTestId('cluster-stop-confirm');
+  await expect(confirm).toContainText(`Stopping kind cancels its task (${onIt[0]?.name ?? ''}): it cannot go on without the nodes.`);
+  await page.screenshot({ path: join(SHOTS, 'cluster-stop-confirm.png') });
+  await confirm.getByTestId('cluster-stop-confirmed').click();
   await expect(page.getByTestId('cluster-row:kind')).toHaveAttribute('data-state', 'stopped', { timeout: 60_000 });
+  const after = (await call<{ task: Listed }>(`${server.url}/api/tasks/${onIt[0]?.id ?? ''}`, { token: server.token })).body.task;
+  expect([after.state, after.reason]).toEqual(['cancelled', 'cluster kind was stopped']);
   await expect(state).toHaveText('stopped');
   await expect(actions.getByTestId('cluster-stop')).toHaveCount(0);
   await actions.getByTestId('cluster-start').click();
@@ -259,7 +268,7 @@ test('Stop and Start from the Clusters page: the row says what runs, then the st
 });
 
 test('Delete asks first, naming the containers, the context and the task on it; the task ends cancelled, the cluster goes', async ({ page }) => {
-  // A task running on it (the first one ended when the cluster stopped).
+  // A task running on it (the first one was cancelled when the cluster stopped).
   const launched = await call<{ task: { id: string } }>(`${server.url}/api/tasks`, {
     method: 'POST',
     token: server.token,

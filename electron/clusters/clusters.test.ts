@@ -369,6 +369,34 @@ describe('operations', () => {
     expect(done?.removed?.tasks).toHaveLength(1);
     await expect(m.delete('nope')).rejects.toMatchObject({ status: 404 });
   });
+
+  it('stop: its unfinished tasks are cancelled with the reason first (their processes die with the nodes), then the nodes stop, workers first', async () => {
+    const task = (id: string, context: string, state: TaskRecord['state']) => ({ id, name: id, state, context, namespace: 'default', endpoints: [], source: '', createdAt: '', updatedAt: '' }) as TaskRecord;
+    const { host, cancelled } = hostDouble('ok', [task('t1', 'kind-test', 'running'), task('t2', 'kind-test', 'failed'), task('t3', 'kind-dev', 'running')]);
+    const events: string[] = [];
+    const tasks = host.tasks;
+    host.tasks = { ...tasks, cancel: async (id, reason) => (events.push(`cancel ${id}`), tasks.cancel(id, reason)) };
+    const node = (name: string, role: string) => ({ Id: name, Names: [`/${name}`], State: 'running', Labels: { 'io.x-k8s.kind.role': role } });
+    host.docker = () =>
+      ({
+        listContainers: async () => [node('test-control-plane', 'control-plane'), node('test-worker', 'worker')],
+        getContainer: (id: string) => ({ stop: async () => void events.push(`stop ${id}`) }),
+      }) as unknown as ReturnType<ClusterHost['docker']>;
+    const m = new ClusterManager(host);
+    const op = await m.stop('test');
+    const done = await m.operations.get(op.id)?.done;
+    expect(done?.state, JSON.stringify(done?.error)).toBe('succeeded');
+    expect(cancelled).toEqual([{ id: 't1', reason: 'cluster test was stopped' }]);
+    expect(events).toEqual(['cancel t1', 'stop test-worker', 'stop test-control-plane']);
+    expect(done?.steps.map((st) => st.title)).toEqual(['Cancelling 1 task on kind-test', 'Stopping node test-worker', 'Stopping node test-control-plane']);
+
+    // A worker that cannot list its tasks does not keep the cluster running.
+    host.tasks = { ...tasks, list: async () => Promise.reject(new Error('the API worker did not answer')) };
+    events.length = 0;
+    const again = await m.operations.get((await m.stop('test')).id)?.done;
+    expect(again?.state).toBe('succeeded');
+    expect(events).toEqual(['stop test-worker', 'stop test-control-plane']);
+  });
 });
 
 describe("kind's error, as a failed operation says it", () => {

@@ -235,13 +235,30 @@ export class ClusterManager {
     const cluster = s.clusters.find((c) => c.name === name);
     if (!cluster) this.mustExist(name);
     const context = kindContextName(name);
-    const tasks = await withDeadline('the task list', CLUSTER_DEADLINES.quick, () => this.host.tasks.list());
     return {
       cluster: name,
       containers: cluster?.nodes.map((n) => n.name) ?? [],
       ...(s.contexts.some((c) => c.name === context) ? { context } : {}),
-      tasks: tasks.filter((t) => t.context === context && !isFinalTaskState(t.state)).map((t) => ({ id: t.id, name: t.name, state: t.state })),
+      tasks: await this.unfinishedTasks(name),
     };
+  }
+
+  /** The tasks on the cluster's context that have not finished. */
+  private async unfinishedTasks(name: string): Promise<DeletePlan['tasks']> {
+    const context = kindContextName(name);
+    const tasks = await withDeadline('the task list', CLUSTER_DEADLINES.quick, () => this.host.tasks.list());
+    return tasks.filter((t) => t.context === context && !isFinalTaskState(t.state)).map((t) => ({ id: t.id, name: t.name, state: t.state }));
+  }
+
+  /** A step that cancels `tasks` with `reason` (the cluster goes away or stops under them); none: no step. */
+  private async cancelTasks(op: OperationHandle, name: string, tasks: DeletePlan['tasks'], reason: string): Promise<void> {
+    if (tasks.length === 0) return;
+    await op.step(`Cancelling ${tasks.length} task${tasks.length > 1 ? 's' : ''} on ${kindContextName(name)}`, async () => {
+      const failed: string[] = [];
+      for (const t of tasks) await this.host.tasks.cancel(t.id, reason).catch((e: unknown) => failed.push(`${t.id}: ${(e as Error).message}`));
+      // A task the worker could not cancel is not lost: it fails when its pod goes, with that reason.
+      if (failed.length) this.host.log(`cluster ${name}: could not cancel ${failed.join('; ')}`);
+    });
   }
 
   async delete(name: string): Promise<ClusterOperation> {
@@ -256,15 +273,7 @@ export class ClusterManager {
   private async runDelete(op: OperationHandle, name: string, kindPath: string): Promise<void> {
     const plan = await op.step('Listing what goes', () => this.deletePlan(name));
     op.record.removed = plan;
-    const reason = `cluster ${name} was deleted`;
-    if (plan.tasks.length > 0) {
-      await op.step(`Cancelling ${plan.tasks.length} task${plan.tasks.length > 1 ? 's' : ''} on ${kindContextName(name)}`, async () => {
-        const failed: string[] = [];
-        for (const t of plan.tasks) await this.host.tasks.cancel(t.id, reason).catch((e: unknown) => failed.push(`${t.id}: ${(e as Error).message}`));
-        // A task the worker could not cancel is not lost: it fails when its pod goes, with that reason.
-        if (failed.length) this.host.log(`cluster ${name}: could not cancel ${failed.join('; ')}`);
-      });
-    }
+    await this.cancelTasks(op, name, plan.tasks, `cluster ${name} was deleted`);
     await op.step(`kind delete cluster --name ${name}`, async () => {
       const r = await runKind(kindPath, ['delete', 'cluster', '--name', name], { env: this.host.env, deadlineMs: CLUSTER_DEADLINES.delete, onLine: (l) => op.changed(l) });
       if (r.code !== 0 || r.timedOut) throw new Error(kindError(r, 'kind delete cluster', CLUSTER_DEADLINES.delete));
@@ -291,7 +300,17 @@ export class ClusterManager {
   async stop(name: string): Promise<ClusterOperation> {
     this.mustExist(name);
     const op = this.begin('stop', name);
-    void stopCluster(this.host, op, name).then(() => this.end(op, 'succeeded'), (e: unknown) => this.end(op, 'failed', { message: (e as Error).message }));
+    // Its tasks end first, cancelled with the reason: a stopped node kills their processes, and they cannot resume.
+    const stopping = async () => {
+      // The stop goes on when the task list cannot be had (a hung worker): those tasks then fail when their pods go.
+      const tasks = await this.unfinishedTasks(name).catch((e: unknown) => {
+        this.host.log(`cluster ${name}: its tasks could not be listed before the stop: ${(e as Error).message}`);
+        return [];
+      });
+      await this.cancelTasks(op, name, tasks, `cluster ${name} was stopped`);
+      await stopCluster(this.host, op, name);
+    };
+    void stopping().then(() => this.end(op, 'succeeded'), (e: unknown) => this.end(op, 'failed', { message: (e as Error).message }));
     return structuredClone(op.record);
   }
 

@@ -3,7 +3,7 @@ import { DASHBOARD_LINKS } from '../../../shared/dashboard-links.ts';
 import { withProblems } from '../../../shared/problems.ts';
 import { healthyInput, kindCluster, kubeContext } from '../../../shared/snapshot-fixtures.ts';
 import { href, parseRoute } from '../route.ts';
-import { clusterRows } from './cluster-rows.ts';
+import { clusterRows, stopWarning } from './cluster-rows.ts';
 import { followOperation } from './operations.ts';
 
 describe('the Clusters page rows', () => {
@@ -48,5 +48,17 @@ describe('the dashboard links the tray opens are the routes the dashboard knows'
     expect(parseRoute('#/clusters/dev/explode')).toEqual({ page: 'not-found', path: '/clusters/dev/explode' });
     expect(href({ page: 'cluster', name: 'dev', action: 'delete' })).toBe('#/clusters/dev/delete');
     expect(href({ page: 'new-cluster' })).toBe('#/new-cluster');
+  });
+});
+
+describe('stopping a cluster with tasks on it', () => {
+  const t = (name: string, state: 'running' | 'pending' | 'succeeded', where: { cluster?: string; context: string }) => ({ name, state, ...where });
+  it('names the unfinished tasks it cancels; nothing to say when none runs there', () => {
+    const tasks = [t('web', 'running', { cluster: 'dev', context: 'kind-dev' }), t('old', 'succeeded', { cluster: 'dev', context: 'kind-dev' }), t('elsewhere', 'running', { context: 'kind-other' }), t('queued', 'pending', { context: 'kind-dev' })];
+    expect(stopWarning('dev', 'kind-dev', tasks)).toBe('Stopping dev cancels its 2 tasks (web, queued): they cannot go on without the nodes.');
+    expect(stopWarning('dev', 'kind-dev', tasks.slice(0, 1))).toBe('Stopping dev cancels its task (web): it cannot go on without the nodes.');
+    expect(stopWarning('other', 'kind-other2', tasks)).toBeUndefined();
+    const many = ['a', 'b', 'c', 'd', 'e'].map((n) => t(n, 'running', { context: 'kind-dev' }));
+    expect(stopWarning('dev', 'kind-dev', many)).toMatch(/its 5 tasks \(a, b, c and 2 more\)/);
   });
 });

@@ -5,6 +5,7 @@
 // truthfully: a running cluster whose context has not answered yet is
 // "checking", never green; one Docker cannot be asked about is "unknown".
 
+import { isFinalTaskState, type TaskRecord } from '../../../shared/api.ts';
 import type { ClusterListItem, ClusterOperation, PortRange } from '../../../shared/contracts/clusters.ts';
 import type { ClusterHealth, ContextHealth, HealthSnapshot } from '../../../shared/snapshot.ts';
 import { CLUSTER_WORDS, CONTEXT_WORDS, nodesReady } from '../../../shared/view-words.ts';
@@ -77,3 +78,16 @@ export function clusterRows(
 
 /** "30000-30099". */
 export const formatRange = (r: PortRange): string => `${r.from}-${r.to}`;
+
+/**
+ * What stopping cluster `name` ends: its unfinished tasks (their processes die
+ * with the nodes; the stop cancels them with the reason first), in words for
+ * the confirmation; undefined when nothing runs on it.
+ */
+export function stopWarning(name: string, context: string | undefined, tasks: readonly Pick<TaskRecord, 'name' | 'state' | 'cluster' | 'context'>[]): string | undefined {
+  const on = tasks.filter((t) => (t.cluster === name || (context !== undefined && t.context === context)) && !isFinalTaskState(t.state));
+  if (on.length === 0) return undefined;
+  const names = on.slice(0, 3).map((t) => t.name).join(', ') + (on.length > 3 ? ` and ${on.length - 3} more` : '');
+  return `Stopping ${name} cancels ${on.length === 1 ? 'its task' : `its ${on.length} tasks`} (${names}): ${on.length === 1 ? 'it' : 'they'} cannot go on without the nodes.`;
+}
+

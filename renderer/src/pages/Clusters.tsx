@@ -10,7 +10,7 @@ import type { ClustersResponse } from '../../../shared/contracts/clusters.ts';
 import type { ClusterPageAction } from '../../../shared/dashboard-links.ts';
 import { isFinalTaskState } from '../../../shared/api.ts';
 import { CONTEXT_WORDS } from '../../../shared/view-words.ts';
-import { clusterRows, formatRange, type ClusterRow } from '../clusters/cluster-rows.ts';
+import { clusterRows, formatRange, stopWarning, type ClusterRow } from '../clusters/cluster-rows.ts';
 import { latestOn } from '../clusters/operations.ts';
 import { Badge, Empty, Facts, Loading, Spinner, TableHead } from '../components/common.tsx';
 import { CONTEXT_TONE, TASK_TONE } from '../format.ts';
@@ -51,7 +51,16 @@ function RowActions({ row, compact = false }: { row: ClusterRow; compact?: boole
   const controller = useController();
   const [failure, setFailure] = useState<ApiFailure | undefined>();
   const [asking, setAsking] = useState(false);
+  // Stopping a cluster with tasks on it asks first: they end cancelled.
+  const allTasks = useDashboard((s) => s.tasks);
+  const taskListState = useDashboard((s) => s.taskList.state);
+  useEffect(() => {
+    if (row.canStop && taskListState === 'idle') void controller.loadTasks();
+  }, [controller, row.canStop, taskListState]);
+  const warning = useMemo(() => stopWarning(row.name, row.health?.context, taskList(allTasks)), [row.name, row.health?.context, allTasks]);
+  const [confirming, setConfirming] = useState(false);
   const run = async (kind: 'start' | 'stop') => {
+    setConfirming(false);
     setAsking(true);
     const r = await controller.clusterOperation(kind, row.name);
     setAsking(false);
@@ -65,10 +74,21 @@ function RowActions({ row, compact = false }: { row: ClusterRow; compact?: boole
           Start
         </button>
       )}
-      {row.canStop && (
-        <button type="button" className={size} disabled={asking} onClick={() => void run('stop')} data-testid="cluster-stop">
+      {row.canStop && !confirming && (
+        <button type="button" className={size} disabled={asking} onClick={() => (warning ? setConfirming(true) : void run('stop'))} data-testid="cluster-stop">
           Stop
         </button>
+      )}
+      {row.canStop && confirming && warning && (
+        <span className="stop-confirm" role="alertdialog" aria-label={`Stop ${row.name}?`} data-testid="cluster-stop-confirm">
+          <span className="small">{warning}</span>{' '}
+          <button type="button" className={`${size} danger`} disabled={asking} onClick={() => void run('stop')} data-testid="cluster-stop-confirmed">
+            Stop and cancel
+          </button>{' '}
+          <button type="button" className={size} onClick={() => setConfirming(false)}>
+            Keep running
+          </button>
+        </span>
       )}
       {row.state !== 'creating' && (
         <a className={`${size} danger`} href={href({ page: 'cluster', name: row.name, action: 'delete' })} data-testid="cluster-delete">
