@@ -170,6 +170,8 @@ function podInfo(pod: V1Pod): PodInfo {
     deleting: pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null,
   };
   if (pod.metadata?.uid) out.uid = pod.metadata.uid;
+  const own = Object.entries(pod.metadata?.annotations ?? {}).filter(([k]) => k.startsWith('kindtray.dev/'));
+  if (own.length > 0) out.annotations = Object.fromEntries(own);
   if (pod.status?.podIP) out.podIP = pod.status.podIP;
   if (pod.status?.reason) out.reason = pod.status.reason;
   if (pod.status?.message) out.message = pod.status.message;

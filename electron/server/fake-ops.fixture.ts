@@ -112,6 +112,7 @@ export class FakeOps implements TaskKubeOps {
       const p = this.pods.get(name);
       if (!p) return { ok: false, error: { kind: 'not-found', message: `pod ${name} not found` } };
       p.pod.metadata = { ...p.pod.metadata, annotations: { ...p.pod.metadata?.annotations, ...annotations } };
+      p.info.annotations = Object.fromEntries(Object.entries(p.pod.metadata.annotations ?? {}).filter(([k]) => k.startsWith('kindtray.dev/')));
       return { ok: true, value: structuredClone(p.info) };
     });
   }

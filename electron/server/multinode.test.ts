@@ -304,6 +304,14 @@ describe('the launcher', () => {
     ops.setUp(names[1] ?? '');
     await until('every node told', () => told().length === 3);
     await until('the nodes run', () => store.get(t.id)?.nodes?.every((n) => n.reason === undefined));
+
+    // A node fails in its run while Kindtray is down: what the nodes were told is read back from the Pods, so it is not called a setup failure.
+    await launcher.close();
+    ops.exit(names[1] ?? '', 5);
+    launcher = new Launcher({ store, ops, logsDir: path.join(dir, 'logs'), timings: fast, kubeconfigPaths: () => ['/nonexistent'] });
+    await launcher.reconcile();
+    const ranAndFailed = await until('failed', () => store.get(t.id)?.state === 'failed' && store.get(t.id));
+    expect(ranAndFailed.reason).toBe(`node 1 (pod ${names[1]}) exited with code 5`);
     expect(ops.pods.get(names[1] ?? '')?.pod.metadata?.annotations?.[NODES_SET_UP_ANNOTATION]).toBe('3');
     expect(store.events(t.id)?.map((e) => e.message)).toContain('setup finished on all 3 nodes; run starts on each');
 

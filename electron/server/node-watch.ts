@@ -97,6 +97,10 @@ export async function watchNodes(deps: NodeWatchDeps, watch: Watch, initial: Sto
     errorWait = 0;
 
     const pods = reads.map((r) => (r.ok ? r.value : undefined)).filter((p): p is PodInfo => p !== undefined);
+    // What the nodes were told is on the Pods themselves: a watch taken up after a restart reads it there.
+    const toldAll = (key: string) => pods.length === nodes.length && pods.every((p) => p.annotations?.[key] !== undefined);
+    ipsGiven ||= nodes.length > 1 && toldAll(NODE_IPS_ANNOTATION);
+    setUp ||= nodes.length > 1 && toldAll(NODES_SET_UP_ANNOTATION);
     const verdicts = pods.map(podVerdict);
     const head = pods[0];
     const readied = head ? endpointsReadiness(task, head) : undefined;

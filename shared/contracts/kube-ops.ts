@@ -68,6 +68,8 @@ export interface PodInfo {
   uid?: string;
   phase: PodPhase;
   labels: Record<string, string>;
+  /** Kindtray's own annotations on it (`kindtray.dev/…`): what the launcher told the Pod, read back after a restart. */
+  annotations?: Record<string, string>;
   /** Deletion has been asked for (the Pod is terminating). */
   deleting: boolean;
   /** The Pod's own reason and message (`Evicted`, `DeadlineExceeded`, ...). */
@@ -200,6 +202,7 @@ export const podInfoSchema = z.object({
   uid: z.string().optional(),
   phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']),
   labels: z.record(z.string(), z.string()),
+  annotations: z.record(z.string(), z.string()).optional(),
   deleting: z.boolean(),
   reason: z.string().optional(),
   message: z.string().optional(),
